@@ -1,0 +1,153 @@
+// Package journeys is Waymark's domain: journeys, their steps and span
+// patterns, SLO definitions, and the spans and traces they are computed from.
+// It is pure Go: no I/O, no HTTP, no database.
+package journeys
+
+import "time"
+
+// APIVersion and Kind identify the YAML form of a journey. They are a public
+// interface: teams keep journey files in git and apply them from CI.
+const (
+	APIVersion = "waymark/v1"
+	Kind       = "Journey"
+)
+
+// Journey is an ordered set of steps a user goes through, e.g. login → browse
+// → add to cart → checkout → payment. Its shape mirrors the YAML form exactly,
+// so that a file applied and exported again comes back byte-identical.
+type Journey struct {
+	APIVersion string   `yaml:"apiVersion" json:"apiVersion"`
+	Kind       string   `yaml:"kind" json:"kind"`
+	Metadata   Metadata `yaml:"metadata" json:"metadata"`
+	Spec       Spec     `yaml:"spec" json:"spec"`
+}
+
+// Metadata names and owns a journey.
+type Metadata struct {
+	Slug        string `yaml:"slug" json:"slug"`
+	Name        string `yaml:"name" json:"name"`
+	Owner       string `yaml:"owner,omitempty" json:"owner,omitempty"`
+	Description string `yaml:"description,omitempty" json:"description,omitempty"`
+}
+
+// Spec is what a journey measures.
+type Spec struct {
+	Correlation Correlation `yaml:"correlation" json:"correlation"`
+	// Segments are scoped attribute keys to break numbers down by, e.g.
+	// span.user.tier. A journey instance is counted in the value it had when
+	// it entered step 1.
+	Segments []string `yaml:"segments,omitempty" json:"segments,omitempty"`
+	// Value is an optional numeric attribute (e.g. span.order.total) summed
+	// per step, for revenue at risk.
+	Value string `yaml:"value,omitempty" json:"value,omitempty"`
+	Steps []Step `yaml:"steps" json:"steps"`
+	SLOs  []SLO  `yaml:"slos,omitempty" json:"slos,omitempty"`
+}
+
+// CorrelateByTrace is the Correlation.By value meaning "all steps are spans of
+// one trace".
+const CorrelateByTrace = "trace"
+
+// Correlation says how the spans of one journey instance are tied together:
+// by trace, or by an attribute (e.g. span.session.id) shared by spans of
+// different traces, within Window after entering step 1.
+type Correlation struct {
+	By     string   `yaml:"by" json:"by"`
+	Window Duration `yaml:"window,omitempty" json:"window,omitempty"`
+}
+
+// ByTrace reports whether steps are correlated within one trace.
+func (c Correlation) ByTrace() bool { return c.By == CorrelateByTrace }
+
+// Step is one named stage of a journey and the spans that stand for it.
+type Step struct {
+	Name  string  `yaml:"name" json:"name"`
+	Match Pattern `yaml:"match" json:"match"`
+}
+
+// Pattern selects the spans of a step.
+type Pattern struct {
+	// Service is resource.service.name, matched exactly.
+	Service string `yaml:"service" json:"service"`
+	// Span is the span name matched exactly; SpanRegex a RE2 regular
+	// expression matched against it. Exactly one of them is set.
+	Span      string `yaml:"span,omitempty" json:"span,omitempty"`
+	SpanRegex string `yaml:"spanRegex,omitempty" json:"spanRegex,omitempty"`
+	// Kind is an optional span kind: server, client, producer, consumer,
+	// internal.
+	Kind       string    `yaml:"kind,omitempty" json:"kind,omitempty"`
+	Attributes []Matcher `yaml:"attributes,omitempty" json:"attributes,omitempty"`
+}
+
+// Matcher compares one attribute of a span with a literal.
+type Matcher struct {
+	// Key is a scoped attribute (span.x, resource.x) or an intrinsic.
+	Key string `yaml:"key" json:"key"`
+	Op  Op     `yaml:"op" json:"op"`
+	// Value is the literal. Its type is inferred the way TraceQL does: a
+	// YAML/JSON number is numeric, true/false boolean, anything else a
+	// string. Quote a number in YAML to match it as a string.
+	Value Value `yaml:"value" json:"value"`
+}
+
+// Op is a comparison operator of a Matcher.
+type Op string
+
+// Operators a Matcher may use, as TraceQL spells them.
+const (
+	OpEq       Op = "="
+	OpNe       Op = "!="
+	OpRegex    Op = "=~"
+	OpNotRegex Op = "!~"
+	OpGt       Op = ">"
+	OpGe       Op = ">="
+	OpLt       Op = "<"
+	OpLe       Op = "<="
+)
+
+// ValueType is the type of a Matcher literal.
+type ValueType int
+
+// Literal types.
+const (
+	TypeString ValueType = iota
+	TypeInt
+	TypeFloat
+	TypeBool
+)
+
+// Value is a typed literal. Raw keeps the user's spelling so that the YAML
+// form round-trips exactly.
+type Value struct {
+	Type ValueType
+	Raw  string
+}
+
+// SLOKind is what an SLO measures.
+type SLOKind string
+
+// SLO kinds.
+const (
+	SLOLatency    SLOKind = "latency"
+	SLOSuccess    SLOKind = "success"
+	SLOConversion SLOKind = "conversion"
+)
+
+// SLO is a service-level objective on one step or on the whole journey.
+type SLO struct {
+	Name string `yaml:"name" json:"name"`
+	// Step names the step the SLO is on; empty means the whole journey (for
+	// conversion: the last step, or Step when set).
+	Step      string   `yaml:"step,omitempty" json:"step,omitempty"`
+	Kind      SLOKind  `yaml:"kind" json:"kind"`
+	Threshold Duration `yaml:"threshold,omitempty" json:"threshold,omitempty"`
+	Objective float64  `yaml:"objective" json:"objective"`
+	Window    Duration `yaml:"window,omitempty" json:"window,omitempty"`
+}
+
+// Duration is a time.Duration that also accepts days ("28d") and keeps the
+// user's spelling so that it round-trips exactly.
+type Duration struct {
+	D   time.Duration
+	Raw string
+}
