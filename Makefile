@@ -1,0 +1,39 @@
+# Waymark: business-journey observability.
+SHELL := /bin/bash
+GO ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+
+.PHONY: help demo test build generate lint assets bench
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+demo: build ## start Waymark with the embedded trace store and live demo shop traffic on http://127.0.0.1:8080
+	@scripts/ensure-postgres.sh waymark
+	bin/waymark demo
+
+test: ## the whole suite: generated code, gofmt, vet, tests with the race detector
+	@scripts/ensure-postgres.sh
+	scripts/check-generated.sh
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 12m ./...
+
+build: ## build bin/waymark
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/waymark ./cmd/waymark
+
+generate: ## regenerate templ code
+	$(GO) tool templ generate
+
+lint: ## gofmt and vet
+	gofmt -l .
+	$(GO) vet ./...
+
+assets: ## re-vendor front-end libraries from npm into web/static
+	scripts/vendor-assets.sh
+
+bench: ## run the benchmarks
+	@scripts/ensure-postgres.sh
+	$(GO) test -run '^$$' -bench . -benchmem ./...
