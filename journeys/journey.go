@@ -53,7 +53,7 @@ const CorrelateByTrace = "trace"
 // different traces, within Window after entering step 1.
 type Correlation struct {
 	By     string   `yaml:"by" json:"by"`
-	Window Duration `yaml:"window,omitempty" json:"window,omitempty"`
+	Window Duration `yaml:"window,omitempty" json:"window,omitzero"`
 }
 
 // ByTrace reports whether steps are correlated within one trace.
@@ -70,7 +70,9 @@ type Pattern struct {
 	// Service is resource.service.name, matched exactly.
 	Service string `yaml:"service" json:"service"`
 	// Span is the span name matched exactly; SpanRegex a RE2 regular
-	// expression matched against it. Exactly one of them is set.
+	// expression matched against the whole name (anchored, like TraceQL's
+	// =~: "POST /cart" does not match "POST /cart/items"). Exactly one of
+	// them is set.
 	Span      string `yaml:"span,omitempty" json:"span,omitempty"`
 	SpanRegex string `yaml:"spanRegex,omitempty" json:"spanRegex,omitempty"`
 	// Kind is an optional span kind: server, client, producer, consumer,
@@ -86,7 +88,10 @@ type Matcher struct {
 	Op  Op     `yaml:"op" json:"op"`
 	// Value is the literal. Its type is inferred the way TraceQL does: a
 	// YAML/JSON number is numeric, true/false boolean, anything else a
-	// string. Quote a number in YAML to match it as a string.
+	// string. Quote a number in YAML to match it as a string. For the
+	// status and kind intrinsics the string is an enum (error, ok, unset;
+	// server … unspecified) and for duration a Go duration such as 250ms:
+	// TraceQL spells both without quotes.
 	Value Value `yaml:"value" json:"value"`
 }
 
@@ -140,9 +145,9 @@ type SLO struct {
 	// conversion: the last step, or Step when set).
 	Step      string   `yaml:"step,omitempty" json:"step,omitempty"`
 	Kind      SLOKind  `yaml:"kind" json:"kind"`
-	Threshold Duration `yaml:"threshold,omitempty" json:"threshold,omitempty"`
+	Threshold Duration `yaml:"threshold,omitempty" json:"threshold,omitzero"`
 	Objective float64  `yaml:"objective" json:"objective"`
-	Window    Duration `yaml:"window,omitempty" json:"window,omitempty"`
+	Window    Duration `yaml:"window,omitempty" json:"window,omitzero"`
 }
 
 // Duration is a time.Duration that also accepts days ("28d") and keeps the
@@ -150,4 +155,58 @@ type SLO struct {
 type Duration struct {
 	D   time.Duration
 	Raw string
+}
+
+// DefaultSLOWindow is the rolling window of an SLO that sets none.
+const DefaultSLOWindow = 28 * Day
+
+// EffectiveWindow returns the SLO's rolling window, DefaultSLOWindow when
+// unset. The default is not written into the SLO so that an exported
+// journey reads exactly as it was applied.
+func (s SLO) EffectiveWindow() time.Duration {
+	if s.Window.D > 0 {
+		return s.Window.D
+	}
+	return DefaultSLOWindow
+}
+
+// Normalize fills an empty apiVersion and kind, which JSON API clients may
+// omit. It writes no other defaults.
+func (j *Journey) Normalize() {
+	if j.APIVersion == "" {
+		j.APIVersion = APIVersion
+	}
+	if j.Kind == "" {
+		j.Kind = Kind
+	}
+}
+
+// StepIndex returns the index of the step with this name, or -1.
+func (j Journey) StepIndex(name string) int {
+	for i, s := range j.Spec.Steps {
+		if s.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// SelectKeys lists the attributes a rollup must select for each span: the
+// correlation key (when correlating by attribute), the segment keys, then
+// the value attribute, each once, in that order.
+func (j Journey) SelectKeys() []string {
+	var keys []string
+	add := func(k string) {
+		if k != "" && !contains(keys, k) {
+			keys = append(keys, k)
+		}
+	}
+	if !j.Spec.Correlation.ByTrace() {
+		add(j.Spec.Correlation.By)
+	}
+	for _, s := range j.Spec.Segments {
+		add(s)
+	}
+	add(j.Spec.Value)
+	return keys
 }
