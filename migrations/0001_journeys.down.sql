@@ -1,1 +1,2 @@
+DROP TABLE journey_versions;
 DROP TABLE journeys;

@@ -143,7 +143,7 @@ func Up(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) ([]int, error
 }
 
 // ErrStale means the database schema is older than this binary.
-var ErrStale = errors.New("database schema is not current: run `waymark migrate`")
+var ErrStale = errors.New("database schema is not current: run \"waymark migrate\"")
 
 // Check returns ErrStale (wrapped, naming what is missing) unless every
 // embedded migration and River's schema are applied.
