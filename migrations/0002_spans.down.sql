@@ -1,0 +1,2 @@
+-- Dropping the parent drops every daily partition with it.
+DROP TABLE IF EXISTS spans;
