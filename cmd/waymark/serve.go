@@ -1,0 +1,219 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/waymarkhq/waymark/internal/config"
+	"github.com/waymarkhq/waymark/internal/store"
+	"github.com/waymarkhq/waymark/migrations"
+	"github.com/waymarkhq/waymark/web"
+)
+
+// Server timeouts. Pages and API calls read rollups and are quick; the
+// write timeout leaves room for a slow trace fetch behind a trace page.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 60 * time.Second
+	idleTimeout       = 2 * time.Minute
+	shutdownTimeout   = 20 * time.Second
+)
+
+func (a *app) serve(ctx context.Context, args []string) error {
+	fs, l := a.flags("serve", "", "Serve the web UI, the JSON API and health checks", config.GroupAll)
+	pos, err := a.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(fs, pos, 0, 0); err != nil {
+		return err
+	}
+	cfg, err := load(l)
+	if err != nil {
+		return err
+	}
+	log := cfg.NewLogger(a.stderr)
+	pool, err := openPool(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := checkSchema(ctx, pool); err != nil {
+		return err
+	}
+	log.Info("starting", "version", shortVersion(), "config", cfg)
+	d := deps{cfg: cfg, log: log, pool: pool, store: store.New(pool)}
+	return runServer(ctx, d)
+}
+
+// deps is what serve builds once from the configuration and hands to the
+// web handler and to the services running beside it.
+type deps struct {
+	cfg   config.Config
+	log   *slog.Logger
+	pool  *pgxpool.Pool
+	store *store.Store
+}
+
+// handler is the HTTP handler of the UI, the API and the health checks.
+func (d deps) handler() http.Handler {
+	return web.New(web.Options{
+		Store:            d.store,
+		DB:               d.pool,
+		SchemaCheck:      func(ctx context.Context) error { return migrations.Check(ctx, d.pool) },
+		Logger:           d.log,
+		Version:          shortVersion(),
+		TraceURLTemplate: d.cfg.TraceURLTemplate,
+		// Behind a proxy that rewrites Host, forms posted from the public
+		// URL are still same-origin.
+		TrustedOrigins: []string{origin(d.cfg.PublicURL)},
+	})
+}
+
+// origin is the scheme://host[:port] of a validated http(s) URL.
+func origin(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// service is a long-running part of the process. It runs until ctx is
+// done and then returns nil once it has stopped cleanly; an error stops the
+// whole process.
+type service struct {
+	name string
+	run  func(ctx context.Context) error
+}
+
+// services are what runs beside the web server. The embedded span store's
+// OTLP receiver (an httpService on cfg.OTLPListen, with TraceSource
+// embedded) and the job workers belong here, so that they start and stop
+// with the process.
+func (d deps) services() ([]service, error) {
+	return nil, nil
+}
+
+// httpService serves h on addr. It listens at once, so that a busy port
+// fails the start rather than a running process.
+func httpService(name, addr string, h http.Handler, log *slog.Logger) (service, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return service{}, fmt.Errorf("%s: listen: %w", name, err)
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	run := func(ctx context.Context) error {
+		srv.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
+		served := make(chan error, 1)
+		go func() { served <- srv.Serve(ln) }()
+		log.Info("serving", "service", name, "addr", ln.Addr().String())
+		select {
+		case err := <-served:
+			return err
+		case <-ctx.Done():
+		}
+		// In-flight requests get shutdownTimeout to finish.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+		defer cancel()
+		if err := srv.Shutdown(sctx); err != nil {
+			return fmt.Errorf("shut down: %w", err)
+		}
+		if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	}
+	return service{name: name, run: run}, nil
+}
+
+// runServer serves the web handler on d.cfg.Listen beside extra services,
+// until ctx is done or one of them fails; then it stops them all and waits.
+func runServer(ctx context.Context, d deps, extra ...service) error {
+	ui, err := httpService("web", d.cfg.Listen, d.handler(), d.log)
+	if err != nil {
+		return err
+	}
+	more, err := d.services()
+	if err != nil {
+		return err
+	}
+	svcs := append(append([]service{ui}, more...), extra...)
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make(chan error, len(svcs))
+	var wg sync.WaitGroup
+	for _, s := range svcs {
+		wg.Go(func() {
+			err := s.run(ctx)
+			if err != nil {
+				errs <- fmt.Errorf("%s: %w", s.name, err)
+			}
+			// A service that ends stops the process: nothing runs half.
+			cancel()
+		})
+	}
+	<-ctx.Done()
+	d.log.Info("shutting down")
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
+	}
+	d.log.Info("stopped")
+	return nil
+}
+
+// openPool opens the shared connection pool. It connects lazily; the first
+// query reports an unreachable database.
+func openPool(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {
+	pc, err := pgxpool.ParseConfig(cfg.DatabaseURL)
+	if err != nil {
+		return nil, &configError{err: errors.New("WAYMARK_DATABASE_URL: is not a valid Postgres URL or key=value DSN")}
+	}
+	if _, ok := pc.ConnConfig.RuntimeParams["application_name"]; !ok {
+		pc.ConnConfig.RuntimeParams["application_name"] = "waymark"
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	return pool, nil
+}
+
+// staleSchema is what serve says on a database that needs `waymark migrate`.
+const staleSchema = `database schema is not current: run "waymark migrate"`
+
+// checkSchema refuses a database whose schema is older than this binary.
+func checkSchema(ctx context.Context, pool *pgxpool.Pool) error {
+	err := migrations.Check(ctx, pool)
+	if errors.Is(err, migrations.ErrStale) {
+		// Keep what migrations.Check says is missing, e.g. "(missing
+		// 0002_rollups)".
+		detail, _ := strings.CutPrefix(err.Error(), migrations.ErrStale.Error())
+		return errors.New(staleSchema + detail)
+	}
+	if err != nil {
+		return fmt.Errorf("check database schema: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,183 @@
+package web
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/waymarkhq/waymark/journeys"
+	"github.com/waymarkhq/waymark/journeys/examples"
+	"github.com/waymarkhq/waymark/web/views"
+)
+
+func TestParseMatcherLine(t *testing.T) {
+	t.Parallel()
+	val := func(typ journeys.ValueType, raw string) journeys.Value { return journeys.Value{Type: typ, Raw: raw} }
+	cases := []struct {
+		line string
+		want journeys.Matcher
+		err  string
+	}{
+		{line: "span.user.tier = gold", want: journeys.Matcher{Key: "span.user.tier", Op: journeys.OpEq, Value: val(journeys.TypeString, "gold")}},
+		{line: "  span.user.tier=gold  ", want: journeys.Matcher{Key: "span.user.tier", Op: journeys.OpEq, Value: val(journeys.TypeString, "gold")}},
+		{line: "span.http.status_code >= 500", want: journeys.Matcher{Key: "span.http.status_code", Op: journeys.OpGe, Value: val(journeys.TypeInt, "500")}},
+		{line: "span.n<=-2.5", want: journeys.Matcher{Key: "span.n", Op: journeys.OpLe, Value: val(journeys.TypeFloat, "-2.5")}},
+		{line: "span.n > 1e3", want: journeys.Matcher{Key: "span.n", Op: journeys.OpGt, Value: val(journeys.TypeFloat, "1e3")}},
+		{line: "span.n < 0x1f", want: journeys.Matcher{Key: "span.n", Op: journeys.OpLt, Value: val(journeys.TypeInt, "0x1f")}},
+		{line: "span.flag != true", want: journeys.Matcher{Key: "span.flag", Op: journeys.OpNe, Value: val(journeys.TypeBool, "true")}},
+		{line: `span.code = "42"`, want: journeys.Matcher{Key: "span.code", Op: journeys.OpEq, Value: val(journeys.TypeString, "42")}},
+		{line: `span.s = " padded "`, want: journeys.Matcher{Key: "span.s", Op: journeys.OpEq, Value: val(journeys.TypeString, " padded ")}},
+		{line: `span.s = ""`, want: journeys.Matcher{Key: "span.s", Op: journeys.OpEq, Value: val(journeys.TypeString, "")}},
+		{line: `span.route =~ ^/cart/.*$`, want: journeys.Matcher{Key: "span.route", Op: journeys.OpRegex, Value: val(journeys.TypeString, "^/cart/.*$")}},
+		{line: `span.route !~ a b`, want: journeys.Matcher{Key: "span.route", Op: journeys.OpNotRegex, Value: val(journeys.TypeString, "a b")}},
+		{line: `span.x = inf`, want: journeys.Matcher{Key: "span.x", Op: journeys.OpEq, Value: val(journeys.TypeString, "inf")}},
+		{line: "span.user.tier", err: "expected key op value, e.g. span.user.tier = gold"},
+		{line: "= gold", err: `missing attribute key before "= gold"`},
+		{line: "span.x ?? 3", err: `unknown operator "??" after span.x: use one of = != =~ !~ > >= < <=`},
+		{line: "span.x gold", err: `unknown operator "gold" after span.x: use one of = != =~ !~ > >= < <=`},
+		{line: "span.x >=", err: "missing value after span.x >="},
+		{line: `span.x = "open`, err: `malformed quoted value "open: close the quotes and escape " and \ inside`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.line, func(t *testing.T) {
+			t.Parallel()
+			got, err := parseMatcherLine(tc.line)
+			if tc.err != "" {
+				require.EqualError(t, err, tc.err)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tc.want, got)
+		})
+	}
+}
+
+// FuzzParseMatcherLine checks that no line panics, and that whatever parses
+// is written back by the editor as a line that parses to the same matcher.
+func FuzzParseMatcherLine(f *testing.F) {
+	for _, s := range []string{
+		"span.user.tier = gold", "span.n >= 500", `span.s = "42"`, "span.f != true", "span.x =~ ^a.*",
+		"span.n < 0x1f", "span.n = 1_000", "span.n = 1e3", `span.s = " a "`, "x ?? y", `k = "\u00e9\t"`, "k=", "=v",
+		"span.n = 1.0", "span.n = -0", "span.b = True", "k = \"\\xff\"",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		m, err := parseMatcherLine(line)
+		if err != nil {
+			return
+		}
+		back := views.FormatMatcher(m)
+		again, err := parseMatcherLine(back)
+		require.NoError(t, err, "line %q written back as %q", line, back)
+		require.Equal(t, m, again, "line %q written back as %q", line, back)
+	})
+}
+
+// TestFormRoundTrip checks that every shipped journey survives the editor:
+// shown in the form, submitted unchanged, it is the same journey.
+func TestFormRoundTrip(t *testing.T) {
+	t.Parallel()
+	entries, err := examples.FS.ReadDir(".")
+	require.NoError(t, err)
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".yaml") {
+			continue
+		}
+		t.Run(e.Name(), func(t *testing.T) {
+			t.Parallel()
+			j, _ := example(t, strings.TrimSuffix(e.Name(), ".yaml"))
+			got, errs := formJourney(readJourneyForm(formValues(journeyForm(j))))
+			require.Empty(t, errs)
+			require.Equal(t, j, got)
+		})
+	}
+	t.Run("checkout", func(t *testing.T) {
+		t.Parallel()
+		got, errs := formJourney(readJourneyForm(formValues(journeyForm(checkoutJourney()))))
+		require.Empty(t, errs)
+		require.Equal(t, checkoutJourney(), got)
+	})
+}
+
+// formValues is what a browser submits for a rendered form.
+func formValues(f *views.JourneyForm) url.Values {
+	v := url.Values{
+		"metadata.slug": {f.Slug}, "metadata.name": {f.Name}, "metadata.owner": {f.Owner},
+		"metadata.description": {f.Description}, "correlation.by": {f.CorrelationBy},
+		"correlation.window": {f.CorrelationWindow}, "segments": {f.Segments}, "value": {f.Value},
+	}
+	for i, s := range f.Steps {
+		p := views.StepField(i, "")
+		v.Set(p+".name", s.Name)
+		v.Set(p+".match.service", s.Service)
+		v.Set(p+".match.span", s.Span)
+		v.Set(p+".match.spanRegex", s.SpanRegex)
+		v.Set(p+".match.kind", s.Kind)
+		// Browsers send text areas with CRLF line breaks.
+		v.Set(p+".match.attributes", strings.ReplaceAll(s.Attributes, "\n", "\r\n"))
+	}
+	for i, s := range f.SLOs {
+		p := views.SLOField(i, "")
+		v.Set(p+".name", s.Name)
+		v.Set(p+".step", s.Step)
+		v.Set(p+".kind", s.Kind)
+		v.Set(p+".threshold", s.Threshold)
+		v.Set(p+".objective", s.Objective)
+		v.Set(p+".window", s.Window)
+	}
+	return v
+}
+
+func TestReadJourneyFormRows(t *testing.T) {
+	t.Parallel()
+	v := url.Values{
+		"steps[10].name":                   {"third"},
+		"steps[2].name":                    {"second"},
+		"steps[0].name":                    {" first "},
+		"steps[x].name":                    {"ignored"},
+		"steps[-1].name":                   {"ignored"},
+		"steps[99999999999999999999].name": {"ignored"},
+		"slos[3].objective":                {"0.9"},
+	}
+	f := readJourneyForm(v)
+	require.Equal(t, []views.StepForm{{Name: "first"}, {Name: "second"}, {Name: "third"}}, f.Steps)
+	require.Equal(t, []views.SLOForm{{Objective: "0.9"}}, f.SLOs)
+}
+
+func TestFormJourneyErrors(t *testing.T) {
+	t.Parallel()
+	f := &views.JourneyForm{
+		CorrelationWindow: "soon",
+		Steps:             []views.StepForm{{Attributes: "span.a = 1\nbroken"}},
+		SLOs:              []views.SLOForm{{Threshold: "fast", Objective: "high", Window: "28"}},
+	}
+	_, errs := formJourney(f)
+	require.Equal(t, map[string]string{
+		"correlation.window":           "must be a duration such as 800ms, 30m or 28d",
+		"steps[0].match.attributes[1]": "expected key op value, e.g. span.user.tier = gold",
+		"slos[0].threshold":            "must be a duration such as 800ms, 30m or 28d",
+		"slos[0].objective":            "must be a number such as 0.995",
+		"slos[0].window":               "must be a duration such as 800ms, 30m or 28d",
+	}, errs)
+}
+
+func TestMergeErrors(t *testing.T) {
+	t.Parallel()
+	got := mergeErrors(
+		map[string]string{"steps[0].match.attributes[1]": "unreadable", "correlation.window": "bad duration"},
+		map[string]string{
+			"steps[0].match.attributes[1].op":  "required",
+			"steps[0].match.attributes[10].op": "kept: another line",
+			"correlation.window":               "required",
+			"metadata.slug":                    "required",
+		})
+	require.Equal(t, map[string]string{
+		"steps[0].match.attributes[1]":     "unreadable",
+		"steps[0].match.attributes[10].op": "kept: another line",
+		"correlation.window":               "bad duration",
+		"metadata.slug":                    "required",
+	}, got)
+}

@@ -1,0 +1,87 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/waymarkhq/waymark/internal/store"
+	"github.com/waymarkhq/waymark/journeys"
+	"github.com/waymarkhq/waymark/web/views"
+)
+
+// journeyImport creates a journey from a pasted YAML document.
+func (h *handler) journeyImport(w http.ResponseWriter, r *http.Request) {
+	h.saveYAML(w, r, "")
+}
+
+// journeyImportUpdate replaces a journey with an edited YAML document.
+func (h *handler) journeyImportUpdate(w http.ResponseWriter, r *http.Request) {
+	h.saveYAML(w, r, chi.URLParam(r, "slug"))
+}
+
+func (h *handler) saveYAML(w http.ResponseWriter, r *http.Request, slug string) {
+	if err := r.ParseForm(); err != nil {
+		h.fail(w, r, formError(err))
+		return
+	}
+	f := views.JourneyYAMLForm{
+		Editing: slug != "",
+		Slug:    slug,
+		Action:  "/journeys/import",
+		Text:    r.PostForm.Get("yaml"),
+	}
+	if f.Editing {
+		f.Action = views.JourneyPath(slug, "/import")
+	}
+	invalid := func(status int, err error, message string) {
+		var ve *journeys.ValidationError
+		if errors.As(err, &ve) {
+			for _, p := range ve.Paths() {
+				f.Errors = append(f.Errors, views.FieldError{Path: p, Message: ve.Fields[p]})
+			}
+		}
+		f.Message = message
+		h.render(w, r, status, views.JourneyYAML(h.site, f))
+	}
+
+	js, err := journeys.DecodeYAML([]byte(f.Text))
+	if err != nil {
+		invalid(http.StatusUnprocessableEntity, err, "")
+		return
+	}
+	if len(js) != 1 {
+		invalid(http.StatusUnprocessableEntity, nil, fmt.Sprintf(
+			"found %d journeys; paste one at a time, or apply several with `waymark journeys apply`", len(js)))
+		return
+	}
+	j := js[0]
+	j.Normalize()
+	if err := j.Validate(); err != nil {
+		invalid(http.StatusUnprocessableEntity, err, "")
+		return
+	}
+	var rec store.JourneyRecord
+	if f.Editing {
+		rec, err = h.store.UpdateJourney(r.Context(), slug, j, h.actorOf(r, "web"))
+	} else {
+		rec, err = h.store.CreateJourney(r.Context(), j, h.actorOf(r, "web"))
+	}
+	var ve *journeys.ValidationError
+	switch {
+	case errors.Is(err, store.ErrConflict):
+		invalid(http.StatusConflict, &journeys.ValidationError{Fields: map[string]string{
+			"metadata.slug": fmt.Sprintf("a journey with slug %q already exists; choose another", j.Metadata.Slug),
+		}}, "")
+		return
+	case errors.As(err, &ve):
+		invalid(http.StatusUnprocessableEntity, err, "")
+		return
+	case err != nil:
+		h.fail(w, r, notFoundJourney(slug, err))
+		return
+	}
+	redirect(w, r, views.JourneyPath(rec.Journey.Metadata.Slug, ""))
+}

@@ -1,0 +1,56 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+)
+
+// routes is the one place every URL Waymark serves is declared.
+func (h *handler) routes() http.Handler {
+	r := chi.NewRouter()
+	// Declared first so that sub-routers inherit them.
+	r.NotFound(h.notFound)
+	r.MethodNotAllowed(h.methodNotAllowed)
+	r.Use(middleware.GetHead, middleware.RedirectSlashes)
+
+	r.Get("/healthz", h.healthz)
+	r.Get("/readyz", h.readyz)
+	r.Get("/static/*", h.assets.serve)
+
+	r.Get("/", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/journeys", http.StatusFound)
+	})
+	r.Get("/journeys", h.journeyList)
+	r.Get("/journeys/new", h.journeyNew)
+	r.Post("/journeys/new", h.journeyCreate)
+	r.Post("/journeys/import", h.journeyImport)
+	r.Get("/journeys/{slug}", h.journeyShow)
+	r.Get("/journeys/{slug}/edit", h.journeyEdit)
+	r.Post("/journeys/{slug}/edit", h.journeyUpdate)
+	r.Post("/journeys/{slug}/import", h.journeyImportUpdate)
+	r.Get("/journeys/{slug}/delete", h.journeyDeleteConfirm)
+	r.Post("/journeys/{slug}/delete", h.journeyDelete)
+
+	r.Route("/api", func(r chi.Router) {
+		r.Get("/v1/journeys", h.apiJourneyList)
+		r.Get("/v1/journeys/{slug}", h.apiJourneyGet)
+		r.Put("/v1/journeys/{slug}", h.apiJourneyPut)
+		r.Delete("/v1/journeys/{slug}", h.apiJourneyDelete)
+	})
+	return r
+}
+
+// notFound answers an unknown URL: JSON under /api, a page elsewhere.
+func (h *handler) notFound(w http.ResponseWriter, r *http.Request) {
+	if isAPI(r) {
+		h.fail(w, r, errorf(http.StatusNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
+		return
+	}
+	h.fail(w, r, errorf(http.StatusNotFound, "there is no page at %s", r.URL.Path))
+}
+
+func (h *handler) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	h.fail(w, r, errorf(http.StatusMethodNotAllowed, "method %s is not allowed on %s", r.Method, r.URL.Path))
+}

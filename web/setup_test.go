@@ -1,0 +1,151 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+
+	"github.com/waymarkhq/waymark/internal/pgtest"
+	"github.com/waymarkhq/waymark/internal/store"
+	"github.com/waymarkhq/waymark/journeys"
+	"github.com/waymarkhq/waymark/journeys/examples"
+	"github.com/waymarkhq/waymark/migrations"
+)
+
+// bundle is what a test needs: the handler under test, on its own database.
+type bundle struct {
+	handler http.Handler
+	store   *store.Store
+	pool    *pgxpool.Pool
+	logs    *bytes.Buffer
+}
+
+func setup(t *testing.T) *bundle {
+	t.Helper()
+	pool := pgtest.New(t)
+	st := store.New(pool)
+	logs := &bytes.Buffer{}
+	h := New(Options{
+		Store:       st,
+		DB:          st,
+		SchemaCheck: func(ctx context.Context) error { return migrations.Check(ctx, pool) },
+		Logger:      slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, nil)),
+		Version:     "v-test",
+	})
+	return &bundle{handler: h, store: st, pool: pool, logs: logs}
+}
+
+// lockedWriter lets the logger write from the handler while a test reads.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// do sends one request; headers are name, value pairs.
+func (b *bundle) do(t *testing.T, method, target string, body io.Reader, headers ...string) *httptest.ResponseRecorder {
+	t.Helper()
+	req := httptest.NewRequest(method, target, body)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	rec := httptest.NewRecorder()
+	b.handler.ServeHTTP(rec, req)
+	return rec
+}
+
+// postForm submits a form as a browser on Waymark's own pages would.
+func (b *bundle) postForm(t *testing.T, target string, form url.Values) *httptest.ResponseRecorder {
+	t.Helper()
+	return b.do(t, http.MethodPost, target, strings.NewReader(form.Encode()),
+		"Content-Type", "application/x-www-form-urlencoded", "Sec-Fetch-Site", "same-origin")
+}
+
+func page(t *testing.T, rec *httptest.ResponseRecorder) *goquery.Document {
+	t.Helper()
+	require.Equal(t, "text/html; charset=utf-8", rec.Header().Get("Content-Type"))
+	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(rec.Body.Bytes()))
+	require.NoError(t, err)
+	return doc
+}
+
+// testID finds elements by data-testid.
+func testID(doc *goquery.Document, id string) *goquery.Selection {
+	return doc.Find(`[data-testid="` + id + `"]`)
+}
+
+// inputValue is the value an input named name will submit.
+func inputValue(doc *goquery.Document, name string) string {
+	sel := doc.Find(`[name="` + name + `"]`)
+	switch goquery.NodeName(sel) {
+	case "textarea":
+		return sel.Text()
+	case "select":
+		v, _ := sel.Find("option[selected]").Attr("value")
+		return v
+	}
+	v, _ := sel.Attr("value")
+	return v
+}
+
+func squash(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// example returns a journey the demo shop ships, as decoded from its file.
+func example(t *testing.T, slug string) (journeys.Journey, []byte) {
+	t.Helper()
+	b, err := examples.FS.ReadFile(slug + ".yaml")
+	require.NoError(t, err)
+	js, err := journeys.DecodeYAML(b)
+	require.NoError(t, err)
+	require.Len(t, js, 1)
+	return js[0], b
+}
+
+// seed stores an example journey directly.
+func (b *bundle) seed(t *testing.T, slug string) store.JourneyRecord {
+	t.Helper()
+	j, _ := example(t, slug)
+	rec, err := b.store.CreateJourney(context.Background(), j, "seed")
+	require.NoError(t, err)
+	return rec
+}
+
+type goquerySelection = goquery.Selection
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+// cells is a table row's cells, trimmed, joined by " | ".
+func cells(tr *goquery.Selection) string {
+	var out []string
+	tr.Find("td").Each(func(_ int, td *goquery.Selection) {
+		out = append(out, squash(td.Text()))
+	})
+	return strings.Join(out, " | ")
+}
+
+var dbSeq atomic.Int64
+
+func randomSuffix() string {
+	return fmt.Sprintf("%d_%d_%d", os.Getpid(), time.Now().UnixNano()%1e9, dbSeq.Add(1))
+}
