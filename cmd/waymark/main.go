@@ -66,6 +66,7 @@ func commands() []command {
 		{name: "journeys apply", args: "FILE|DIR...", summary: "create or update journeys from YAML files", run: (*app).journeysApply},
 		{name: "journeys export", args: "[SLUG]", summary: "print journeys as YAML", run: (*app).journeysExport},
 		{name: "journeys list", summary: "list journeys", run: (*app).journeysList},
+		{name: "demo", summary: "run everything on this machine with live demo shop traffic", run: (*app).demo},
 		{name: "version", summary: "print the version", run: (*app).version},
 	}
 }

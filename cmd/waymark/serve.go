@@ -15,6 +15,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/waymarkhq/waymark/internal/config"
+	"github.com/waymarkhq/waymark/internal/rollup"
+	"github.com/waymarkhq/waymark/internal/spanstore"
 	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/migrations"
 	"github.com/waymarkhq/waymark/web"
@@ -54,6 +56,9 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	}
 	log.Info("starting", "version", shortVersion(), "config", cfg)
 	d := deps{cfg: cfg, log: log, pool: pool, store: store.New(pool)}
+	if err := d.openSource(); err != nil {
+		return err
+	}
 	return runServer(ctx, d)
 }
 
@@ -64,6 +69,10 @@ type deps struct {
 	log   *slog.Logger
 	pool  *pgxpool.Pool
 	store *store.Store
+	// source is where spans come from; spans is the embedded store when
+	// that is the source.
+	source rollup.TraceSource
+	spans  *spanstore.Store
 }
 
 // handler is the HTTP handler of the UI, the API and the health checks.
@@ -98,12 +107,10 @@ type service struct {
 	run  func(ctx context.Context) error
 }
 
-// services are what runs beside the web server. The embedded span store's
-// OTLP receiver (an httpService on cfg.OTLPListen, with TraceSource
-// embedded) and the job workers belong here, so that they start and stop
-// with the process.
+// services are what runs beside the web server: the embedded span store's
+// receiver and retention, so that they start and stop with the process.
 func (d deps) services() ([]service, error) {
-	return nil, nil
+	return d.sourceServices()
 }
 
 // httpService serves h on addr. It listens at once, so that a busy port

@@ -1,0 +1,169 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"strings"
+
+	"github.com/waymarkhq/waymark/internal/config"
+	"github.com/waymarkhq/waymark/internal/demo"
+	"github.com/waymarkhq/waymark/internal/store"
+	"github.com/waymarkhq/waymark/journeys"
+	"github.com/waymarkhq/waymark/journeys/examples"
+	"github.com/waymarkhq/waymark/migrations"
+)
+
+// demoActor is who the demo's journey versions are recorded as.
+const demoActor = "demo"
+
+// demo runs everything on one machine: it migrates, applies the example
+// journeys, serves the UI with the embedded trace store, and sends live
+// synthetic shop traffic into it. With -traffic-only it only sends the
+// traffic, e.g. to Tempo.
+func (a *app) demo(ctx context.Context, args []string) error {
+	fset, l := a.flags("demo", "", "Run Waymark with the embedded trace store and live demo shop traffic", config.GroupAll)
+	trafficOnly := fset.Bool("traffic-only", false, "only send the demo traffic (to -endpoint), without the database or the UI")
+	ownArgs, genArgs := splitDemoArgs(fset, args)
+	fset.Usage = a.demoUsage(fset)
+	if _, err := a.parse(fset, ownArgs); err != nil {
+		return err
+	}
+	live, err := demo.ParseFlags(genArgs)
+	if errors.Is(err, flag.ErrHelp) {
+		fset.SetOutput(a.stdout)
+		fset.Usage()
+		return flag.ErrHelp
+	}
+	if err != nil {
+		return &usageError{fs: fset, err: fmt.Errorf("demo: %w", err)}
+	}
+	if *trafficOnly {
+		live.Log = config.Config{}.NewLogger(a.stderr)
+		return demo.Run(ctx, live)
+	}
+
+	cfg, err := load(l)
+	if err != nil {
+		return err
+	}
+	if cfg.TraceSource != config.SourceEmbedded {
+		return &configError{err: errors.New("WAYMARK_TRACE_SOURCE: the demo runs on the embedded store; to send demo traffic to Tempo use `waymark demo -traffic-only -endpoint URL`")}
+	}
+	log := cfg.NewLogger(a.stderr)
+	pool, err := openPool(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	// The demo is the one command that migrates by itself: it is the
+	// newcomer's single step, on a database it owns.
+	if _, err := migrations.Up(ctx, pool, log); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	st := store.New(pool)
+	if err := applyExamples(ctx, st, a); err != nil {
+		return err
+	}
+	d := deps{cfg: cfg, log: log, pool: pool, store: st}
+	if err := d.openSource(); err != nil {
+		return err
+	}
+	if !hasFlag(genArgs, "endpoint") {
+		live.Endpoint = "http://" + cfg.OTLPListen
+	}
+	live.Log = log.With("service", "demo-traffic")
+	fmt.Fprintf(a.stderr, "Waymark demo: open http://%s (demo shop traffic goes to %s)\n", cfg.Listen, live.Endpoint)
+	traffic := service{name: "demo-traffic", run: func(ctx context.Context) error { return demo.Run(ctx, live) }}
+	return runServer(ctx, d, traffic)
+}
+
+// applyExamples creates or updates the example journeys shipped in the
+// binary.
+func applyExamples(ctx context.Context, st *store.Store, a *app) error {
+	names, err := fs.Glob(examples.FS, "*.yaml")
+	if err != nil {
+		return fmt.Errorf("list examples: %w", err)
+	}
+	for _, name := range names {
+		data, err := examples.FS.ReadFile(name)
+		if err != nil {
+			return fmt.Errorf("read example %s: %w", name, err)
+		}
+		js, err := journeys.DecodeYAML(data)
+		if err != nil {
+			return fmt.Errorf("example %s: %w", name, err)
+		}
+		for _, j := range js {
+			rec, created, err := st.PutJourney(ctx, j, demoActor)
+			if err != nil {
+				return fmt.Errorf("apply example %s: %w", name, err)
+			}
+			if created {
+				fmt.Fprintf(a.stdout, "created %s (version %d)\n", rec.Journey.Metadata.Slug, rec.Version)
+			}
+		}
+	}
+	return nil
+}
+
+// splitDemoArgs separates the settings flags (bound to own) from the
+// traffic generator's flags, keeping each flag's value with it.
+func splitDemoArgs(own *flag.FlagSet, args []string) (ownArgs, genArgs []string) {
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		name, hasValue := flagName(arg)
+		f := own.Lookup(name)
+		if name == "" || f == nil {
+			if name == "h" || name == "help" {
+				ownArgs = append(ownArgs, arg)
+				continue
+			}
+			genArgs = append(genArgs, arg)
+			continue
+		}
+		ownArgs = append(ownArgs, arg)
+		if bf, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && bf.IsBoolFlag() {
+			continue
+		}
+		if !hasValue && i+1 < len(args) {
+			i++
+			ownArgs = append(ownArgs, args[i])
+		}
+	}
+	return ownArgs, genArgs
+}
+
+// flagName returns the name of a -flag or --flag[=value] argument.
+func flagName(arg string) (name string, hasValue bool) {
+	if len(arg) < 2 || arg[0] != '-' || arg == "--" {
+		return "", false
+	}
+	name = strings.TrimLeft(arg, "-")
+	name, _, hasValue = strings.Cut(name, "=")
+	return name, hasValue
+}
+
+func hasFlag(args []string, name string) bool {
+	for _, a := range args {
+		if n, _ := flagName(a); n == name {
+			return true
+		}
+	}
+	return false
+}
+
+// demoUsage lists the settings flags and the traffic generator's flags.
+func (a *app) demoUsage(fset *flag.FlagSet) func() {
+	return func() {
+		w := fset.Output()
+		fmt.Fprintf(w, "Usage: waymark demo [flags]\n\nRun Waymark with the embedded trace store and live demo shop traffic.\n\nSettings:\n")
+		fset.VisitAll(func(f *flag.Flag) {
+			fmt.Fprintf(w, "  -%s\n    \t%s\n", f.Name, f.Usage)
+		})
+		fmt.Fprintf(w, "\nTraffic:\n")
+		demo.Usage(w)
+	}
+}
