@@ -109,7 +109,7 @@ func Run(ctx context.Context, cfg LiveConfig) error {
 	}
 	// Retries are short: a live demo would rather drop a batch than stall
 	// behind a receiver that is down, and must stop promptly.
-	em, err := newEmitter(ctx, emitterOptions{endpoint: cfg.Endpoint, headers: cfg.Headers, batchTimeout: time.Second, retryFor: 5 * time.Second, log: log})
+	em, err := newEmitter(ctx, emitterOptions{endpoint: cfg.Endpoint, headers: cfg.Headers, batchTimeout: time.Second, retryFor: 5 * time.Second, log: log, environment: cfg.Model.Environment})
 	if err != nil {
 		return fmt.Errorf("run demo traffic: %w", err)
 	}

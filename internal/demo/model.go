@@ -262,6 +262,10 @@ type Config struct {
 	OrderMax  float64             `json:"order_max"`
 	Steps     [NumSteps]StepModel `json:"steps"`
 	BadDeploy BadDeploy           `json:"bad_deploy"`
+	// Environment is the deployment.environment resource attribute
+	// (default "prod"). A run that must find its own spans again in a
+	// shared backend gives it a value of its own.
+	Environment string `json:"environment,omitempty"`
 }
 
 // DefaultConfig is the demo shop: 2000 sessions over 30 minutes with a bad

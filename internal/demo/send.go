@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -31,7 +32,7 @@ func (t *Traffic) Send(ctx context.Context, endpoint string) error {
 }
 
 func (t *Traffic) send(ctx context.Context, endpoint string, headers map[string]string) error {
-	e, err := newEmitter(ctx, emitterOptions{endpoint: endpoint, headers: headers, batchTimeout: time.Second, retryFor: 30 * time.Second})
+	e, err := newEmitter(ctx, emitterOptions{endpoint: endpoint, headers: headers, batchTimeout: time.Second, retryFor: 30 * time.Second, environment: t.cfg.Environment})
 	if err != nil {
 		return fmt.Errorf("send traffic: %w", err)
 	}
@@ -86,6 +87,8 @@ type emitterOptions struct {
 	// retryFor bounds retries of one batch (429, 503, connection refused).
 	retryFor time.Duration
 	log      *slog.Logger
+	// environment is deployment.environment; "" means prod.
+	environment string
 }
 
 // emitter turns planned traces into SDK spans with their planned ids and
@@ -133,7 +136,7 @@ func newEmitter(ctx context.Context, o emitterOptions) (*emitter, error) {
 			attribute.String("service.name", st.Service),
 			attribute.String("service.version", st.ServiceVersion),
 			attribute.String("service.namespace", "shop"),
-			attribute.String("deployment.environment", "prod"),
+			attribute.String("deployment.environment", cmp.Or(o.environment, "prod")),
 		)
 		bsp := sdktrace.NewBatchSpanProcessor(e.exp,
 			sdktrace.WithBlocking(),

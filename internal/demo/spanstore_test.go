@@ -59,7 +59,12 @@ type fetched struct {
 	perMinute     map[time.Time][2]int
 }
 
-func fetch(t *testing.T, store *spanstore.Store, p journeys.Pattern, from, to time.Time) fetched {
+// spanFetcher is the part of a trace source these checks read.
+type spanFetcher interface {
+	FetchSpans(context.Context, journeys.SpanQuery, func(journeys.Span) error) (journeys.FetchStats, error)
+}
+
+func fetch(t *testing.T, store spanFetcher, p journeys.Pattern, from, to time.Time) fetched {
 	t.Helper()
 	sel := []string{"span.user.tier", "span.region", "span.app.version", "span.order.total"}
 	f := fetched{ids: map[string]bool{}, by: map[string]map[string]*SegmentTruth{}, perMinute: map[time.Time][2]int{}}
