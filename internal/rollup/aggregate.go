@@ -1,0 +1,558 @@
+package rollup
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/waymarkhq/waymark/internal/sketch"
+	"github.com/waymarkhq/waymark/journeys"
+)
+
+// Range is what one computation covers. Buckets are minute-aligned and
+// half-open.
+//
+// Step rows are computed for spans starting in [From, To). Funnel rows are
+// computed for instances entering step 1 in [FunnelFrom, To): FunnelFrom is
+// earlier than From when recent cohorts, whose windows were still open at the
+// last run, must be recounted with the later steps that arrived since.
+//
+// To know whether a session had already entered, step 1 is read from
+// FunnelFrom minus the window; later steps are read until To plus the window,
+// but never past Horizon, the instant up to which the trace source is
+// trusted to be complete (now minus the ingestion lag). An instance whose
+// window extends past Horizon without reaching the last step is in flight.
+type Range struct {
+	From, To   time.Time
+	FunnelFrom time.Time // zero means From
+	Horizon    time.Time // zero means To
+}
+
+func (r Range) normalize() (Range, error) {
+	if r.FunnelFrom.IsZero() {
+		r.FunnelFrom = r.From
+	}
+	if r.Horizon.IsZero() {
+		r.Horizon = r.To
+	}
+	for _, t := range []time.Time{r.From, r.To, r.FunnelFrom} {
+		if t.UnixNano()%int64(BucketWidth) != 0 {
+			return r, fmt.Errorf("range bound %s is not on a minute", t.UTC().Format(time.RFC3339Nano))
+		}
+	}
+	switch {
+	case !r.From.Before(r.To):
+		return r, fmt.Errorf("range [%s, %s) is empty", r.From.UTC().Format(time.RFC3339), r.To.UTC().Format(time.RFC3339))
+	case r.FunnelFrom.After(r.From):
+		return r, fmt.Errorf("funnel range starts after the step range")
+	case r.Horizon.Before(r.To):
+		return r, fmt.Errorf("horizon %s is before the end of the range %s", r.Horizon.UTC().Format(time.RFC3339), r.To.UTC().Format(time.RFC3339))
+	}
+	return r, nil
+}
+
+// Aggregate reads the spans of every step of j for r from src and computes
+// its rows. Steps are read one after the other, step 1 first: each step's
+// funnel position depends on the step before it.
+func Aggregate(ctx context.Context, src TraceSource, j journeys.Journey, r Range) (*Result, error) {
+	a, err := NewAggregator(j, r)
+	if err != nil {
+		return nil, err
+	}
+	var stats journeys.FetchStats
+	for k := range j.Spec.Steps {
+		fn := a.Step(k)
+		st, err := src.FetchSpans(ctx, a.Query(k), fn)
+		stats.Add(st)
+		if err != nil {
+			return nil, fmt.Errorf("fetch spans of step %q: %w", j.Spec.Steps[k].Name, err)
+		}
+	}
+	res := a.Result()
+	res.Fetch = stats
+	return res, nil
+}
+
+// maxSteps bounds the steps one journey may have here: reached steps are
+// tracked as bits of a uint32.
+const maxSteps = 32
+
+// Aggregator turns the spans of a journey's steps into rows. Feed it every
+// span of step 0 (from Query(0)), then of step 1, and so on; then call
+// Result. Memory grows with buckets × segment values, plus a few words per
+// trace or session for funnels (and, for attribute correlation, per step-1
+// span until step 1 is complete), not with the number of spans.
+//
+// What the rows mean:
+//
+//   - A span counts in the bucket of its start, in the all-traffic row and
+//     in one row per segment key: under its own attribute value, except
+//     with trace correlation past step 1, where the value is the one on
+//     the trace's step-1 span (business attributes live there); a span
+//     whose trace has no step-1 span counts in all traffic only.
+//   - Trace correlation: a trace enters with its earliest step-1 span and
+//     reaches step k with the earliest span of step k that starts at or
+//     after the span chosen for step k-1.
+//   - Attribute correlation: a session enters with its first step-1 span;
+//     its window is [entry, entry+window); a step-1 span at or after the
+//     window's end enters again. Steps are reached in order as above,
+//     inside the window.
+//   - An errored span reaches its step; the instance counts as errored.
+//     Ties at one instant are broken so that arrival order never matters:
+//     the lower span id enters, and an errored span wins a later step.
+//   - An instance counts in the segment values of its entry span, so that
+//     a breakdown never loses a conversion.
+type Aggregator struct {
+	j        journeys.Journey
+	r        Range
+	slug     string
+	nSteps   int
+	byTrace  bool
+	window   int64
+	from, to int64
+	ffrom    int64
+	horizon  int64
+
+	sel     []string
+	keys    []string
+	segAt   []int // index in Span.Attrs of each segment key
+	valueAt int   // -1 without a value attribute
+	corrAt  int   // -1 for trace correlation
+
+	thresholds [][]time.Duration
+	vals       []valueTable
+	buckets    map[bucketKey]*bucketRows
+	lastKey    bucketKey
+	last       *bucketRows
+	segBuf     []int32
+
+	step      int // step being fed; -1 before the first span
+	spansRead int64
+	done      bool
+
+	funnel funnelState
+}
+
+// bucketKey and bucketRows hold the rows of one step and bucket: one map
+// lookup per span (usually none: spans come roughly in time order and the
+// last bucket is cached), then slices indexed by segment value id.
+type bucketKey struct {
+	bucket int64 // minutes since the epoch
+	step   int
+}
+
+type bucketRows struct {
+	all   *stepAcc
+	byKey [][]*stepAcc // [key][value id]
+}
+
+// NewAggregator prepares the aggregation of j over r.
+func NewAggregator(j journeys.Journey, r Range) (*Aggregator, error) {
+	r, err := r.normalize()
+	if err != nil {
+		return nil, err
+	}
+	n := len(j.Spec.Steps)
+	switch {
+	case n == 0:
+		return nil, errors.New("journey has no steps")
+	case n > maxSteps:
+		return nil, fmt.Errorf("journey has %d steps; at most %d are supported", n, maxSteps)
+	case !j.Spec.Correlation.ByTrace() && j.Spec.Correlation.By == "":
+		return nil, errors.New("journey has no correlation: set correlation.by")
+	}
+	a := &Aggregator{
+		j:       j,
+		r:       r,
+		slug:    j.Metadata.Slug,
+		nSteps:  n,
+		byTrace: j.Spec.Correlation.ByTrace(),
+		window:  int64(Window(j)),
+		from:    r.From.UnixNano(),
+		to:      r.To.UnixNano(),
+		ffrom:   r.FunnelFrom.UnixNano(),
+		horizon: r.Horizon.UnixNano(),
+		valueAt: -1,
+		corrAt:  -1,
+		buckets: make(map[bucketKey]*bucketRows),
+		lastKey: bucketKey{step: -1},
+		step:    -1,
+	}
+	a.sel = j.SelectKeys()
+	at := func(k string) int { return slices.Index(a.sel, k) }
+	for _, k := range j.Spec.Segments {
+		if k == "" || slices.Contains(a.keys, k) {
+			continue
+		}
+		a.keys = append(a.keys, k)
+		a.segAt = append(a.segAt, at(k))
+	}
+	if j.Spec.Value != "" {
+		a.valueAt = at(j.Spec.Value)
+	}
+	if !a.byTrace {
+		a.corrAt = at(j.Spec.Correlation.By)
+	}
+	if slices.Contains(a.segAt, -1) || (j.Spec.Value != "" && a.valueAt < 0) || (!a.byTrace && a.corrAt < 0) {
+		return nil, errors.New("select keys do not cover the journey's attributes")
+	}
+	a.vals = make([]valueTable, len(a.keys))
+	for i := range a.vals {
+		a.vals[i] = newValueTable()
+	}
+	a.segBuf = make([]int32, len(a.keys))
+	a.thresholds = Thresholds(j)
+	a.funnel.init(a)
+	return a, nil
+}
+
+// Thresholds returns the latency SLO thresholds of each step of j,
+// ascending and distinct. A latency SLO on the whole journey applies to
+// every step.
+func Thresholds(j journeys.Journey) [][]time.Duration {
+	out := make([][]time.Duration, len(j.Spec.Steps))
+	for _, s := range j.Spec.SLOs {
+		if s.Kind != journeys.SLOLatency || s.Threshold.D <= 0 {
+			continue
+		}
+		for k, st := range j.Spec.Steps {
+			if s.Step == "" || s.Step == st.Name {
+				out[k] = append(out[k], s.Threshold.D)
+			}
+		}
+	}
+	for k := range out {
+		slices.Sort(out[k])
+		out[k] = slices.Compact(out[k])
+	}
+	return out
+}
+
+// Query is the span query for step k: the step's pattern, the attributes the
+// rollup needs, and the time range to read (see Range).
+func (a *Aggregator) Query(k int) journeys.SpanQuery {
+	q := journeys.SpanQuery{Select: a.sel}
+	if k >= 0 && k < a.nSteps {
+		q.Pattern = a.j.Spec.Steps[k].Match
+	}
+	if k == 0 {
+		q.From = time.Unix(0, a.ffrom-a.window).UTC()
+		q.To = a.r.To
+		return q
+	}
+	q.From = a.r.FunnelFrom
+	q.To = time.Unix(0, min(a.to+a.window, a.horizon)).UTC()
+	return q
+}
+
+// Step returns the function that consumes the spans of step k, for
+// TraceSource.FetchSpans.
+func (a *Aggregator) Step(k int) func(journeys.Span) error {
+	return func(s journeys.Span) error { return a.Add(k, s) }
+}
+
+// Add consumes one span of step k. Steps must be fed in order: once a span
+// of step k has been added, spans of earlier steps are refused.
+func (a *Aggregator) Add(k int, s journeys.Span) error {
+	if a.done {
+		return errors.New("aggregation already finished")
+	}
+	if k != a.step {
+		if k < a.step || k < 0 || k >= a.nSteps {
+			return fmt.Errorf("span of step %d after step %d: steps must be fed in order", k, a.step)
+		}
+		if a.step <= 0 && k > 0 {
+			a.funnel.closeStep0()
+		}
+		a.step = k
+	}
+	a.spansRead++
+	start := s.Start.UnixNano()
+	inRange := start >= a.from && start < a.to
+
+	// The segment values the span's rows go to: its own, except in trace
+	// correlation past step 1, where business attributes live on the
+	// step-1 span of the trace.
+	var seg []int32
+	inst := int32(-1)
+	switch {
+	case a.byTrace && k > 0:
+		if i, ok := a.funnel.traces[traceKey(s.TraceID)]; ok {
+			inst = i
+			seg = a.funnel.segs(i)
+		}
+	case inRange || k == 0:
+		seg = a.ownSegments(s)
+	}
+	if inRange {
+		a.addRows(k, start, s, seg, seg != nil)
+	}
+
+	switch {
+	case k == 0 && a.byTrace:
+		a.funnel.traceEntry(s, start, seg)
+	case k == 0:
+		a.funnel.sessionCandidate(attr(s.Attrs, a.corrAt), s, start, seg)
+	case a.byTrace:
+		if inst >= 0 {
+			a.funnel.reach(inst, k, start, s.Error)
+		}
+	default:
+		if i, ok := a.funnel.sessionInstance(attr(s.Attrs, a.corrAt), start); ok {
+			a.funnel.reach(i, k, start, s.Error)
+		}
+	}
+	return nil
+}
+
+func attr(attrs []string, i int) string {
+	if i < 0 || i >= len(attrs) {
+		return ""
+	}
+	return attrs[i]
+}
+
+func (a *Aggregator) ownSegments(s journeys.Span) []int32 {
+	for i, at := range a.segAt {
+		a.segBuf[i] = a.vals[i].intern(attr(s.Attrs, at))
+	}
+	return a.segBuf
+}
+
+// addRows counts s in the all-traffic row and, when its segment values are
+// known, in one row per segment key.
+func (a *Aggregator) addRows(k int, start int64, s journeys.Span, seg []int32, haveSeg bool) {
+	idx := sketch.Index(s.Duration)
+	value, hasValue := 0.0, false
+	if a.valueAt >= 0 {
+		if v := attr(s.Attrs, a.valueAt); v != "" {
+			if f, err := strconv.ParseFloat(v, 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
+				value, hasValue = f, true
+			}
+		}
+	}
+	br := a.bucket(bucketKey{bucket: floorDiv(start, int64(BucketWidth)), step: k})
+	th := a.thresholds[k]
+	br.all.add(th, start, s, idx, value, hasValue)
+	if !haveSeg {
+		return
+	}
+	for i, v := range seg {
+		row := br.byKey[i]
+		if int(v) >= len(row) {
+			row = append(row, make([]*stepAcc, int(v)+1-len(row))...)
+			br.byKey[i] = row
+		}
+		acc := row[v]
+		if acc == nil {
+			acc = newStepAcc(th)
+			row[v] = acc
+		}
+		acc.add(th, start, s, idx, value, hasValue)
+		a.vals[i].counts[v]++
+	}
+}
+
+func (a *Aggregator) bucket(k bucketKey) *bucketRows {
+	if k == a.lastKey {
+		return a.last
+	}
+	br := a.buckets[k]
+	if br == nil {
+		br = &bucketRows{all: newStepAcc(a.thresholds[k.step]), byKey: make([][]*stepAcc, len(a.keys))}
+		a.buckets[k] = br
+	}
+	a.lastKey, a.last = k, br
+	return br
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
+}
+
+// traceKey packs a trace id into 16 bytes; ids that are not hex (a source
+// should never send them) are hashed instead, consistently.
+func traceKey(id string) [16]byte {
+	var k [16]byte
+	if len(id) == 32 && hexDecode(k[:], id) {
+		return k
+	}
+	if n, ok := journeys.NormalizeTraceID(id); ok && hexDecode(k[:], n) {
+		return k
+	}
+	h := sha256.Sum256([]byte(id))
+	copy(k[:], h[:])
+	return k
+}
+
+func spanKey(id string) [8]byte {
+	var k [8]byte
+	if len(id) == 16 && hexDecode(k[:], id) {
+		return k
+	}
+	h := sha256.Sum256([]byte(id))
+	copy(k[:], h[:])
+	return k
+}
+
+// hexDecode decodes s into dst (len(s) == 2*len(dst)) without allocating.
+func hexDecode(dst []byte, s string) bool {
+	for i := range dst {
+		hi, ok1 := unhex(s[2*i])
+		lo, ok2 := unhex(s[2*i+1])
+		if !ok1 || !ok2 {
+			return false
+		}
+		dst[i] = hi<<4 | lo
+	}
+	return true
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// Result finishes the aggregation: funnels are counted, each segment key
+// keeps its TopValues most frequent values and folds the rest into
+// OtherValue, and rows come out sorted by step, bucket and segment. The
+// Aggregator cannot be used afterwards.
+func (a *Aggregator) Result() *Result {
+	if !a.done && a.step <= 0 {
+		a.funnel.closeStep0()
+	}
+	a.done = true
+	res := &Result{
+		Slug:       a.slug,
+		Range:      a.r,
+		Thresholds: a.thresholds,
+		SpansRead:  a.spansRead,
+	}
+	funnels := a.funnel.rows()
+	keep := a.topValues()
+
+	for bk, br := range a.buckets {
+		bucket := time.Unix(0, bk.bucket*int64(BucketWidth)).UTC()
+		res.Steps = append(res.Steps, a.stepRow(bk.step, bucket, Segment{}, br.all))
+		for i, row := range br.byKey {
+			var folded *stepAcc
+			for v, acc := range row {
+				if acc == nil {
+					continue
+				}
+				if v != otherID && keep[i][v] {
+					res.Steps = append(res.Steps, a.stepRow(bk.step, bucket, Segment{Key: a.keys[i], Value: a.vals[i].names[v]}, acc))
+					continue
+				}
+				if folded == nil {
+					folded = acc
+				} else {
+					folded.merge(acc)
+				}
+			}
+			if folded != nil {
+				res.Steps = append(res.Steps, a.stepRow(bk.step, bucket, Segment{Key: a.keys[i], Value: OtherValue}, folded))
+			}
+		}
+	}
+	slices.SortFunc(res.Steps, func(x, y StepRow) int {
+		return cmp.Or(
+			cmp.Compare(x.Step, y.Step),
+			x.Bucket.Compare(y.Bucket),
+			compareSegments(x.Segment, y.Segment),
+		)
+	})
+
+	for bucket, fb := range funnels {
+		t := time.Unix(0, bucket*int64(BucketWidth)).UTC()
+		res.Funnels = append(res.Funnels, fb.all.row(t, Segment{}))
+		for i, row := range fb.byKey {
+			var folded *funnelAcc
+			for v, acc := range row {
+				if acc == nil {
+					continue
+				}
+				if v != otherID && keep[i][v] {
+					res.Funnels = append(res.Funnels, acc.row(t, Segment{Key: a.keys[i], Value: a.vals[i].names[v]}))
+					continue
+				}
+				if folded == nil {
+					folded = acc
+				} else {
+					folded.merge(acc)
+				}
+			}
+			if folded != nil {
+				res.Funnels = append(res.Funnels, folded.row(t, Segment{Key: a.keys[i], Value: OtherValue}))
+			}
+		}
+	}
+	slices.SortFunc(res.Funnels, func(x, y FunnelRow) int {
+		return cmp.Or(x.Bucket.Compare(y.Bucket), compareSegments(x.Segment, y.Segment))
+	})
+	a.buckets, a.last = nil, nil
+	a.funnel = funnelState{}
+	return res
+}
+
+// compareSegments orders all traffic first, then by key and value.
+func compareSegments(x, y Segment) int {
+	return cmp.Or(strings.Compare(x.Key, y.Key), strings.Compare(x.Value, y.Value))
+}
+
+// topValues chooses, per key, the TopValues values with the most spans and
+// entries (ties by value, so the choice is deterministic).
+func (a *Aggregator) topValues() [][]bool {
+	keep := make([][]bool, len(a.keys))
+	for i := range a.vals {
+		t := &a.vals[i]
+		keep[i] = make([]bool, len(t.names))
+		ids := make([]int32, 0, len(t.names))
+		for id := 1; id < len(t.names); id++ {
+			if t.counts[id] > 0 {
+				ids = append(ids, int32(id))
+			}
+		}
+		slices.SortFunc(ids, func(x, y int32) int {
+			return cmp.Or(cmp.Compare(t.counts[y], t.counts[x]), strings.Compare(t.names[x], t.names[y]))
+		})
+		for _, id := range ids[:min(len(ids), TopValues)] {
+			keep[i][id] = true
+		}
+	}
+	return keep
+}
+
+func (a *Aggregator) stepRow(step int, bucket time.Time, seg Segment, r *stepAcc) StepRow {
+	return StepRow{
+		Step:     step,
+		Bucket:   bucket,
+		Width:    BucketWidth,
+		Segment:  seg,
+		Spans:    r.spans,
+		Errors:   r.errors,
+		Latency:  &r.lat,
+		Good:     r.good,
+		ValueSum: r.valueSum,
+		Slowest:  r.slow.list(),
+		Errored:  r.errs.list(),
+	}
+}

@@ -1,0 +1,402 @@
+package rollup
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/waymarkhq/waymark/internal/sketch"
+)
+
+// HourWidth is the width of downsampled buckets.
+const HourWidth = time.Hour
+
+// Downsample merges the minute rows of every hour that ends at or before
+// before into one hour row per step and segment (and one funnel row per
+// segment), journey by journey, each hour in its own transaction. Merging
+// is exact: sums, and sketches merged bucket by bucket; only the latency
+// SLO thresholds every minute row counted survive. It returns how many
+// journey-hours were merged.
+func (s *Store) Downsample(ctx context.Context, before time.Time) (int, error) {
+	before = before.UTC().Truncate(HourWidth)
+	rows, err := s.pool.Query(ctx, `
+		SELECT journey_id, hour FROM (
+			SELECT journey_id, to_timestamp(floor(extract(epoch FROM bucket) / 3600) * 3600) AS hour
+			FROM rollup_steps WHERE width_s < 3600 AND bucket < $1
+			UNION
+			SELECT journey_id, to_timestamp(floor(extract(epoch FROM bucket) / 3600) * 3600)
+			FROM rollup_funnels WHERE width_s < 3600 AND bucket < $1
+		) h
+		ORDER BY 1, 2`, before)
+	if err != nil {
+		return 0, fmt.Errorf("find hours to downsample: %w", err)
+	}
+	type jh struct {
+		id   int64
+		hour time.Time
+	}
+	hours, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (jh, error) {
+		var x jh
+		err := r.Scan(&x.id, &x.hour)
+		return x, err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("find hours to downsample: %w", err)
+	}
+	for i, h := range hours {
+		if err := s.downsampleHour(ctx, h.id, h.hour.UTC()); err != nil {
+			return i, err
+		}
+	}
+	return len(hours), nil
+}
+
+func (s *Store) downsampleHour(ctx context.Context, id int64, hour time.Time) error {
+	end := hour.Add(HourWidth)
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := lockJourney(ctx, tx, id); err != nil {
+			return err
+		}
+		steps, ths, version, err := mergeStepRows(ctx, tx, id, hour, end)
+		if err != nil {
+			return err
+		}
+		funnels, fversion, err := mergeFunnelRows(ctx, tx, id, hour, end)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM rollup_steps WHERE journey_id = $1 AND bucket >= $2 AND bucket < $3`, id, hour, end); err != nil {
+			return fmt.Errorf("delete minute rows: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM rollup_funnels WHERE journey_id = $1 AND bucket >= $2 AND bucket < $3`, id, hour, end); err != nil {
+			return fmt.Errorf("delete minute rows: %w", err)
+		}
+		if err := copyStepRows(ctx, tx, id, version, steps, ths); err != nil {
+			return err
+		}
+		return copyFunnels(ctx, tx, id, fversion, funnels)
+	})
+	if err != nil {
+		return fmt.Errorf("downsample journey %d at %s: %w", id, hour.Format(time.RFC3339), err)
+	}
+	return nil
+}
+
+type mergeKey struct {
+	key, value string
+	step       int16
+}
+
+type mergedStep struct {
+	row        StepRow
+	acc        stepAcc
+	thresholds []int64
+}
+
+func mergeStepRows(ctx context.Context, tx pgx.Tx, id int64, from, to time.Time) ([]StepRow, [][]time.Duration, int, error) {
+	rows, err := tx.Query(ctx, `
+		SELECT segment_key, segment_value, step, journey_version, spans, errors, latency,
+			thresholds_ns, good, value_sum, slowest, errored
+		FROM rollup_steps
+		WHERE journey_id = $1 AND bucket >= $2 AND bucket < $3
+		FOR UPDATE`, id, from, to)
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("read minute rows: %w", err)
+	}
+	defer rows.Close()
+	merged := map[mergeKey]*mergedStep{}
+	version := 0
+	for rows.Next() {
+		var k mergeKey
+		var v int
+		var spans, errs int64
+		var lat, slow, errd []byte
+		var th, good []int64
+		var valueSum float64
+		if err := rows.Scan(&k.key, &k.value, &k.step, &v, &spans, &errs, &lat, &th, &good, &valueSum, &slow, &errd); err != nil {
+			return nil, nil, 0, fmt.Errorf("read minute rows: %w", err)
+		}
+		sk, err := decodeSketch(lat)
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		version = max(version, v)
+		m := merged[k]
+		if m == nil {
+			m = &mergedStep{thresholds: slices.Clone(th)}
+			m.acc.good = make([]int64, len(th))
+			merged[k] = m
+		}
+		m.acc.spans += spans
+		m.acc.errors += errs
+		m.acc.lat.Merge(sk)
+		m.acc.valueSum += valueSum
+		// Keep the thresholds both sides counted.
+		var keepTh, keepGood []int64
+		for i, t := range m.thresholds {
+			if j := slices.Index(th, t); j >= 0 && j < len(good) {
+				keepTh = append(keepTh, t)
+				keepGood = append(keepGood, m.acc.good[i]+good[j])
+			}
+		}
+		m.thresholds, m.acc.good = keepTh, keepGood
+		if err := offerJSON(&m.acc.slow, slow, slower); err != nil {
+			return nil, nil, 0, err
+		}
+		if err := offerJSON(&m.acc.errs, errd, later); err != nil {
+			return nil, nil, 0, err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, 0, fmt.Errorf("read minute rows: %w", err)
+	}
+	keys := make([]mergeKey, 0, len(merged))
+	for k := range merged {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(x, y mergeKey) int {
+		return cmp.Or(cmp.Compare(x.step, y.step), cmp.Compare(x.key, y.key), cmp.Compare(x.value, y.value))
+	})
+	out := make([]StepRow, 0, len(keys))
+	ths := make([][]time.Duration, 0, len(keys))
+	for _, k := range keys {
+		m := merged[k]
+		r := stepRowOf(&m.acc, int(k.step), from, Segment{Key: k.key, Value: k.value})
+		r.Width = HourWidth
+		out = append(out, r)
+		th := make([]time.Duration, len(m.thresholds))
+		for i, t := range m.thresholds {
+			th[i] = time.Duration(t)
+		}
+		ths = append(ths, th)
+	}
+	return out, ths, version, nil
+}
+
+func stepRowOf(acc *stepAcc, step int, bucket time.Time, seg Segment) StepRow {
+	return StepRow{
+		Step:     step,
+		Bucket:   bucket,
+		Width:    BucketWidth,
+		Segment:  seg,
+		Spans:    acc.spans,
+		Errors:   acc.errors,
+		Latency:  &acc.lat,
+		Good:     acc.good,
+		ValueSum: acc.valueSum,
+		Slowest:  acc.slow.list(),
+		Errored:  acc.errs.list(),
+	}
+}
+
+func mergeFunnelRows(ctx context.Context, tx pgx.Tx, id int64, from, to time.Time) ([]FunnelRow, int, error) {
+	rows, err := tx.Query(ctx, `
+		SELECT segment_key, segment_value, journey_version, reached, in_flight, errored, step_times
+		FROM rollup_funnels
+		WHERE journey_id = $1 AND bucket >= $2 AND bucket < $3
+		FOR UPDATE`, id, from, to)
+	if err != nil {
+		return nil, 0, fmt.Errorf("read minute funnel rows: %w", err)
+	}
+	defer rows.Close()
+	merged := map[Segment]*funnelTotals{}
+	version := 0
+	for rows.Next() {
+		var seg Segment
+		var v int
+		var reached, inFlight []int64
+		var errored int64
+		var times [][]byte
+		if err := rows.Scan(&seg.Key, &seg.Value, &v, &reached, &inFlight, &errored, &times); err != nil {
+			return nil, 0, fmt.Errorf("read minute funnel rows: %w", err)
+		}
+		version = max(version, v)
+		t := merged[seg]
+		if t == nil {
+			t = &funnelTotals{}
+			merged[seg] = t
+		}
+		if err := t.add(reached, inFlight, errored, times); err != nil {
+			return nil, 0, err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("read minute funnel rows: %w", err)
+	}
+	out := make([]FunnelRow, 0, len(merged))
+	for seg, t := range merged {
+		times := make([]*sketch.Sketch, len(t.times))
+		for i := range t.times {
+			times[i] = &t.times[i]
+		}
+		out = append(out, FunnelRow{
+			Bucket: from, Width: HourWidth, Segment: seg,
+			Reached: t.reached, InFlight: t.inFlight, Errored: t.errored, StepTimes: times,
+		})
+	}
+	slices.SortFunc(out, func(x, y FunnelRow) int { return compareSegments(x.Segment, y.Segment) })
+	return out, version, nil
+}
+
+// DeleteBefore drops rollups of every journey whose bucket starts before
+// before, and finished backfills created before it. It returns the number
+// of rows deleted.
+func (s *Store) DeleteBefore(ctx context.Context, before time.Time) (int64, error) {
+	ids, err := s.journeyIDs(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for _, id := range ids {
+		for _, q := range []string{
+			`DELETE FROM rollup_steps WHERE journey_id = $1 AND bucket < $2`,
+			`DELETE FROM rollup_funnels WHERE journey_id = $1 AND bucket < $2`,
+		} {
+			tag, err := s.pool.Exec(ctx, q, id, before)
+			if err != nil {
+				return n, fmt.Errorf("delete old rollups: %w", err)
+			}
+			n += tag.RowsAffected()
+		}
+	}
+	if _, err := s.pool.Exec(ctx, `DELETE FROM rollup_backfills WHERE state IN ('done', 'failed') AND created_at < $1`, before); err != nil {
+		return n, fmt.Errorf("delete old backfills: %w", err)
+	}
+	return n, nil
+}
+
+func (s *Store) journeyIDs(ctx context.Context) ([]int64, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id FROM journeys ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("list journeys: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("list journeys: %w", err)
+	}
+	return ids, nil
+}
+
+// Backfill states.
+const (
+	BackfillPending = "pending"
+	BackfillRunning = "running"
+	BackfillDone    = "done"
+	BackfillFailed  = "failed"
+)
+
+// Backfill is the progress of recomputing a journey's history.
+type Backfill struct {
+	ID          int64     `json:"id"`
+	Slug        string    `json:"slug"`
+	From        time.Time `json:"from"`
+	To          time.Time `json:"to"`
+	DoneThrough time.Time `json:"done_through"`
+	State       string    `json:"state"`
+	Error       string    `json:"error,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// Progress is the fraction of the range done, 0 to 1.
+func (b Backfill) Progress() float64 {
+	total := b.To.Sub(b.From)
+	if total <= 0 {
+		return 1
+	}
+	return min(max(float64(b.DoneThrough.Sub(b.From))/float64(total), 0), 1)
+}
+
+// CreateBackfill records a pending backfill of slug over [from, to) in tx,
+// so that the job doing it can be inserted in the same transaction.
+func CreateBackfill(ctx context.Context, tx pgx.Tx, slug string, from, to time.Time) (Backfill, error) {
+	if !from.Before(to) {
+		return Backfill{}, fmt.Errorf("backfill of %q: empty range", slug)
+	}
+	ref, err := lookup(ctx, tx, slug)
+	if err != nil {
+		return Backfill{}, err
+	}
+	b := Backfill{Slug: slug, From: from.UTC(), To: to.UTC(), DoneThrough: from.UTC(), State: BackfillPending}
+	err = tx.QueryRow(ctx, `
+		INSERT INTO rollup_backfills (journey_id, range_from, range_to, done_through, state)
+		VALUES ($1, $2, $3, $2, $4)
+		RETURNING id, created_at, updated_at`, ref.id, b.From, b.To, b.State).Scan(&b.ID, &b.CreatedAt, &b.UpdatedAt)
+	if err != nil {
+		return Backfill{}, fmt.Errorf("create backfill of %q: %w", slug, err)
+	}
+	b.CreatedAt, b.UpdatedAt = b.CreatedAt.UTC(), b.UpdatedAt.UTC()
+	return b, nil
+}
+
+const backfillColumns = `b.id, j.slug, b.range_from, b.range_to, b.done_through, b.state, b.error, b.created_at, b.updated_at`
+
+func scanBackfill(row pgx.CollectableRow) (Backfill, error) {
+	var b Backfill
+	err := row.Scan(&b.ID, &b.Slug, &b.From, &b.To, &b.DoneThrough, &b.State, &b.Error, &b.CreatedAt, &b.UpdatedAt)
+	b.From, b.To, b.DoneThrough = b.From.UTC(), b.To.UTC(), b.DoneThrough.UTC()
+	b.CreatedAt, b.UpdatedAt = b.CreatedAt.UTC(), b.UpdatedAt.UTC()
+	return b, err
+}
+
+// GetBackfill returns one backfill, or an error wrapping ErrNotFound.
+func (s *Store) GetBackfill(ctx context.Context, id int64) (Backfill, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+backfillColumns+`
+		FROM rollup_backfills b JOIN journeys j ON j.id = b.journey_id
+		WHERE b.id = $1`, id)
+	if err != nil {
+		return Backfill{}, fmt.Errorf("read backfill %d: %w", id, err)
+	}
+	b, err := pgx.CollectExactlyOneRow(rows, scanBackfill)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Backfill{}, fmt.Errorf("backfill %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Backfill{}, fmt.Errorf("read backfill %d: %w", id, err)
+	}
+	return b, nil
+}
+
+// Backfills lists a journey's backfills, newest first, at most limit.
+func (s *Store) Backfills(ctx context.Context, slug string, limit int) ([]Backfill, error) {
+	ref, err := lookup(ctx, s.pool, slug)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+backfillColumns+`
+		FROM rollup_backfills b JOIN journeys j ON j.id = b.journey_id
+		WHERE b.journey_id = $1
+		ORDER BY b.created_at DESC, b.id DESC
+		LIMIT $2`, ref.id, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list backfills of %q: %w", slug, err)
+	}
+	out, err := pgx.CollectRows(rows, scanBackfill)
+	if err != nil {
+		return nil, fmt.Errorf("list backfills of %q: %w", slug, err)
+	}
+	return out, nil
+}
+
+// UpdateBackfill records a backfill's progress and state. errMsg is kept
+// only for the failed state.
+func (s *Store) UpdateBackfill(ctx context.Context, id int64, doneThrough time.Time, state, errMsg string) error {
+	if state != BackfillFailed {
+		errMsg = ""
+	}
+	tag, err := s.pool.Exec(ctx, `
+		UPDATE rollup_backfills SET done_through = $2, state = $3, error = $4, updated_at = now()
+		WHERE id = $1`, id, doneThrough, state, errMsg)
+	if err != nil {
+		return fmt.Errorf("update backfill %d: %w", id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("backfill %d: %w", id, ErrNotFound)
+	}
+	return nil
+}

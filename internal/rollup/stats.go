@@ -1,0 +1,558 @@
+package rollup
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/waymarkhq/waymark/internal/sketch"
+	"github.com/waymarkhq/waymark/journeys"
+)
+
+// JourneyStats are a journey's numbers over a time range, per step and
+// overall, in one segment (or all traffic).
+type JourneyStats struct {
+	Slug    string      `json:"slug"`
+	From    time.Time   `json:"from"`
+	To      time.Time   `json:"to"`
+	Segment Segment     `json:"segment"`
+	Steps   []StepStats `json:"steps"`
+	// Entered counts instances entering step 1 in the range; Completed
+	// those of them that reached the last step.
+	Entered   int64 `json:"entered"`
+	Completed int64 `json:"completed"`
+	// Conversion is Completed / Entered, 0 when nothing entered.
+	Conversion float64 `json:"conversion"`
+	// InFlight counts instances whose window was still open at the last
+	// computation without reaching the last step; Dropped the rest of those
+	// that did not complete.
+	InFlight int64 `json:"in_flight"`
+	Dropped  int64 `json:"dropped"`
+	// Errored counts instances with an error on a step they reached.
+	Errored int64 `json:"errored"`
+	// Versions lists the journey versions whose rows were read, ascending:
+	// more than one means the range spans an edit.
+	Versions []int `json:"versions"`
+}
+
+// StepStats are one step's numbers over a range.
+type StepStats struct {
+	Step      int     `json:"step"`
+	Spans     int64   `json:"spans"`
+	Errors    int64   `json:"errors"`
+	ErrorRate float64 `json:"error_rate"`
+	// Latency percentiles in milliseconds, from the merged sketches:
+	// within 1% of the exact values.
+	P50 float64 `json:"p50_ms"`
+	P95 float64 `json:"p95_ms"`
+	P99 float64 `json:"p99_ms"`
+	// ValueSum sums the journey's value attribute over the step's spans.
+	ValueSum float64 `json:"value_sum"`
+	// Reached counts instances entering in the range that reached this
+	// step in order; ConversionFromPrevious is Reached over the previous
+	// step's Reached (1 for the first step when anything entered).
+	Reached                int64   `json:"reached"`
+	ConversionFromPrevious float64 `json:"conversion_from_previous"`
+	InFlight               int64   `json:"in_flight"`
+	// Time from the previous step to this one, in milliseconds (0 for the
+	// first step).
+	TimeFromPreviousP50 float64 `json:"time_from_previous_p50_ms"`
+	TimeFromPreviousP95 float64 `json:"time_from_previous_p95_ms"`
+	// Exemplars: slowest first; errored latest first.
+	Slowest []Exemplar `json:"slowest"`
+	Errored []Exemplar `json:"errored"`
+	// Latency is the merged sketch, for other quantiles.
+	Latency *sketch.Sketch `json:"-"`
+}
+
+func ms(d float64) float64 { return d / float64(time.Millisecond) }
+
+func segmentArgs(seg *Segment) (string, string) {
+	if seg == nil || seg.All() {
+		return "", ""
+	}
+	return seg.Key, seg.Value
+}
+
+// Stats returns a journey's numbers over rows whose bucket starts in
+// [from, to), for one segment (nil for all traffic).
+func (s *Store) Stats(ctx context.Context, slug string, from, to time.Time, seg *Segment) (JourneyStats, error) {
+	ref, err := lookup(ctx, s.pool, slug)
+	if err != nil {
+		return JourneyStats{}, err
+	}
+	key, val := segmentArgs(seg)
+	out := JourneyStats{Slug: slug, From: from, To: to, Segment: Segment{Key: key, Value: val}}
+	versions := map[int]bool{}
+
+	type stepAgg struct {
+		spans, errors int64
+		lat           sketch.Sketch
+		valueSum      float64
+		slow, errs    exemplars
+	}
+	var steps []*stepAgg
+	grow := func(n int) {
+		for len(steps) < n {
+			steps = append(steps, &stepAgg{})
+		}
+	}
+	grow(ref.steps)
+
+	rows, err := s.pool.Query(ctx, `
+		SELECT step, journey_version, spans, errors, latency, value_sum, slowest, errored
+		FROM rollup_steps
+		WHERE journey_id = $1 AND segment_key = $2 AND segment_value = $3 AND bucket >= $4 AND bucket < $5`,
+		ref.id, key, val, from, to)
+	if err != nil {
+		return out, fmt.Errorf("read step rows of %q: %w", slug, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var step int16
+		var version int
+		var spans, errs int64
+		var lat, slowJSON, errJSON []byte
+		var valueSum float64
+		if err := rows.Scan(&step, &version, &spans, &errs, &lat, &valueSum, &slowJSON, &errJSON); err != nil {
+			return out, fmt.Errorf("read step rows of %q: %w", slug, err)
+		}
+		sk, err := decodeSketch(lat)
+		if err != nil {
+			return out, err
+		}
+		grow(int(step) + 1)
+		a := steps[step]
+		a.spans += spans
+		a.errors += errs
+		a.lat.Merge(sk)
+		a.valueSum += valueSum
+		if err := offerJSON(&a.slow, slowJSON, slower); err != nil {
+			return out, err
+		}
+		if err := offerJSON(&a.errs, errJSON, later); err != nil {
+			return out, err
+		}
+		versions[version] = true
+	}
+	if err := rows.Err(); err != nil {
+		return out, fmt.Errorf("read step rows of %q: %w", slug, err)
+	}
+
+	f, err := s.funnelTotals(ctx, ref.id, key, val, from, to, versions)
+	if err != nil {
+		return out, fmt.Errorf("read funnel rows of %q: %w", slug, err)
+	}
+	grow(len(f.reached))
+
+	for k, a := range steps {
+		st := StepStats{
+			Step:     k,
+			Spans:    a.spans,
+			Errors:   a.errors,
+			ValueSum: a.valueSum,
+			Slowest:  a.slow.list(),
+			Errored:  a.errs.list(),
+			Latency:  &a.lat,
+		}
+		if a.spans > 0 {
+			st.ErrorRate = float64(a.errors) / float64(a.spans)
+			st.P50 = ms(a.lat.QuantileNanos(0.5))
+			st.P95 = ms(a.lat.QuantileNanos(0.95))
+			st.P99 = ms(a.lat.QuantileNanos(0.99))
+		}
+		if k < len(f.reached) {
+			st.Reached = f.reached[k]
+			st.InFlight = f.inFlight[k]
+		}
+		switch {
+		case k == 0 && st.Reached > 0:
+			st.ConversionFromPrevious = 1
+		case k > 0 && k-1 < len(f.reached) && f.reached[k-1] > 0:
+			st.ConversionFromPrevious = float64(st.Reached) / float64(f.reached[k-1])
+		}
+		if k > 0 && k-1 < len(f.times) && f.times[k-1].Count() > 0 {
+			st.TimeFromPreviousP50 = ms(f.times[k-1].QuantileNanos(0.5))
+			st.TimeFromPreviousP95 = ms(f.times[k-1].QuantileNanos(0.95))
+		}
+		out.Steps = append(out.Steps, st)
+	}
+	if len(f.reached) > 0 {
+		out.Entered = f.reached[0]
+		out.Completed = f.reached[len(f.reached)-1]
+		out.InFlight = f.inFlight[0]
+	}
+	out.Errored = f.errored
+	out.Dropped = max(out.Entered-out.Completed-out.InFlight, 0)
+	if out.Entered > 0 {
+		out.Conversion = float64(out.Completed) / float64(out.Entered)
+	}
+	for v := range versions {
+		out.Versions = append(out.Versions, v)
+	}
+	slices.Sort(out.Versions)
+	return out, nil
+}
+
+type funnelTotals struct {
+	reached, inFlight []int64
+	errored           int64
+	times             []sketch.Sketch
+}
+
+func (t *funnelTotals) add(reached, inFlight []int64, errored int64, times [][]byte) error {
+	for len(t.reached) < len(reached) {
+		t.reached = append(t.reached, 0)
+		t.inFlight = append(t.inFlight, 0)
+	}
+	for k, n := range reached {
+		t.reached[k] += n
+		if k < len(inFlight) {
+			t.inFlight[k] += inFlight[k]
+		}
+	}
+	t.errored += errored
+	for len(t.times) < len(times) {
+		t.times = append(t.times, sketch.Sketch{})
+	}
+	for k, b := range times {
+		sk, err := decodeSketch(b)
+		if err != nil {
+			return err
+		}
+		t.times[k].Merge(sk)
+	}
+	return nil
+}
+
+func (s *Store) funnelTotals(ctx context.Context, id int64, key, val string, from, to time.Time, versions map[int]bool) (funnelTotals, error) {
+	var t funnelTotals
+	rows, err := s.pool.Query(ctx, `
+		SELECT journey_version, reached, in_flight, errored, step_times
+		FROM rollup_funnels
+		WHERE journey_id = $1 AND segment_key = $2 AND segment_value = $3 AND bucket >= $4 AND bucket < $5`,
+		id, key, val, from, to)
+	if err != nil {
+		return t, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var version int
+		var reached, inFlight []int64
+		var errored int64
+		var times [][]byte
+		if err := rows.Scan(&version, &reached, &inFlight, &errored, &times); err != nil {
+			return t, err
+		}
+		if err := t.add(reached, inFlight, errored, times); err != nil {
+			return t, err
+		}
+		versions[version] = true
+	}
+	return t, rows.Err()
+}
+
+func offerJSON(set *exemplars, b []byte, better func(x, y exemplar) bool) error {
+	if len(b) == 0 {
+		return nil
+	}
+	var ex []Exemplar
+	if err := json.Unmarshal(b, &ex); err != nil {
+		return fmt.Errorf("decode stored exemplars: %w", err)
+	}
+	for _, e := range ex {
+		set.offer(exemplar{trace: e.TraceID, start: e.Start.UnixNano(), dur: int64(e.Duration)}, better)
+	}
+	return nil
+}
+
+// Point is one point of a step's series.
+type Point struct {
+	Start  time.Time `json:"start"`
+	Spans  int64     `json:"spans"`
+	Errors int64     `json:"errors"`
+	// Reached counts instances entering during the point that reached the
+	// step.
+	Reached int64   `json:"reached"`
+	P50     float64 `json:"p50_ms"`
+	P95     float64 `json:"p95_ms"`
+	P99     float64 `json:"p99_ms"`
+}
+
+// StepSeries is one step's numbers over time, for sparklines and heat maps.
+type StepSeries struct {
+	Step   int     `json:"step"`
+	Points []Point `json:"points"`
+}
+
+// MaxPoints bounds the points of one series.
+const MaxPoints = 10_000
+
+// Series returns, per step, points of width every from from until to (the
+// last point may extend past to), empty points included so that charts
+// need no gap filling. A downsampled hour counts in the point where it
+// starts.
+func (s *Store) Series(ctx context.Context, slug string, from, to time.Time, every time.Duration, seg *Segment) ([]StepSeries, error) {
+	if every <= 0 || !from.Before(to) {
+		return nil, fmt.Errorf("series of %q: need from < to and a positive step", slug)
+	}
+	n := int((to.Sub(from) + every - 1) / every)
+	if n > MaxPoints {
+		return nil, fmt.Errorf("series of %q: %d points is more than %d", slug, n, MaxPoints)
+	}
+	ref, err := lookup(ctx, s.pool, slug)
+	if err != nil {
+		return nil, err
+	}
+	key, val := segmentArgs(seg)
+	var out []StepSeries
+	var sketches [][]sketch.Sketch
+	grow := func(steps int) {
+		for len(out) < steps {
+			ps := make([]Point, n)
+			for i := range ps {
+				ps[i].Start = from.Add(time.Duration(i) * every).UTC()
+			}
+			out = append(out, StepSeries{Step: len(out), Points: ps})
+			sketches = append(sketches, make([]sketch.Sketch, n))
+		}
+	}
+	grow(ref.steps)
+	point := func(b time.Time) int { return int(b.Sub(from) / every) }
+
+	rows, err := s.pool.Query(ctx, `
+		SELECT step, bucket, spans, errors, latency
+		FROM rollup_steps
+		WHERE journey_id = $1 AND segment_key = $2 AND segment_value = $3 AND bucket >= $4 AND bucket < $5`,
+		ref.id, key, val, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("read series of %q: %w", slug, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var step int16
+		var bucket time.Time
+		var spans, errs int64
+		var lat []byte
+		if err := rows.Scan(&step, &bucket, &spans, &errs, &lat); err != nil {
+			return nil, fmt.Errorf("read series of %q: %w", slug, err)
+		}
+		sk, err := decodeSketch(lat)
+		if err != nil {
+			return nil, err
+		}
+		grow(int(step) + 1)
+		i := point(bucket)
+		p := &out[step].Points[i]
+		p.Spans += spans
+		p.Errors += errs
+		sketches[step][i].Merge(sk)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read series of %q: %w", slug, err)
+	}
+
+	frows, err := s.pool.Query(ctx, `
+		SELECT bucket, reached
+		FROM rollup_funnels
+		WHERE journey_id = $1 AND segment_key = $2 AND segment_value = $3 AND bucket >= $4 AND bucket < $5`,
+		ref.id, key, val, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("read funnel series of %q: %w", slug, err)
+	}
+	defer frows.Close()
+	for frows.Next() {
+		var bucket time.Time
+		var reached []int64
+		if err := frows.Scan(&bucket, &reached); err != nil {
+			return nil, fmt.Errorf("read funnel series of %q: %w", slug, err)
+		}
+		grow(len(reached))
+		i := point(bucket)
+		for k, r := range reached {
+			out[k].Points[i].Reached += r
+		}
+	}
+	if err := frows.Err(); err != nil {
+		return nil, fmt.Errorf("read funnel series of %q: %w", slug, err)
+	}
+	for k := range out {
+		for i := range out[k].Points {
+			sk := &sketches[k][i]
+			if sk.Count() == 0 {
+				continue
+			}
+			p := &out[k].Points[i]
+			p.P50, p.P95, p.P99 = ms(sk.QuantileNanos(0.5)), ms(sk.QuantileNanos(0.95)), ms(sk.QuantileNanos(0.99))
+		}
+	}
+	return out, nil
+}
+
+// SegmentValue is one value of a segment key with its funnel totals over a
+// range, for the segment picker and breakdown tables.
+type SegmentValue struct {
+	Value      string  `json:"value"`
+	Entered    int64   `json:"entered"`
+	Completed  int64   `json:"completed"`
+	InFlight   int64   `json:"in_flight"`
+	Conversion float64 `json:"conversion"`
+	// Spans counts the first step's spans carrying the value.
+	Spans int64 `json:"spans"`
+}
+
+// SegmentValues lists the values of one segment key seen in [from, to),
+// most entered first.
+func (s *Store) SegmentValues(ctx context.Context, slug, key string, from, to time.Time) ([]SegmentValue, error) {
+	ref, err := lookup(ctx, s.pool, slug)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.pool.Query(ctx, `
+		WITH f AS (
+			SELECT segment_value AS value, sum(reached[1]) AS entered,
+				sum(reached[array_length(reached, 1)]) AS completed, sum(in_flight[1]) AS in_flight
+			FROM rollup_funnels
+			WHERE journey_id = $1 AND segment_key = $2 AND bucket >= $3 AND bucket < $4
+			GROUP BY segment_value
+		), s AS (
+			SELECT segment_value AS value, sum(spans) AS spans
+			FROM rollup_steps
+			WHERE journey_id = $1 AND segment_key = $2 AND bucket >= $3 AND bucket < $4 AND step = 0
+			GROUP BY segment_value
+		)
+		SELECT COALESCE(f.value, s.value), COALESCE(f.entered, 0)::bigint, COALESCE(f.completed, 0)::bigint,
+			COALESCE(f.in_flight, 0)::bigint, COALESCE(s.spans, 0)::bigint
+		FROM f FULL JOIN s ON f.value = s.value
+		ORDER BY 2 DESC, 5 DESC, COALESCE(f.value, s.value) COLLATE "C"`,
+		ref.id, key, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("read segment values of %q: %w", slug, err)
+	}
+	defer rows.Close()
+	var out []SegmentValue
+	for rows.Next() {
+		var v SegmentValue
+		if err := rows.Scan(&v.Value, &v.Entered, &v.Completed, &v.InFlight, &v.Spans); err != nil {
+			return nil, fmt.Errorf("read segment values of %q: %w", slug, err)
+		}
+		if v.Entered > 0 {
+			v.Conversion = float64(v.Completed) / float64(v.Entered)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read segment values of %q: %w", slug, err)
+	}
+	return out, nil
+}
+
+// SLIQuery asks for the good and total events of an SLO over a range.
+type SLIQuery struct {
+	Slug string
+	Kind journeys.SLOKind
+	// Step is the 0-based step, or -1 for the whole journey: latency over
+	// every step, success over whole instances, conversion to the last
+	// step.
+	Step      int
+	Threshold time.Duration // latency SLOs
+	From, To  time.Time
+}
+
+// SLICounts are the events of an SLI.
+type SLICounts struct {
+	Good  int64 `json:"good"`
+	Total int64 `json:"total"`
+	// Approximate is set when a latency threshold was not counted at
+	// rollup time (the SLO is newer than the rows) and the count was
+	// estimated from the sketches, within their 1% accuracy.
+	Approximate bool `json:"approximate,omitempty"`
+}
+
+// SLI counts the good and total events of an SLO over rows whose bucket
+// starts in [From, To), all traffic:
+//
+//   - latency: spans with duration ≤ Threshold over spans;
+//   - success, one step: spans without error over spans; whole journey:
+//     instances without an error over instances entered;
+//   - conversion: instances reaching the step (the last for -1) over
+//     instances entered, both leaving out instances still in flight.
+func (s *Store) SLI(ctx context.Context, q SLIQuery) (SLICounts, error) {
+	ref, err := lookup(ctx, s.pool, q.Slug)
+	if err != nil {
+		return SLICounts{}, err
+	}
+	var c SLICounts
+	switch {
+	case q.Kind == journeys.SLOLatency:
+		err = s.latencySLI(ctx, ref, q, &c)
+	case q.Kind == journeys.SLOSuccess && q.Step >= 0:
+		err = s.pool.QueryRow(ctx, `
+			SELECT COALESCE(sum(spans - errors), 0)::bigint, COALESCE(sum(spans), 0)::bigint
+			FROM rollup_steps
+			WHERE journey_id = $1 AND segment_key = '' AND segment_value = '' AND step = $2 AND bucket >= $3 AND bucket < $4`,
+			ref.id, q.Step, q.From, q.To).Scan(&c.Good, &c.Total)
+	case q.Kind == journeys.SLOSuccess:
+		err = s.pool.QueryRow(ctx, `
+			SELECT COALESCE(sum(reached[1] - errored), 0)::bigint, COALESCE(sum(reached[1]), 0)::bigint
+			FROM rollup_funnels
+			WHERE journey_id = $1 AND segment_key = '' AND segment_value = '' AND bucket >= $2 AND bucket < $3`,
+			ref.id, q.From, q.To).Scan(&c.Good, &c.Total)
+	case q.Kind == journeys.SLOConversion:
+		// SQL arrays are 1-based; NULL for the last step means "each row's
+		// own last".
+		var step *int
+		if q.Step >= 0 {
+			s := q.Step + 1
+			step = &s
+		}
+		err = s.pool.QueryRow(ctx, `
+			SELECT COALESCE(sum(COALESCE(reached[COALESCE($2::int, array_length(reached, 1))], 0)
+					- COALESCE(in_flight[COALESCE($2::int, array_length(reached, 1))], 0)), 0)::bigint,
+				COALESCE(sum(reached[1] - in_flight[1]), 0)::bigint
+			FROM rollup_funnels
+			WHERE journey_id = $1 AND segment_key = '' AND segment_value = '' AND bucket >= $3 AND bucket < $4`,
+			ref.id, step, q.From, q.To).Scan(&c.Good, &c.Total)
+	default:
+		return c, fmt.Errorf("SLI of %q: unknown SLO kind %q", q.Slug, q.Kind)
+	}
+	if err != nil {
+		return c, fmt.Errorf("SLI of %q: %w", q.Slug, err)
+	}
+	return c, nil
+}
+
+func (s *Store) latencySLI(ctx context.Context, ref journeyRef, q SLIQuery, c *SLICounts) error {
+	rows, err := s.pool.Query(ctx, `
+		SELECT spans, thresholds_ns, good, latency
+		FROM rollup_steps
+		WHERE journey_id = $1 AND segment_key = '' AND segment_value = '' AND ($2::int < 0 OR step = $2::int)
+			AND bucket >= $3 AND bucket < $4`,
+		ref.id, q.Step, q.From, q.To)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var spans int64
+		var th, good []int64
+		var lat []byte
+		if err := rows.Scan(&spans, &th, &good, &lat); err != nil {
+			return err
+		}
+		c.Total += spans
+		if i := slices.Index(th, int64(q.Threshold)); i >= 0 && i < len(good) {
+			c.Good += good[i]
+			continue
+		}
+		sk, err := decodeSketch(lat)
+		if err != nil {
+			return err
+		}
+		c.Good += int64(sk.CountAtMost(q.Threshold))
+		c.Approximate = true
+	}
+	return rows.Err()
+}
