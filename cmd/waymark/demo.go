@@ -64,11 +64,16 @@ func (a *app) demo(ctx context.Context, args []string) error {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	st := store.New(pool)
-	if err := applyExamples(ctx, st, a); err != nil {
+	d := &deps{cfg: cfg, log: log, pool: pool, store: st}
+	if err := d.openSource(); err != nil {
 		return err
 	}
-	d := deps{cfg: cfg, log: log, pool: pool, store: st}
-	if err := d.openSource(); err != nil {
+	// Jobs first: a new example journey enqueues its backfill, so the map
+	// shows the traffic's history at once.
+	if err := d.openJobs(); err != nil {
+		return err
+	}
+	if err := applyExamples(ctx, st, a); err != nil {
 		return err
 	}
 	if !hasFlag(genArgs, "endpoint") {

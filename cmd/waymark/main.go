@@ -62,6 +62,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{name: "serve", summary: "serve the web UI and API", run: (*app).serve},
+		{name: "worker", summary: "run the background workers only; several share the queue", run: (*app).worker},
 		{name: "migrate", summary: "apply database migrations (Waymark's and the job queue's)", run: (*app).migrate},
 		{name: "journeys apply", args: "FILE|DIR...", summary: "create or update journeys from YAML files", run: (*app).journeysApply},
 		{name: "journeys export", args: "[SLUG]", summary: "print journeys as YAML", run: (*app).journeysExport},

@@ -427,7 +427,7 @@ func TestRunServerStopsWhenAServiceFails(t *testing.T) {
 	failing := service{name: "receiver", run: func(ctx context.Context) error {
 		return errors.New("disk full")
 	}}
-	d := deps{cfg: config.Config{Listen: "127.0.0.1:0", PublicURL: "http://127.0.0.1:8080"}, log: slog.New(slog.DiscardHandler)}
+	d := &deps{cfg: config.Config{Listen: "127.0.0.1:0", PublicURL: "http://127.0.0.1:8080"}, log: slog.New(slog.DiscardHandler)}
 	err := runServer(context.Background(), d, waiter, failing)
 	require.EqualError(t, err, "receiver: disk full")
 	mu.Lock()

@@ -12,7 +12,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
 
 	"github.com/waymarkhq/waymark/internal/config"
 	"github.com/waymarkhq/waymark/internal/rollup"
@@ -33,7 +35,7 @@ const (
 )
 
 func (a *app) serve(ctx context.Context, args []string) error {
-	fs, l := a.flags("serve", "", "Serve the web UI, the JSON API and health checks", config.GroupAll)
+	fs, l := a.flags("serve", "", "Serve the web UI, the JSON API and health checks, and run the background workers", config.GroupAll)
 	pos, err := a.parse(fs, args)
 	if err != nil {
 		return err
@@ -41,25 +43,40 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	if err := wantArgs(fs, pos, 0, 0); err != nil {
 		return err
 	}
-	cfg, err := load(l)
+	d, cleanup, err := a.open(ctx, l)
 	if err != nil {
 		return err
+	}
+	defer cleanup()
+	if err := d.openJobs(); err != nil {
+		return err
+	}
+	return runServer(ctx, d)
+}
+
+// open loads the configuration, opens the pool on a current schema, and
+// builds the trace source: what serve and worker share.
+func (a *app) open(ctx context.Context, l *config.Loader) (*deps, func(), error) {
+	cfg, err := load(l)
+	if err != nil {
+		return nil, nil, err
 	}
 	log := cfg.NewLogger(a.stderr)
 	pool, err := openPool(ctx, cfg)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	defer pool.Close()
 	if err := checkSchema(ctx, pool); err != nil {
-		return err
+		pool.Close()
+		return nil, nil, err
 	}
 	log.Info("starting", "version", shortVersion(), "config", cfg)
-	d := deps{cfg: cfg, log: log, pool: pool, store: store.New(pool)}
+	d := &deps{cfg: cfg, log: log, pool: pool, store: store.New(pool)}
 	if err := d.openSource(); err != nil {
-		return err
+		pool.Close()
+		return nil, nil, err
 	}
-	return runServer(ctx, d)
+	return d, pool.Close, nil
 }
 
 // deps is what serve builds once from the configuration and hands to the
@@ -73,6 +90,8 @@ type deps struct {
 	// that is the source.
 	source rollup.TraceSource
 	spans  *spanstore.Store
+	// jobs is the job client; its workers run in this process.
+	jobs *river.Client[pgx.Tx]
 }
 
 // handler is the HTTP handler of the UI, the API and the health checks.
@@ -108,9 +127,17 @@ type service struct {
 }
 
 // services are what runs beside the web server: the embedded span store's
-// receiver and retention, so that they start and stop with the process.
+// receiver and retention, and the job workers, so that they start and stop
+// with the process.
 func (d deps) services() ([]service, error) {
-	return d.sourceServices()
+	svcs, err := d.sourceServices()
+	if err != nil {
+		return nil, err
+	}
+	if d.jobs != nil {
+		svcs = append(svcs, workersService(d.jobs))
+	}
+	return svcs, nil
 }
 
 // httpService serves h on addr. It listens at once, so that a busy port
@@ -154,7 +181,7 @@ func httpService(name, addr string, h http.Handler, log *slog.Logger) (service, 
 
 // runServer serves the web handler on d.cfg.Listen beside extra services,
 // until ctx is done or one of them fails; then it stops them all and waits.
-func runServer(ctx context.Context, d deps, extra ...service) error {
+func runServer(ctx context.Context, d *deps, extra ...service) error {
 	ui, err := httpService("web", d.cfg.Listen, d.handler(), d.log)
 	if err != nil {
 		return err
@@ -163,7 +190,12 @@ func runServer(ctx context.Context, d deps, extra ...service) error {
 	if err != nil {
 		return err
 	}
-	svcs := append(append([]service{ui}, more...), extra...)
+	return runServices(ctx, d, append(append([]service{ui}, more...), extra...))
+}
+
+// runServices runs svcs until ctx is done or one of them fails; then it
+// stops them all and waits.
+func runServices(ctx context.Context, d *deps, svcs []service) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

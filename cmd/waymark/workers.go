@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/waymarkhq/waymark/internal/config"
+	"github.com/waymarkhq/waymark/jobs"
+)
+
+// openJobs builds the job client over the shared pool and makes every saved
+// journey enqueue its backfill in the saving transaction. It needs the trace
+// source, so openSource runs first.
+func (d *deps) openJobs() error {
+	opts := jobs.Options{Logger: d.log}
+	if d.cfg.TraceSource == config.SourceTempo {
+		// Tempo makes spans searchable only after its ingesters flush.
+		opts.Lag = jobs.TempoLag
+	}
+	client, err := jobs.New(d.pool, d.source, d.store, opts)
+	if err != nil {
+		return fmt.Errorf("set up jobs: %w", err)
+	}
+	d.jobs = client
+	d.store.OnJourneyChange(jobs.BackfillOnChange(client, 0, nil))
+	return nil
+}
+
+// workersService runs the job workers until ctx ends, then lets running
+// jobs finish for a while before cancelling them, so that a deploy does not
+// leave half-written rollups (they are replaced in one transaction anyway).
+func workersService(client *river.Client[pgx.Tx]) service {
+	return service{name: "workers", run: func(ctx context.Context) error {
+		if err := client.Start(context.WithoutCancel(ctx)); err != nil {
+			return fmt.Errorf("start: %w", err)
+		}
+		<-ctx.Done()
+		return jobs.Stop(context.WithoutCancel(ctx), client, jobs.DefaultSoftStop)
+	}}
+}
+
+// worker runs the job workers only; several such processes share the queue.
+func (a *app) worker(ctx context.Context, args []string) error {
+	fs, l := a.flags("worker", "", "Run the background workers only (rollups, backfills, maintenance)", config.GroupAll)
+	pos, err := a.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(fs, pos, 0, 0); err != nil {
+		return err
+	}
+	d, cleanup, err := a.open(ctx, l)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	if err := d.openJobs(); err != nil {
+		return err
+	}
+	return runServices(ctx, d, []service{workersService(d.jobs)})
+}
