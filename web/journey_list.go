@@ -1,12 +1,26 @@
 package web
 
 import (
+	"context"
+	"fmt"
 	"net/http"
+	"sync"
+	"time"
 
+	"github.com/waymarkhq/waymark/internal/rollup"
+	"github.com/waymarkhq/waymark/internal/store"
+	"github.com/waymarkhq/waymark/journeys"
 	"github.com/waymarkhq/waymark/web/views"
 )
 
-// journeyList shows every journey.
+// listRange is the range the journeys overview reports on.
+const listRange = time.Hour
+
+// listParallel bounds the stats queries the overview runs at once: enough
+// to hide round trips, few enough to leave connections for everyone else.
+const listParallel = 4
+
+// journeyList shows every journey with its last hour at a glance.
 func (h *handler) journeyList(w http.ResponseWriter, r *http.Request) {
 	recs, err := h.store.ListJourneys(r.Context())
 	if err != nil {
@@ -27,5 +41,74 @@ func (h *handler) journeyList(w http.ResponseWriter, r *http.Request) {
 			UpdatedBy:   rec.UpdatedBy,
 		})
 	}
+	if h.rollups != nil {
+		if err := h.listNumbers(r.Context(), recs, list); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	}
 	h.render(w, r, http.StatusOK, views.JourneyList(h.site, list))
+}
+
+// listNumbers fills each journey's numbers over the last hour: conversion
+// and the step with the highest error rate.
+func (h *handler) listNumbers(ctx context.Context, recs []store.JourneyRecord, list []views.JourneySummary) error {
+	to := h.now().UTC().Truncate(time.Minute)
+	from := to.Add(-listRange)
+	fresh, err := h.rollups.AllFreshness(ctx)
+	if err != nil {
+		return fmt.Errorf("read freshness: %w", err)
+	}
+	delayed := make(map[string]bool, len(fresh))
+	for _, f := range fresh {
+		delayed[f.Slug] = f.Failing()
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+		sem      = make(chan struct{}, listParallel)
+	)
+	for i, rec := range recs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			slug := rec.Journey.Metadata.Slug
+			st, err := h.rollups.Stats(ctx, slug, from, to, nil)
+			if err != nil {
+				mu.Lock()
+				if firstErr == nil {
+					firstErr = fmt.Errorf("read stats of %q: %w", slug, err)
+					cancel()
+				}
+				mu.Unlock()
+				return
+			}
+			n := journeyNumbers(st, rec.Journey.Spec.Steps)
+			n.Delayed = delayed[slug]
+			list[i].Numbers = &n
+		}()
+	}
+	wg.Wait()
+	return firstErr
+}
+
+// journeyNumbers sums up one journey's stats for the overview.
+func journeyNumbers(st rollup.JourneyStats, steps []journeys.Step) views.JourneyNumbers {
+	n := views.JourneyNumbers{Entered: st.Entered, Conversion: st.Conversion, HasData: st.Entered > 0}
+	for k, s := range st.Steps {
+		n.HasData = n.HasData || s.Spans > 0
+		if s.Errors > 0 && s.ErrorRate > n.WorstErrorRate {
+			n.WorstErrorRate = s.ErrorRate
+			n.WorstStep = fmt.Sprintf("step %d", k+1)
+			if k < len(steps) {
+				n.WorstStep = steps[k].Name
+			}
+		}
+	}
+	return n
 }

@@ -128,20 +128,21 @@ func TestRootRedirects(t *testing.T) {
 	}
 }
 
-func TestJourneyShowPage(t *testing.T) {
+func TestJourneyDefinitionPage(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.seed(t, "login-flow")
 	_, file := example(t, "login-flow")
 
-	rec := b.do(t, http.MethodGet, "/journeys/login-flow", nil)
+	rec := b.do(t, http.MethodGet, "/journeys/login-flow/definition", nil)
 	require.Equal(t, http.StatusOK, rec.Code)
 	doc := page(t, rec)
 	require.Equal(t, "Login flow", testID(doc, "journey-title").Text())
 	require.Equal(t, "1", testID(doc, "journey-version").Text())
 	require.Equal(t, "team-identity", testID(doc, "journey-owner").Text())
 	require.Equal(t, "All steps are spans of one trace.", squash(testID(doc, "journey-correlation").Text()))
-	require.Equal(t, 1, doc.Find("#journey-stats").Length())
+	require.Equal(t, "page", testID(doc, "tab-definition").AttrOr("aria-current", ""))
+	require.Equal(t, "/journeys/login-flow", testID(doc, "tab-map").AttrOr("href", ""))
 
 	var steps []string
 	testID(doc, "steps").Find("li.step-card").Each(func(_ int, s *goquerySelection) {
@@ -175,7 +176,7 @@ func TestJourneyShowPage(t *testing.T) {
 func TestUnknownJourneyPages(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	for _, target := range []string{"/journeys/nope", "/journeys/nope/edit", "/journeys/nope/delete", "/journeys/nope/edit?tab=yaml"} {
+	for _, target := range []string{"/journeys/nope", "/journeys/nope/definition", "/journeys/nope?range=1h", "/journeys/nope/edit", "/journeys/nope/delete", "/journeys/nope/edit?tab=yaml"} {
 		t.Run(target, func(t *testing.T) {
 			t.Parallel()
 			rec := b.do(t, http.MethodGet, target, nil)
@@ -260,7 +261,7 @@ func TestJourneyCreateEditHistory(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, rec.Code, rec.Body.String())
 	require.Equal(t, "/journeys/checkout", rec.Header().Get("Location"))
 
-	doc = page(t, b.do(t, http.MethodGet, "/journeys/checkout", nil))
+	doc = page(t, b.do(t, http.MethodGet, "/journeys/checkout/definition", nil))
 	require.Equal(t, "Checkout v2", testID(doc, "journey-title").Text())
 	require.Equal(t, "2", testID(doc, "journey-version").Text())
 	var hist []string
@@ -282,7 +283,7 @@ func TestJourneyRename(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, rec.Code, rec.Body.String())
 	require.Equal(t, "/journeys/checkout-v2", rec.Header().Get("Location"))
 	require.Equal(t, http.StatusNotFound, b.do(t, http.MethodGet, "/journeys/checkout", nil).Code)
-	doc := page(t, b.do(t, http.MethodGet, "/journeys/checkout-v2", nil))
+	doc := page(t, b.do(t, http.MethodGet, "/journeys/checkout-v2/definition", nil))
 	require.Equal(t, 2, testID(doc, "history").Find("tbody tr").Length())
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/a-h/templ"
 
+	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/journeys"
 	"github.com/waymarkhq/waymark/web/views"
@@ -53,7 +54,7 @@ func classify(err error) *httpError {
 		return &httpError{status: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf("request body is larger than %s", byteSize(mbe.Limit)), err: err}
 	case errors.As(err, &ve):
 		return &httpError{status: http.StatusUnprocessableEntity, msg: "invalid journey", fields: ve.Fields, err: err}
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, rollup.ErrNotFound), errors.Is(err, journeys.ErrTraceNotFound):
 		return &httpError{status: http.StatusNotFound, msg: "not found", err: err}
 	case errors.Is(err, store.ErrConflict):
 		return &httpError{status: http.StatusConflict, msg: "conflict", err: err}

@@ -26,18 +26,21 @@ func (h *handler) routes() http.Handler {
 	r.Get("/journeys/new", h.journeyNew)
 	r.Post("/journeys/new", h.journeyCreate)
 	r.Post("/journeys/import", h.journeyImport)
-	r.Get("/journeys/{slug}", h.journeyShow)
+	r.Get("/journeys/{slug}", h.journeyMap)
+	r.Get("/journeys/{slug}/definition", h.journeyDefinition)
 	r.Get("/journeys/{slug}/edit", h.journeyEdit)
 	r.Post("/journeys/{slug}/edit", h.journeyUpdate)
 	r.Post("/journeys/{slug}/import", h.journeyImportUpdate)
 	r.Get("/journeys/{slug}/delete", h.journeyDeleteConfirm)
 	r.Post("/journeys/{slug}/delete", h.journeyDelete)
+	r.Get("/traces/{id}", h.traceShow)
 
 	r.Route("/api", func(r chi.Router) {
 		r.Get("/v1/journeys", h.apiJourneyList)
 		r.Get("/v1/journeys/{slug}", h.apiJourneyGet)
 		r.Put("/v1/journeys/{slug}", h.apiJourneyPut)
 		r.Delete("/v1/journeys/{slug}", h.apiJourneyDelete)
+		r.Get("/v1/journeys/{slug}/stats", h.apiJourneyStats)
 	})
 	return r
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/waymarkhq/waymark/internal/pgtest"
+	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/journeys"
 	"github.com/waymarkhq/waymark/journeys/examples"
@@ -34,21 +35,34 @@ type bundle struct {
 	store   *store.Store
 	pool    *pgxpool.Pool
 	logs    *bytes.Buffer
+	rollups *rollup.Store
 }
 
 func setup(t *testing.T) *bundle {
 	t.Helper()
+	return setupWith(t, nil)
+}
+
+// setupWith is setup with options changed by edit (nil changes nothing).
+// By default the handler has a rollup store on the test database and no
+// trace source.
+func setupWith(t testing.TB, edit func(*Options)) *bundle {
+	t.Helper()
 	pool := pgtest.New(t)
 	st := store.New(pool)
 	logs := &bytes.Buffer{}
-	h := New(Options{
+	opts := Options{
 		Store:       st,
 		DB:          st,
 		SchemaCheck: func(ctx context.Context) error { return migrations.Check(ctx, pool) },
 		Logger:      slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, nil)),
 		Version:     "v-test",
-	})
-	return &bundle{handler: h, store: st, pool: pool, logs: logs}
+		Rollups:     rollup.NewStore(pool),
+	}
+	if edit != nil {
+		edit(&opts)
+	}
+	return &bundle{handler: New(opts), store: st, pool: pool, logs: logs, rollups: rollup.NewStore(pool)}
 }
 
 // lockedWriter lets the logger write from the handler while a test reads.
@@ -64,7 +78,7 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 }
 
 // do sends one request; headers are name, value pairs.
-func (b *bundle) do(t *testing.T, method, target string, body io.Reader, headers ...string) *httptest.ResponseRecorder {
+func (b *bundle) do(t testing.TB, method, target string, body io.Reader, headers ...string) *httptest.ResponseRecorder {
 	t.Helper()
 	req := httptest.NewRequest(method, target, body)
 	for i := 0; i+1 < len(headers); i += 2 {

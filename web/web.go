@@ -9,8 +9,11 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
+	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/store"
+	"github.com/waymarkhq/waymark/journeys"
 	"github.com/waymarkhq/waymark/web/views"
 )
 
@@ -42,6 +45,21 @@ type Options struct {
 	// Actor names who made a change, for journey history. By default
 	// changes are recorded as made by "web" (forms) or "api".
 	Actor func(r *http.Request) string
+	// Rollups answers the journey map, the journeys overview and the stats
+	// API. Nil shows "no data yet" on pages; the stats API then answers 503.
+	Rollups *rollup.Store
+	// Traces serves the trace waterfall. Nil shows "trace source not
+	// configured".
+	Traces TraceGetter
+	// Now is the clock that default time ranges end at; nil is time.Now.
+	Now func() time.Time
+}
+
+// TraceGetter fetches one whole trace. Both trace sources, Tempo and the
+// embedded store, implement it; an unknown id is an error wrapping
+// journeys.ErrTraceNotFound.
+type TraceGetter interface {
+	Trace(ctx context.Context, traceID string) (journeys.Trace, error)
 }
 
 // handler holds what every page and endpoint needs. Handlers are its
@@ -55,6 +73,9 @@ type handler struct {
 	site             views.Site
 	traceURLTemplate string
 	actor            func(r *http.Request) string
+	rollups          *rollup.Store
+	traces           TraceGetter
+	now              func() time.Time
 }
 
 // New returns the HTTP handler serving Waymark.
@@ -90,6 +111,10 @@ func newHandler(opts Options) *handler {
 	if db == nil && opts.Store != nil {
 		db = opts.Store
 	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
 	return &handler{
 		store:       opts.Store,
 		db:          db,
@@ -104,6 +129,9 @@ func newHandler(opts Options) *handler {
 		},
 		traceURLTemplate: opts.TraceURLTemplate,
 		actor:            opts.Actor,
+		rollups:          opts.Rollups,
+		traces:           opts.Traces,
+		now:              now,
 	}
 }
 
@@ -124,4 +152,13 @@ func (h *handler) traceURL(traceID string) string {
 		return "/traces/" + url.PathEscape(traceID)
 	}
 	return strings.ReplaceAll(h.traceURLTemplate, "{traceID}", url.QueryEscape(traceID))
+}
+
+// externalTraceURL links a trace id to the trace backend's UI, or is empty
+// when no TraceURLTemplate is set.
+func (h *handler) externalTraceURL(traceID string) string {
+	if h.traceURLTemplate == "" {
+		return ""
+	}
+	return h.traceURL(traceID)
 }

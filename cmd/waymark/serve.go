@@ -103,6 +103,8 @@ func (d deps) handler() http.Handler {
 		Logger:           d.log,
 		Version:          shortVersion(),
 		TraceURLTemplate: d.cfg.TraceURLTemplate,
+		Rollups:          rollup.NewStore(d.pool),
+		Traces:           d.source,
 		// Behind a proxy that rewrites Host, forms posted from the public
 		// URL are still same-origin.
 		TrustedOrigins: []string{origin(d.cfg.PublicURL)},

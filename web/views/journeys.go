@@ -20,6 +20,22 @@ type JourneySummary struct {
 	Version     int
 	UpdatedAt   time.Time
 	UpdatedBy   string
+	// Numbers are the last hour's; nil when the server has no rollups.
+	Numbers *JourneyNumbers
+}
+
+// JourneyNumbers are a journey's health at a glance.
+type JourneyNumbers struct {
+	// HasData is false when nothing was counted in the range.
+	HasData    bool
+	Entered    int64
+	Conversion float64
+	// WorstStep names the step with the highest error rate, empty when no
+	// step had errors.
+	WorstStep      string
+	WorstErrorRate float64
+	// Delayed is set while the journey's rollup runs are failing.
+	Delayed bool
 }
 
 // JourneyDetail is everything the journey page shows.

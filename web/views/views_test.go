@@ -126,14 +126,14 @@ spec:
       objective: 0.3
 `
 
-// TestJourneyShowGolden pins the whole journey page; run with -update after
+// TestJourneyDefinitionGolden pins the whole definition page; run with -update after
 // a deliberate change and review the diff.
-func TestJourneyShowGolden(t *testing.T) {
+func TestJourneyDefinitionGolden(t *testing.T) {
 	t.Parallel()
 	js, err := journeys.DecodeYAML([]byte(goldenYAML))
 	require.NoError(t, err)
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	_, html := render(t, JourneyShow(site, JourneyDetail{
+	_, html := render(t, JourneyDefinition(site, JourneyDetail{
 		Journey: js[0], Version: 2, CreatedAt: at, UpdatedAt: at.Add(time.Hour), UpdatedBy: "ana",
 		YAML: goldenYAML,
 		History: []HistoryEntry{
@@ -141,7 +141,7 @@ func TestJourneyShowGolden(t *testing.T) {
 			{Version: 1, Action: "created", ChangedBy: "api", ChangedAt: at},
 		},
 	}))
-	golden := filepath.Join("testdata", "journey_show.golden.html")
+	golden := filepath.Join("testdata", "journey_definition.golden.html")
 	if *update {
 		require.NoError(t, os.MkdirAll("testdata", 0o755))
 		require.NoError(t, os.WriteFile(golden, []byte(html), 0o644))
@@ -151,16 +151,16 @@ func TestJourneyShowGolden(t *testing.T) {
 	require.Equal(t, string(want), html)
 }
 
-func TestJourneyShowCorrelation(t *testing.T) {
+func TestJourneyDefinitionCorrelation(t *testing.T) {
 	t.Parallel()
 	j := journeys.Journey{Metadata: journeys.Metadata{Slug: "s", Name: "S"}}
 	j.Spec.Correlation = journeys.Correlation{By: "span.session.id", Window: journeys.Duration{D: time.Hour, Raw: "1h"}}
-	doc, _ := render(t, JourneyShow(site, JourneyDetail{Journey: j}))
+	doc, _ := render(t, JourneyDefinition(site, JourneyDetail{Journey: j}))
 	require.Equal(t, "Steps are tied together by span.session.id, within 1h of entering the first step.", squash(testID(doc, "journey-correlation").Text()))
 	require.Equal(t, 1, testID(doc, "no-slos").Length())
 
 	j.Spec.Correlation.Window = journeys.Duration{}
-	doc, _ = render(t, JourneyShow(site, JourneyDetail{Journey: j}))
+	doc, _ = render(t, JourneyDefinition(site, JourneyDetail{Journey: j}))
 	require.Equal(t, "Steps are tied together by span.session.id.", squash(testID(doc, "journey-correlation").Text()))
 }
 
@@ -285,8 +285,8 @@ func TestPercent(t *testing.T) {
 	}
 }
 
-// BenchmarkJourneyShow measures rendering the largest page there is today.
-func BenchmarkJourneyShow(b *testing.B) {
+// BenchmarkJourneyDefinition measures rendering the definition page.
+func BenchmarkJourneyDefinition(b *testing.B) {
 	js, err := journeys.DecodeYAML([]byte(goldenYAML))
 	require.NoError(b, err)
 	d := JourneyDetail{Journey: js[0], Version: 3, YAML: goldenYAML, History: make([]HistoryEntry, 20)}
@@ -294,7 +294,7 @@ func BenchmarkJourneyShow(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		buf.Reset()
-		if err := JourneyShow(site, d).Render(context.Background(), &buf); err != nil {
+		if err := JourneyDefinition(site, d).Render(context.Background(), &buf); err != nil {
 			b.Fatal(err)
 		}
 	}

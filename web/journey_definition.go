@@ -12,8 +12,9 @@ import (
 	"github.com/waymarkhq/waymark/web/views"
 )
 
-// journeyShow shows one journey: definition, YAML, history.
-func (h *handler) journeyShow(w http.ResponseWriter, r *http.Request) {
+// journeyDefinition shows how one journey is defined: steps and their
+// patterns, SLOs, YAML, history.
+func (h *handler) journeyDefinition(w http.ResponseWriter, r *http.Request) {
 	slug := chi.URLParam(r, "slug")
 	rec, err := h.store.GetJourney(r.Context(), slug)
 	if err != nil {
@@ -43,7 +44,7 @@ func (h *handler) journeyShow(w http.ResponseWriter, r *http.Request) {
 			Version: v.Version, Action: v.Action, ChangedBy: v.ChangedBy, ChangedAt: v.ChangedAt,
 		})
 	}
-	h.render(w, r, http.StatusOK, views.JourneyShow(h.site, d))
+	h.render(w, r, http.StatusOK, views.JourneyDefinition(h.site, d))
 }
 
 // notFoundJourney words a store miss for the client; other errors pass

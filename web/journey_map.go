@@ -1,0 +1,200 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/waymarkhq/waymark/internal/rollup"
+	"github.com/waymarkhq/waymark/journeys"
+	"github.com/waymarkhq/waymark/web/views"
+)
+
+// journeyMap shows a journey's map: ?range= or ?from=&to= pick the time
+// range as the stats API reads them, ?segment=KEY=VALUE the segment. An
+// htmx request aimed at the map gets the map alone.
+func (h *handler) journeyMap(w http.ResponseWriter, r *http.Request) {
+	slug := chi.URLParam(r, "slug")
+	q := r.URL.Query()
+	now := h.now()
+	win, err := parseWindow(q, now)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	rec, err := h.store.GetJourney(r.Context(), slug)
+	if err != nil {
+		h.fail(w, r, notFoundJourney(slug, err))
+		return
+	}
+	seg, err := parseSegment(q.Get("segment"), rec.Journey)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	segParam := ""
+	if seg != nil {
+		segParam = seg.Key + "=" + seg.Value
+	}
+	m := views.JourneyMap{
+		Head: views.JourneyHead{Journey: rec.Journey, Version: rec.Version},
+		Range: views.RangePicker{
+			From: win.From, To: win.To, Preset: win.Preset,
+			Presets: make([]string, 0, len(rangePresets)), Segment: segParam,
+		},
+		Segments: views.SegmentPicker{Selected: segParam},
+		Fresh:    views.Freshness{Configured: h.rollups != nil, Now: now},
+	}
+	for _, p := range rangePresets {
+		m.Range.Presets = append(m.Range.Presets, p.name)
+	}
+	if h.rollups == nil {
+		for _, key := range rec.Journey.Spec.Segments {
+			m.Segments.Groups = append(m.Segments.Groups, segmentGroup(key, nil, seg))
+		}
+	} else if err := h.fillMap(r.Context(), &m, rec.Journey, win, seg); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+
+	// The answer depends on these headers; caches must keep both forms.
+	w.Header().Add("Vary", "HX-Request, HX-Target")
+	if r.Header.Get("HX-Request") == "true" && r.Header.Get("HX-Target") == "journey-map" {
+		h.render(w, r, http.StatusOK, views.JourneyMapSection(m))
+		return
+	}
+	h.render(w, r, http.StatusOK, views.JourneyMapPage(h.site, m))
+}
+
+// fillMap reads what the map shows from the rollups: the numbers, the
+// sparklines, the segment values seen in the range, the freshness.
+func (h *handler) fillMap(ctx context.Context, m *views.JourneyMap, j journeys.Journey, win timeWindow, seg *rollup.Segment) error {
+	slug := j.Metadata.Slug
+	st, err := h.journeyStats(ctx, j, win, seg)
+	if err != nil {
+		return err
+	}
+	every := sparkEvery(win)
+	series, err := h.rollups.Series(ctx, slug, win.From, win.To, every, seg)
+	if err != nil {
+		return rollupError(slug, fmt.Errorf("read series: %w", err))
+	}
+	fresh, err := h.rollups.Freshness(ctx, slug)
+	if err != nil {
+		return rollupError(slug, fmt.Errorf("read freshness: %w", err))
+	}
+	m.Fresh.UpdatedAt = fresh.LastRunAt
+	m.Fresh.CompleteThrough = fresh.CompleteThrough
+	if fresh.Failing() {
+		m.Fresh.DelayedSince = fresh.FailingSince
+		m.Fresh.Error = fresh.LastError
+	}
+	for _, key := range j.Spec.Segments {
+		vals, err := h.rollups.SegmentValues(ctx, slug, key, win.From, win.To)
+		if err != nil {
+			return rollupError(slug, fmt.Errorf("read segment values: %w", err))
+		}
+		m.Segments.Groups = append(m.Segments.Groups, segmentGroup(key, vals, seg))
+	}
+	m.Stats = mapStats(st, series, every)
+	return nil
+}
+
+// mapStats turns the API's numbers into the map's, adding the sparklines.
+func mapStats(st apiStats, series []rollup.StepSeries, every time.Duration) *views.MapStats {
+	ms := &views.MapStats{
+		Entered:    st.Entered,
+		Completed:  st.Completed,
+		InFlight:   st.InFlight,
+		Dropped:    st.Dropped,
+		Errored:    st.Errored,
+		Conversion: st.OverallConversion,
+		Versions:   st.Versions,
+		PointWidth: every,
+	}
+	for k, s := range st.Steps {
+		ms.Steps = append(ms.Steps, views.MapStep{
+			Name:          s.Name,
+			Spans:         s.Spans,
+			Errors:        s.Errors,
+			RatePerMinute: s.RatePerMinute,
+			ErrorRate:     s.ErrorRate,
+			P50:           s.LatencyMS.P50,
+			P95:           s.LatencyMS.P95,
+			P99:           s.LatencyMS.P99,
+			Reached:       s.Reached,
+			Conversion:    s.ConversionFromPrevious,
+			InFlight:      s.InFlight,
+			DropOff:       s.DropOff,
+			Slowest:       exemplarLinks(s.Exemplars.Slowest),
+			Errored:       exemplarLinks(s.Exemplars.Errored),
+		})
+		step := &ms.Steps[k]
+		if t := s.TimeFromPreviousMS; t != nil {
+			step.TimeFromPreviousP50, step.TimeFromPreviousP95 = t.P50, t.P95
+		}
+		if k < len(series) {
+			pts := series[k].Points
+			step.Throughput = make([]float64, len(pts))
+			step.ErrorCounts = make([]float64, len(pts))
+			step.LatencyP95 = make([]float64, len(pts))
+			for i, p := range pts {
+				step.Throughput[i] = float64(p.Spans)
+				step.ErrorCounts[i] = float64(p.Errors)
+				step.LatencyP95[i] = p.P95
+			}
+		}
+	}
+	return ms
+}
+
+func exemplarLinks(ex []apiExemplar) []views.ExemplarLink {
+	out := make([]views.ExemplarLink, 0, len(ex))
+	for _, e := range ex {
+		l := views.ExemplarLink{
+			TraceID:  e.TraceID,
+			Start:    e.Start,
+			Duration: time.Duration(e.DurationMS * float64(time.Millisecond)),
+			Href:     "/traces/" + url.PathEscape(e.TraceID),
+		}
+		if e.URL != l.Href {
+			l.External = e.URL
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// segmentGroup offers the values of one segment key, keeping the selected
+// one even when the range has none of it.
+func segmentGroup(key string, vals []rollup.SegmentValue, seg *rollup.Segment) views.SegmentGroup {
+	g := views.SegmentGroup{Key: key}
+	found := false
+	for _, v := range vals {
+		g.Options = append(g.Options, views.SegmentOption{Param: key + "=" + v.Value, Value: v.Value, Entered: v.Entered})
+		found = found || (seg != nil && seg.Key == key && seg.Value == v.Value)
+	}
+	if seg != nil && seg.Key == key && !found {
+		g.Options = append(g.Options, views.SegmentOption{Param: key + "=" + seg.Value, Value: seg.Value})
+	}
+	return g
+}
+
+// sparkPoints is about how many points a sparkline has.
+const sparkPoints = 60
+
+// sparkEvery is the width of a sparkline's points over w: whole minutes,
+// whole hours past 6 hours, where rollups may be downsampled to hours.
+func sparkEvery(w timeWindow) time.Duration {
+	span := w.To.Sub(w.From)
+	unit := time.Minute
+	if span > 6*time.Hour {
+		unit = time.Hour
+	}
+	n := (span + sparkPoints - 1) / sparkPoints
+	return max((n+unit-1)/unit*unit, unit)
+}

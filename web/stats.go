@@ -1,0 +1,156 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/waymarkhq/waymark/internal/rollup"
+	"github.com/waymarkhq/waymark/journeys"
+)
+
+// apiStats is a journey's numbers over a range, as the stats API returns
+// them and the journey map shows them: the page is built from this very
+// value, so that the two always agree.
+type apiStats struct {
+	Journey string          `json:"journey"`
+	From    time.Time       `json:"from"`
+	To      time.Time       `json:"to"`
+	Segment *rollup.Segment `json:"segment"`
+	Steps   []apiStepStats  `json:"steps"`
+	// OverallConversion is completed over entered.
+	OverallConversion float64 `json:"overall_conversion"`
+	InFlight          int64   `json:"in_flight"`
+	Entered           int64   `json:"entered"`
+	Completed         int64   `json:"completed"`
+	Dropped           int64   `json:"dropped"`
+	Errored           int64   `json:"errored"`
+	// Versions lists the journey versions the numbers were computed
+	// under.
+	Versions []int `json:"versions"`
+}
+
+type apiStepStats struct {
+	Name                   string         `json:"name"`
+	Spans                  int64          `json:"spans"`
+	Errors                 int64          `json:"errors"`
+	ErrorRate              float64        `json:"error_rate"`
+	LatencyMS              apiLatency     `json:"latency_ms"`
+	Reached                int64          `json:"reached"`
+	ConversionFromPrevious float64        `json:"conversion_from_previous"`
+	RatePerMinute          float64        `json:"rate_per_minute"`
+	InFlight               int64          `json:"in_flight"`
+	DropOff                int64          `json:"drop_off"`
+	TimeFromPreviousMS     *apiStepTimes  `json:"time_from_previous_ms"`
+	ValueSum               float64        `json:"value_sum"`
+	Exemplars              apiExemplarSet `json:"exemplars"`
+}
+
+type apiLatency struct {
+	P50 float64 `json:"p50"`
+	P95 float64 `json:"p95"`
+	P99 float64 `json:"p99"`
+}
+
+type apiStepTimes struct {
+	P50 float64 `json:"p50"`
+	P95 float64 `json:"p95"`
+}
+
+type apiExemplarSet struct {
+	Slowest []apiExemplar `json:"slowest"`
+	Errored []apiExemplar `json:"errored"`
+}
+
+type apiExemplar struct {
+	TraceID    string    `json:"trace_id"`
+	Start      time.Time `json:"start"`
+	DurationMS float64   `json:"duration_ms"`
+	// URL is where a person reads the trace.
+	URL string `json:"url"`
+}
+
+// errNoRollups answers a request for numbers on a server computing none.
+var errNoRollups = &httpError{status: http.StatusServiceUnavailable, msg: "this server computes no rollups"}
+
+// journeyStats reads a journey's numbers over w in one segment (nil for all
+// traffic). Steps are named by the current definition; a step that only an
+// earlier version had is named by its position.
+func (h *handler) journeyStats(ctx context.Context, j journeys.Journey, w timeWindow, seg *rollup.Segment) (apiStats, error) {
+	slug := j.Metadata.Slug
+	st, err := h.rollups.Stats(ctx, slug, w.From, w.To, seg)
+	if err != nil {
+		return apiStats{}, rollupError(slug, fmt.Errorf("read stats: %w", err))
+	}
+	out := apiStats{
+		Journey:           slug,
+		From:              w.From,
+		To:                w.To,
+		Segment:           seg,
+		Steps:             make([]apiStepStats, 0, len(st.Steps)),
+		OverallConversion: st.Conversion,
+		InFlight:          st.InFlight,
+		Entered:           st.Entered,
+		Completed:         st.Completed,
+		Dropped:           st.Dropped,
+		Errored:           st.Errored,
+		Versions:          st.Versions,
+	}
+	if out.Versions == nil {
+		out.Versions = []int{}
+	}
+	minutes := w.Minutes()
+	for k, s := range st.Steps {
+		name := "step " + strconv.Itoa(k+1)
+		if k < len(j.Spec.Steps) {
+			name = j.Spec.Steps[k].Name
+		}
+		as := apiStepStats{
+			Name:                   name,
+			Spans:                  s.Spans,
+			Errors:                 s.Errors,
+			ErrorRate:              s.ErrorRate,
+			LatencyMS:              apiLatency{P50: s.P50, P95: s.P95, P99: s.P99},
+			Reached:                s.Reached,
+			ConversionFromPrevious: s.ConversionFromPrevious,
+			RatePerMinute:          float64(s.Spans) / minutes,
+			InFlight:               s.InFlight,
+			ValueSum:               s.ValueSum,
+			Exemplars: apiExemplarSet{
+				Slowest: h.exemplars(s.Slowest),
+				Errored: h.exemplars(s.Errored),
+			},
+		}
+		if k > 0 {
+			as.DropOff = max(st.Steps[k-1].Reached-s.Reached, 0)
+			as.TimeFromPreviousMS = &apiStepTimes{P50: s.TimeFromPreviousP50, P95: s.TimeFromPreviousP95}
+		}
+		out.Steps = append(out.Steps, as)
+	}
+	return out, nil
+}
+
+func (h *handler) exemplars(ex []rollup.Exemplar) []apiExemplar {
+	out := make([]apiExemplar, 0, len(ex))
+	for _, e := range ex {
+		out = append(out, apiExemplar{
+			TraceID:    e.TraceID,
+			Start:      e.Start.UTC(),
+			DurationMS: float64(e.Duration) / float64(time.Millisecond),
+			URL:        h.traceURL(e.TraceID),
+		})
+	}
+	return out
+}
+
+// rollupError words a journey the rollup store does not know (deleted
+// meanwhile) as the journey pages do; other errors pass through.
+func rollupError(slug string, err error) error {
+	if errors.Is(err, rollup.ErrNotFound) {
+		return &httpError{status: http.StatusNotFound, msg: fmt.Sprintf("journey %q not found", slug), err: err}
+	}
+	return err
+}
