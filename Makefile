@@ -15,6 +15,7 @@ demo: build ## start Waymark with the embedded trace store and live demo shop tr
 
 test: ## the whole suite: generated code, gofmt, vet, tests with the race detector
 	@scripts/ensure-postgres.sh
+	@scripts/ensure-chromium.sh
 	scripts/check-generated.sh
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
