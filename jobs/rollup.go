@@ -111,14 +111,23 @@ func (w *RollupWorker) Work(ctx context.Context, job *river.Job[RollupArgs]) err
 }
 
 // liveRange is what a scheduled run for bucket recomputes: the trailing
-// minutes for step rows, and for funnels every cohort whose window may
-// have moved since (up to the lookback, except on the hour).
+// minutes for step rows (the lookback on the hour), and for funnels every
+// cohort whose window may have moved since (up to the lookback, except on
+// the hour).
 func (d *deps) liveRange(bucket time.Time, window time.Duration) rollup.Range {
 	bucket = bucket.UTC().Truncate(rollup.BucketWidth)
 	to := bucket.Add(rollup.BucketWidth)
 	from := to.Add(-d.opts.Trailing).Truncate(rollup.BucketWidth)
 	if !from.Before(to) {
 		from = bucket
+	}
+	// Once an hour step rows are recounted over the lookback too, so that
+	// spans arriving later than the trailing minutes (a collector's retry
+	// queue, an ingester catching up, history sent in bulk) still count.
+	if bucket.Minute() == 0 {
+		if f := to.Add(-d.opts.FunnelLookback).Truncate(rollup.BucketWidth); f.Before(from) {
+			from = f
+		}
 	}
 	back := window
 	if back > d.opts.FunnelLookback && bucket.Minute() != 0 {

@@ -7,10 +7,14 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/waymarkhq/waymark/internal/config"
 	"github.com/waymarkhq/waymark/internal/demo"
 	"github.com/waymarkhq/waymark/internal/store"
+	"github.com/waymarkhq/waymark/jobs"
 	"github.com/waymarkhq/waymark/journeys"
 	"github.com/waymarkhq/waymark/journeys/examples"
 	"github.com/waymarkhq/waymark/migrations"
@@ -80,9 +84,33 @@ func (a *app) demo(ctx context.Context, args []string) error {
 		live.Endpoint = "http://" + cfg.OTLPListen
 	}
 	live.Log = log.With("service", "demo-traffic")
+	// Journeys created above enqueued their backfill before the history
+	// arrived; recompute that history once it is in the store.
+	live.OnBackfilled = func(from time.Time) { d.backfillAll(ctx, from) }
 	fmt.Fprintf(a.stderr, "Waymark demo: open http://%s (demo shop traffic goes to %s)\n", cfg.Listen, live.Endpoint)
 	traffic := service{name: "demo-traffic", run: func(ctx context.Context) error { return demo.Run(ctx, live) }}
 	return runServer(ctx, d, traffic)
+}
+
+// backfillAll enqueues a backfill of every journey from from to now.
+func (d *deps) backfillAll(ctx context.Context, from time.Time) {
+	recs, err := d.store.ListJourneys(ctx)
+	if err != nil {
+		d.log.Warn("list journeys for backfill", "err", err)
+		return
+	}
+	now := time.Now()
+	err = pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+		for _, r := range recs {
+			if _, err := jobs.EnqueueBackfill(ctx, d.jobs, tx, r.Journey.Metadata.Slug, from.Truncate(time.Minute), now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		d.log.Warn("enqueue demo backfill", "err", err)
+	}
 }
 
 // applyExamples creates or updates the example journeys shipped in the

@@ -34,6 +34,10 @@ type LiveConfig struct {
 	TruthPath string
 	// Log receives progress and export failures; nil discards.
 	Log *slog.Logger
+	// OnBackfilled, when set, is called once the history (Backfill) has
+	// been sent and flushed, with the instant it starts at: the moment to
+	// recompute anything that read the store while history was arriving.
+	OnBackfilled func(from time.Time)
 }
 
 // DefaultLiveConfig is `waymark demo`: two sessions a second into the
@@ -132,6 +136,8 @@ func Run(ctx context.Context, cfg LiveConfig) error {
 		first    = next
 		sessions int
 		inDeploy bool
+		// History is due on the first pass; live traffic after it.
+		backfilled = cfg.OnBackfilled == nil
 	)
 	timer := time.NewTimer(0)
 	defer timer.Stop()
@@ -159,6 +165,13 @@ func Run(ctx context.Context, cfg LiveConfig) error {
 			if tb != nil {
 				tb.add(tr)
 			}
+		}
+		if !backfilled {
+			backfilled = true
+			if err := em.flush(ctx); err != nil {
+				log.Warn("demo traffic: some history was not exported", slog.Any("err", err))
+			}
+			cfg.OnBackfilled(first)
 		}
 		if b := model.BadDeploy; b.active(start, now) != inDeploy {
 			inDeploy = !inDeploy
