@@ -67,6 +67,8 @@ func commands() []command {
 		{name: "journeys apply", args: "FILE|DIR...", summary: "create or update journeys from YAML files", run: (*app).journeysApply},
 		{name: "journeys export", args: "[SLUG]", summary: "print journeys as YAML", run: (*app).journeysExport},
 		{name: "journeys list", summary: "list journeys", run: (*app).journeysList},
+		{name: "users create", args: "EMAIL", summary: "create an account (the first admin, say) with a one-time password", run: (*app).usersCreate},
+		{name: "tokens create", summary: "create a scoped API token for CI/CD and print it once", run: (*app).tokensCreate},
 		{name: "demo", summary: "run everything on this machine with live demo shop traffic", run: (*app).demo},
 		{name: "version", summary: "print the version", run: (*app).version},
 	}
