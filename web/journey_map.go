@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -60,6 +61,7 @@ func (h *handler) journeyMap(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	h.addIncidentActions(r.Context(), &m)
 
 	// The answer depends on these headers; caches must keep both forms.
 	w.Header().Add("Vary", "HX-Request, HX-Target")
@@ -130,8 +132,8 @@ func mapStats(st apiStats, series []rollup.StepSeries, every time.Duration) *vie
 			Conversion:    s.ConversionFromPrevious,
 			InFlight:      s.InFlight,
 			DropOff:       s.DropOff,
-			Slowest:       exemplarLinks(s.Exemplars.Slowest),
-			Errored:       exemplarLinks(s.Exemplars.Errored),
+			Slowest:       exemplarLinks(s.Exemplars.Slowest, st.Journey, k),
+			Errored:       exemplarLinks(s.Exemplars.Errored, st.Journey, k),
 		})
 		step := &ms.Steps[k]
 		if t := s.TimeFromPreviousMS; t != nil {
@@ -152,21 +154,53 @@ func mapStats(st apiStats, series []rollup.StepSeries, every time.Duration) *vie
 	return ms
 }
 
-func exemplarLinks(ex []apiExemplar) []views.ExemplarLink {
+// exemplarLinks links the traces behind step k (0-based) of a journey. The
+// waterfall's URL says which journey step led to it (?journey=&step=, the
+// step's 1-based position), for the trace page to pass on to a new
+// incident.
+func exemplarLinks(ex []apiExemplar, slug string, k int) []views.ExemplarLink {
 	out := make([]views.ExemplarLink, 0, len(ex))
 	for _, e := range ex {
+		own := "/traces/" + url.PathEscape(e.TraceID)
 		l := views.ExemplarLink{
 			TraceID:  e.TraceID,
 			Start:    e.Start,
 			Duration: time.Duration(e.DurationMS * float64(time.Millisecond)),
-			Href:     "/traces/" + url.PathEscape(e.TraceID),
+			Href:     own + "?" + url.Values{"journey": {slug}, "step": {strconv.Itoa(k + 1)}}.Encode(),
 		}
-		if e.URL != l.Href {
+		if e.URL != own {
 			l.External = e.URL
 		}
 		out = append(out, l)
 	}
 	return out
+}
+
+// addIncidentActions offers, beside every exemplar of the map, to open an
+// incident from it or add it to an open one.
+func (h *handler) addIncidentActions(ctx context.Context, m *views.JourneyMap) {
+	if h.incidents == nil || m.Stats == nil {
+		return
+	}
+	slug := m.Head.Journey.Metadata.Slug
+	var choices []views.IncidentChoice
+	read := false
+	for k := range m.Stats.Steps {
+		st := &m.Stats.Steps[k]
+		if len(st.Slowest)+len(st.Errored) == 0 {
+			continue
+		}
+		if !read {
+			choices, read = h.openChoices(ctx), true
+		}
+		line := stepLine(slug, st.Name)
+		for _, links := range [][]views.ExemplarLink{st.Slowest, st.Errored} {
+			for i := range links {
+				ref := traceRef{traceID: links[i].TraceID, journey: slug, step: strconv.Itoa(k + 1), at: links[i].Start}
+				links[i].Incidents = traceActions(ref, line, choices)
+			}
+		}
+	}
 }
 
 // segmentGroup offers the values of one segment key, keeping the selected

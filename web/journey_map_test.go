@@ -134,17 +134,19 @@ func TestJourneyMapAgreesWithAPI(t *testing.T) {
 				testID(doc, fmt.Sprintf("step-%d-errored", k)).Find("a[data-testid]").Each(func(_ int, a *goquery.Selection) {
 					errd = append(errd, a.AttrOr("href", ""))
 				})
-				require.Equal(t, urls(st.Steps[k].Exemplars.Slowest), slow, "step %d slowest", k)
-				require.Equal(t, urls(st.Steps[k].Exemplars.Errored), errd, "step %d errored", k)
+				require.Equal(t, urls(st.Steps[k].Exemplars.Slowest, k), slow, "step %d slowest", k)
+				require.Equal(t, urls(st.Steps[k].Exemplars.Errored, k), errd, "step %d errored", k)
 			}
 		})
 	}
 }
 
-func urls(ex []apiExemplar) []string {
+// urls are the map's links of exemplars of step k: the API's, saying which
+// journey step (1-based) led to the trace.
+func urls(ex []apiExemplar, k int) []string {
 	var out []string
 	for _, e := range ex {
-		out = append(out, e.URL)
+		out = append(out, e.URL+"?journey=shop&step="+strconv.Itoa(k+1))
 	}
 	return out
 }
@@ -218,9 +220,9 @@ func TestJourneyMapPage(t *testing.T) {
 	require.Equal(t, "/journeys/shop?range=6h", testID(doc, "range-6h").AttrOr("href", ""))
 
 	// Exemplars link to the waterfall and to the trace backend.
-	require.Equal(t, "/traces/"+rolluptest.TraceID(4), testID(doc, "step-0-slowest-0").AttrOr("href", ""))
+	require.Equal(t, "/traces/"+rolluptest.TraceID(4)+"?journey=shop&step=1", testID(doc, "step-0-slowest-0").AttrOr("href", ""))
 	require.Equal(t, "https://grafana.example/explore?trace="+rolluptest.TraceID(4), testID(doc, "step-0-slowest-0-external").AttrOr("href", ""))
-	require.Equal(t, "/traces/"+rolluptest.TraceID(1), testID(doc, "step-2-errored-0").AttrOr("href", ""))
+	require.Equal(t, "/traces/"+rolluptest.TraceID(1)+"?journey=shop&step=3", testID(doc, "step-2-errored-0").AttrOr("href", ""))
 
 	// Funnel bars are proportional to the instances reaching each step.
 	var widths []string

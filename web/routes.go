@@ -35,12 +35,37 @@ func (h *handler) routes() http.Handler {
 	r.Post("/journeys/{slug}/delete", h.journeyDelete)
 	r.Get("/traces/{id}", h.traceShow)
 
+	r.Get("/incidents", h.incidentList)
+	r.Get("/incidents/new", h.incidentNew)
+	r.Post("/incidents/new", h.incidentCreate)
+	r.Post("/incidents/traces", h.incidentTracePick)
+	r.Get("/incidents/{id}", h.incidentShow)
+	r.Get("/incidents/{id}/edit", h.incidentEdit)
+	r.Post("/incidents/{id}/edit", h.incidentUpdate)
+	r.Post("/incidents/{id}/status", h.incidentStatus)
+	r.Post("/incidents/{id}/traces", h.incidentTraceLink)
+	r.Get("/incidents/{id}/traces/{traceID}", h.incidentTraceShow)
+	r.Post("/incidents/{id}/traces/{traceID}/unlink", h.incidentTraceUnlink)
+	r.Get("/incidents/{id}/postmortem.md", h.incidentPostmortem)
+
 	r.Route("/api", func(r chi.Router) {
 		r.Get("/v1/journeys", h.apiJourneyList)
 		r.Get("/v1/journeys/{slug}", h.apiJourneyGet)
 		r.Put("/v1/journeys/{slug}", h.apiJourneyPut)
 		r.Delete("/v1/journeys/{slug}", h.apiJourneyDelete)
 		r.Get("/v1/journeys/{slug}/stats", h.apiJourneyStats)
+
+		r.Get("/v1/incidents", h.apiIncidentList)
+		r.Post("/v1/incidents", h.apiIncidentCreate)
+		r.Get("/v1/incidents/{id}", h.apiIncidentGet)
+		r.Put("/v1/incidents/{id}", h.apiIncidentPut)
+		r.Post("/v1/incidents/{id}/status", h.apiIncidentStatus)
+		r.Get("/v1/incidents/{id}/traces", h.apiIncidentTraces)
+		r.Post("/v1/incidents/{id}/traces", h.apiIncidentTraceLink)
+		r.Delete("/v1/incidents/{id}/traces/{traceID}", h.apiIncidentTraceUnlink)
+		r.Get("/v1/incidents/{id}/traces/{traceID}/snapshot", h.apiIncidentSnapshot)
+		r.Get("/v1/incidents/{id}/related", h.apiIncidentRelated)
+		r.Get("/v1/incidents/{id}/timeline", h.apiIncidentTimeline)
 	})
 	return r
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/waymarkhq/waymark/internal/incident"
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/journeys"
@@ -53,6 +54,17 @@ type Options struct {
 	Traces TraceGetter
 	// Now is the clock that default time ranges end at; nil is time.Now.
 	Now func() time.Time
+	// Incidents keeps incidents and the traces they cite. Nil answers the
+	// incident pages and API with 503 and hides the incident actions
+	// beside traces.
+	Incidents *incident.Store
+	// IncidentEvents returns the deploys and SLO alerts that belong on an
+	// incident's timeline and in its post-mortem; nil shows none.
+	IncidentEvents func(ctx context.Context, in incident.Incident) (deploys, alerts []incident.Event, err error)
+	// PublicURL is Waymark's external base URL
+	// (https://waymark.example.com), which post-mortems link to; empty
+	// leaves their links relative.
+	PublicURL string
 }
 
 // TraceGetter fetches one whole trace. Both trace sources, Tempo and the
@@ -76,6 +88,9 @@ type handler struct {
 	rollups          *rollup.Store
 	traces           TraceGetter
 	now              func() time.Time
+	incidents        *incident.Store
+	incidentEvents   func(ctx context.Context, in incident.Incident) (deploys, alerts []incident.Event, err error)
+	publicURL        string
 }
 
 // New returns the HTTP handler serving Waymark.
@@ -126,12 +141,18 @@ func newHandler(opts Options) *handler {
 			CSS:     a.url("app.css"),
 			JS:      a.url("htmx.min.js"),
 			Icon:    a.url("favicon.svg"),
+			// The incident pages and the actions beside traces show only
+			// on a server that keeps incidents.
+			Incidents: opts.Incidents != nil,
 		},
 		traceURLTemplate: opts.TraceURLTemplate,
 		actor:            opts.Actor,
 		rollups:          opts.Rollups,
 		traces:           opts.Traces,
 		now:              now,
+		incidents:        opts.Incidents,
+		incidentEvents:   opts.IncidentEvents,
+		publicURL:        opts.PublicURL,
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/waymarkhq/waymark/internal/config"
+	"github.com/waymarkhq/waymark/internal/incident"
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/spanstore"
 	"github.com/waymarkhq/waymark/internal/store"
@@ -105,10 +106,22 @@ func (d deps) handler() http.Handler {
 		TraceURLTemplate: d.cfg.TraceURLTemplate,
 		Rollups:          rollup.NewStore(d.pool),
 		Traces:           d.source,
+		Incidents:        d.incidents(),
+		PublicURL:        d.cfg.PublicURL,
 		// Behind a proxy that rewrites Host, forms posted from the public
 		// URL are still same-origin.
 		TrustedOrigins: []string{origin(d.cfg.PublicURL)},
 	})
+}
+
+// incidents is the incident store. Both trace sources can export whole
+// traces, which incidents keep as snapshots.
+func (d deps) incidents() *incident.Store {
+	src, ok := d.source.(incident.Source)
+	if !ok {
+		return nil
+	}
+	return incident.New(d.pool, incident.Config{Source: src, Journeys: d.store, Stats: rollup.NewStore(d.pool), Log: d.log})
 }
 
 // origin is the scheme://host[:port] of a validated http(s) URL.

@@ -1232,7 +1232,7 @@ func formSummary(message string, errs []FieldError, testPrefix string) templ.Com
 
 // fieldErrors shows the messages placed at field. One about something
 // beneath the field says what: "line 2" of the matchers, or its sub-path.
-func fieldErrors(f *JourneyForm, field string) templ.Component {
+func fieldErrors(f formErrorer, field string) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -1304,7 +1304,7 @@ func fieldErrors(f *JourneyForm, field string) templ.Component {
 	})
 }
 
-func textInput(f *JourneyForm, name, label, value, hint string) templ.Component {
+func textInput(f formErrorer, name, label, value, hint string) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -1467,7 +1467,7 @@ func textInput(f *JourneyForm, name, label, value, hint string) templ.Component 
 	})
 }
 
-func selectInput(f *JourneyForm, name, label, value string, options []string) templ.Component {
+func selectInput(f formErrorer, name, label, value string, options []string) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {

@@ -89,22 +89,7 @@ func (f *JourneyForm) fields() []string {
 // after the steps and SLOs are in place: each message is shown beside the
 // deepest field its path lies beneath.
 func (f *JourneyForm) SetErrors(fields map[string]string) {
-	f.errs = f.errs[:0]
-	for p, m := range fields {
-		f.errs = append(f.errs, FieldError{Path: p, Message: m})
-	}
-	order := f.fields()
-	sortErrors(f.errs, order)
-	f.placed = map[string][]FieldError{}
-	for _, e := range f.errs {
-		best := ""
-		for _, field := range order {
-			if pathHas(field, e.Path) && len(field) > len(best) {
-				best = field
-			}
-		}
-		f.placed[best] = append(f.placed[best], e)
-	}
+	f.errs, f.placed = placeErrors(fields, f.fields())
 }
 
 // Errors lists every message in form order, for the summary at the top.

@@ -119,6 +119,9 @@ type ExemplarLink struct {
 	// empty when none is configured.
 	Href     string
 	External string
+	// Incidents offers to open an incident from the trace or add it to
+	// one; nil when the server keeps no incidents.
+	Incidents *TraceIncidentActions
 }
 
 // hasData reports whether anything was counted in the range.

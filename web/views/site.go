@@ -17,6 +17,9 @@ type Site struct {
 	CSS  string
 	JS   string
 	Icon string
+	// Incidents is set when the server keeps incidents: the navigation
+	// and the incident actions beside traces show only then.
+	Incidents bool
 }
 
 // Nav names the section of the navigation a page belongs to.
@@ -24,8 +27,9 @@ type Nav string
 
 // Navigation sections.
 const (
-	NavNone     Nav = ""
-	NavJourneys Nav = "journeys"
+	NavNone      Nav = ""
+	NavJourneys  Nav = "journeys"
+	NavIncidents Nav = "incidents"
 )
 
 // JourneyPath is the URL of a journey's page, plus an optional suffix such

@@ -18,6 +18,9 @@ type TracePage struct {
 	// is configured.
 	External  string
 	Waterfall Waterfall
+	// Incidents offers to open an incident from the trace or add it to
+	// one; nil when the server keeps no incidents.
+	Incidents *TraceIncidentActions
 }
 
 // Waterfall is a trace laid out for reading: spans in tree order, each
