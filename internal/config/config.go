@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -62,8 +63,25 @@ type Config struct {
 	// TraceURLTemplate, when set, links a trace to another UI (Grafana,
 	// Tempo); it contains TraceIDPlaceholder.
 	TraceURLTemplate string
-	// APIToken, when set, is accepted as a bearer token on the API.
+	// APIToken, when set, is accepted as a bearer token on the API with
+	// every scope. Deprecated: create scoped tokens with `waymark tokens
+	// create`; this stays as a bootstrap.
 	APIToken string
+	// MetricsToken, when set, is the bearer token /metrics requires.
+	MetricsToken string
+	// ProxyAuth, when its Header is set, trusts that header for the user's
+	// email on requests from ProxyCIDRs (an oauth2-proxy in front).
+	ProxyAuth ProxyAuth
+	// SecureCookies marks session cookies Secure; on by default when
+	// PublicURL is https.
+	SecureCookies bool
+}
+
+// ProxyAuth is the auth-proxy mode.
+type ProxyAuth struct {
+	Header      string
+	CIDRs       []netip.Prefix
+	DefaultRole string
 }
 
 // Tempo is the Tempo connection.
@@ -302,8 +320,69 @@ var settings = []setting{
 			c.TraceURLTemplate = v
 			return nil
 		}},
+	{env: "WAYMARK_METRICS_TOKEN", group: GroupServer, secret: true,
+		usage: "bearer token /metrics requires (open when empty)",
+		set: func(c *Config, v string) error {
+			if strings.ContainsAny(v, " \r\n") {
+				return errors.New("must not contain spaces or line breaks")
+			}
+			c.MetricsToken = v
+			return nil
+		}},
+	{env: "WAYMARK_AUTH_PROXY_HEADER", group: GroupServer,
+		usage: "header carrying the signed-in user's email from a trusted auth proxy, e.g. X-Forwarded-Email",
+		set: func(c *Config, v string) error {
+			if v != "" && !validHeaderName(v) {
+				return fmt.Errorf("%q is not an HTTP header name", v)
+			}
+			c.ProxyAuth.Header = v
+			return nil
+		}},
+	{env: "WAYMARK_AUTH_PROXY_CIDRS", def: "127.0.0.1/32,::1/128", group: GroupServer,
+		usage: "comma-separated addresses of the trusted auth proxy",
+		set: func(c *Config, v string) error {
+			var ps []netip.Prefix
+			for _, f := range strings.Split(v, ",") {
+				f = strings.TrimSpace(f)
+				if f == "" {
+					continue
+				}
+				p, err := netip.ParsePrefix(f)
+				if err != nil {
+					return fmt.Errorf("%q is not a CIDR such as 10.0.0.0/8", f)
+				}
+				ps = append(ps, p.Masked())
+			}
+			c.ProxyAuth.CIDRs = ps
+			return nil
+		}},
+	{env: "WAYMARK_AUTH_PROXY_ROLE", def: "viewer", group: GroupServer,
+		usage: "role of users first seen through the auth proxy: viewer, editor or admin",
+		set: func(c *Config, v string) error {
+			switch v {
+			case "viewer", "editor", "admin":
+				c.ProxyAuth.DefaultRole = v
+				return nil
+			}
+			return fmt.Errorf("%q is not one of viewer, editor, admin", v)
+		}},
+	{env: "WAYMARK_SECURE_COOKIES", group: GroupServer,
+		usage: "mark session cookies Secure: true or false (default: true when WAYMARK_PUBLIC_URL is https)",
+		set: func(c *Config, v string) error {
+			switch v {
+			case "":
+				c.SecureCookies = strings.HasPrefix(c.PublicURL, "https://")
+			case "true":
+				c.SecureCookies = true
+			case "false":
+				c.SecureCookies = false
+			default:
+				return fmt.Errorf("%q is not true or false", v)
+			}
+			return nil
+		}},
 	{env: "WAYMARK_API_TOKEN", group: GroupServer, secret: true,
-		usage: "bearer token accepted on the API",
+		usage: "deprecated bootstrap bearer token accepted on the API with every scope",
 		set: func(c *Config, v string) error {
 			if v == "" {
 				return nil
@@ -317,6 +396,17 @@ var settings = []setting{
 			c.APIToken = v
 			return nil
 		}},
+}
+
+// validHeaderName reports whether s is an HTTP header token.
+func validHeaderName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c == '-' || c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z') {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // Loader binds settings to the flags of one command and resolves them

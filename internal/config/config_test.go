@@ -5,6 +5,7 @@ import (
 	"flag"
 	"io"
 	"log/slog"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -33,6 +34,10 @@ func defaults() config.Config {
 		SpanRetentionDays: 7,
 		Tempo:             config.Tempo{Timeout: 30 * time.Second},
 		PublicURL:         "http://127.0.0.1:8080",
+		ProxyAuth: config.ProxyAuth{
+			CIDRs:       []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")},
+			DefaultRole: "viewer",
+		},
 	}
 }
 
@@ -74,6 +79,7 @@ func TestParse(t *testing.T) {
 				c.SpanRetentionDays = 30
 				c.Tempo = config.Tempo{URL: "https://tempo.example.com:3200", Tenant: "shop", User: "u", Password: "p w", Timeout: 90 * time.Second}
 				c.PublicURL = "https://waymark.example.com"
+				c.SecureCookies = true // https public URL
 				c.TraceURLTemplate = "https://grafana.example.com/explore?trace={traceID}"
 				c.APIToken = "0123456789abcdef"
 			},
@@ -150,6 +156,11 @@ func TestParseErrors(t *testing.T) {
 		{"trace template not a URL", nil, []string{"WAYMARK_TRACE_URL_TEMPLATE", "grafana/{traceID}"}, `WAYMARK_TRACE_URL_TEMPLATE: "grafana/{traceID}" is not an http(s) URL`},
 		{"api token short", nil, []string{"WAYMARK_API_TOKEN", "short"}, `WAYMARK_API_TOKEN: must be at least 16 characters`},
 		{"api token space", nil, []string{"WAYMARK_API_TOKEN", "0123456789 abcdef"}, `WAYMARK_API_TOKEN: must not contain spaces or line breaks`},
+		{"metrics token space", nil, []string{"WAYMARK_METRICS_TOKEN", "a b"}, `WAYMARK_METRICS_TOKEN: must not contain spaces or line breaks`},
+		{"proxy header", nil, []string{"WAYMARK_AUTH_PROXY_HEADER", "X Email"}, `WAYMARK_AUTH_PROXY_HEADER: "X Email" is not an HTTP header name`},
+		{"proxy cidrs", nil, []string{"WAYMARK_AUTH_PROXY_CIDRS", "10.0.0.0/8, proxy"}, `WAYMARK_AUTH_PROXY_CIDRS: "proxy" is not a CIDR such as 10.0.0.0/8`},
+		{"proxy role", nil, []string{"WAYMARK_AUTH_PROXY_ROLE", "owner"}, `WAYMARK_AUTH_PROXY_ROLE: "owner" is not one of viewer, editor, admin`},
+		{"secure cookies", nil, []string{"WAYMARK_SECURE_COOKIES", "yes"}, `WAYMARK_SECURE_COOKIES: "yes" is not true or false`},
 		{"unknown flag", []string{"-nope"}, nil, `flag provided but not defined: -nope`},
 		{"stray argument", []string{"serve"}, nil, `unexpected argument "serve"`},
 	}
@@ -190,7 +201,7 @@ func TestUsageShowsDefaultsWithoutSecrets(t *testing.T) {
 	require.Contains(t, out, `-listen string`)
 	require.Contains(t, out, `host:port of the web UI and API (env WAYMARK_LISTEN) (default "127.0.0.1:8080")`)
 	require.Contains(t, out, `(env WAYMARK_TEMPO_TOKEN)`)
-	require.Equal(t, 16, strings.Count(out, "(env WAYMARK_"))
+	require.Equal(t, 21, strings.Count(out, "(env WAYMARK_"))
 }
 
 func TestTraceURL(t *testing.T) {
