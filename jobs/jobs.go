@@ -17,6 +17,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"github.com/waymarkhq/waymark/internal/alerting"
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/store"
 )
@@ -84,6 +85,12 @@ type Options struct {
 	DisablePeriodic bool
 	// Now is the clock; tests set it.
 	Now func() time.Time
+	// Alerting evaluates SLOs and sends their notifications; nil builds
+	// one with default options (relative links in notifications).
+	Alerting *alerting.Service
+	// EvaluateEvery is how often SLOs are evaluated, DefaultEvaluateEvery
+	// when zero.
+	EvaluateEvery time.Duration
 	// Configure, when set, may add workers, queues or periodic jobs of
 	// other packages (such as SLO evaluation) to the one River client.
 	Configure func(*river.Config)
@@ -104,6 +111,7 @@ func (o Options) withDefaults() Options {
 	def(&o.Retention, DefaultRetention)
 	def(&o.MaintainEvery, DefaultMaintainEvery)
 	def(&o.SoftStop, DefaultSoftStop)
+	def(&o.EvaluateEvery, DefaultEvaluateEvery)
 	if o.Workers <= 0 {
 		o.Workers = DefaultWorkers
 	}
@@ -122,6 +130,7 @@ type deps struct {
 	src      rollup.TraceSource
 	journeys Journeys
 	rollups  *rollup.Store
+	alerting *alerting.Service
 	log      *slog.Logger
 }
 
@@ -132,13 +141,18 @@ func New(pool *pgxpool.Pool, src rollup.TraceSource, js Journeys, opts Options) 
 		return nil, errors.New("jobs: pool, trace source and journeys are required")
 	}
 	opts = opts.withDefaults()
-	d := &deps{opts: opts, src: src, journeys: js, rollups: rollup.NewStore(pool), log: opts.Logger}
+	d := &deps{opts: opts, src: src, journeys: js, rollups: rollup.NewStore(pool), alerting: opts.Alerting, log: opts.Logger}
+	if d.alerting == nil {
+		d.alerting = alerting.NewService(pool, d.rollups, js, alerting.Options{Logger: opts.Logger, Now: opts.Now})
+	}
 
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &ScheduleWorker{d: d})
 	river.AddWorker(workers, &RollupWorker{d: d})
 	river.AddWorker(workers, &BackfillWorker{d: d})
 	river.AddWorker(workers, &MaintainWorker{d: d})
+	river.AddWorker(workers, &SLOEvaluateWorker{d: d})
+	river.AddWorker(workers, &NotifyWorker{d: d})
 
 	cfg := &river.Config{
 		Logger:          opts.Logger,
@@ -152,6 +166,9 @@ func New(pool *pgxpool.Pool, src rollup.TraceSource, js Journeys, opts Options) 
 			river.NewPeriodicJob(river.PeriodicInterval(opts.MaintainEvery),
 				func() (river.JobArgs, *river.InsertOpts) { return MaintainArgs{}, nil },
 				&river.PeriodicJobOpts{ID: MaintainArgs{}.Kind(), RunOnStart: true}),
+			river.NewPeriodicJob(river.PeriodicInterval(opts.EvaluateEvery),
+				func() (river.JobArgs, *river.InsertOpts) { return SLOEvaluateArgs{}, nil },
+				&river.PeriodicJobOpts{ID: SLOEvaluateArgs{}.Kind()}),
 		},
 	}
 	if opts.DisablePeriodic {

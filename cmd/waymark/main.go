@@ -70,6 +70,7 @@ func commands() []command {
 		{name: "users create", args: "EMAIL", summary: "create an account (the first admin, say) with a one-time password", run: (*app).usersCreate},
 		{name: "tokens create", summary: "create a scoped API token for CI/CD and print it once", run: (*app).tokensCreate},
 		{name: "demo", summary: "run everything on this machine with live demo shop traffic", run: (*app).demo},
+		{name: "gate", summary: "ask a Waymark server whether a deployment may proceed (exit 0 pass, 1 fail, 2 cannot decide)", run: (*app).gate},
 		{name: "version", summary: "print the version", run: (*app).version},
 	}
 }

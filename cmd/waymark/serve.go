@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
+	"github.com/waymarkhq/waymark/internal/alerting"
 	"github.com/waymarkhq/waymark/internal/config"
 	"github.com/waymarkhq/waymark/internal/incident"
 	"github.com/waymarkhq/waymark/internal/rollup"
@@ -93,6 +94,8 @@ type deps struct {
 	spans  *spanstore.Store
 	// jobs is the job client; its workers run in this process.
 	jobs *river.Client[pgx.Tx]
+	// alerting evaluates SLOs and keeps deploy markers and channels.
+	alerting *alerting.Service
 }
 
 // handler is the HTTP handler of the UI, the API and the health checks.

@@ -7,7 +7,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
+	"github.com/waymarkhq/waymark/internal/alerting"
 	"github.com/waymarkhq/waymark/internal/config"
+	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/jobs"
 )
 
@@ -15,7 +17,8 @@ import (
 // journey enqueue its backfill in the saving transaction. It needs the trace
 // source, so openSource runs first.
 func (d *deps) openJobs() error {
-	opts := jobs.Options{Logger: d.log}
+	d.alerting = alerting.NewService(d.pool, rollup.NewStore(d.pool), d.store, alerting.Options{PublicURL: d.cfg.PublicURL, Logger: d.log})
+	opts := jobs.Options{Logger: d.log, Alerting: d.alerting}
 	if d.cfg.TraceSource == config.SourceTempo {
 		// Tempo makes spans searchable only after its ingesters flush.
 		opts.Lag = jobs.TempoLag

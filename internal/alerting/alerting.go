@@ -1,0 +1,299 @@
+// Package alerting runs Waymark's SLOs live: it evaluates every SLO from the
+// rollups each minute, keeps alert states and their transitions with the
+// numbers behind them, notifies channels (JSON webhooks, Slack,
+// Alertmanager) exactly once per transition, records deploy markers and
+// names the deploy an alert follows, and answers deployment gates and
+// canary comparisons.
+//
+// The mathematics lives in internal/slo; the events come from
+// internal/rollup (Store.SLI), never from the trace source. Everything that
+// depends on the present takes it from Options.Now or a now parameter, so
+// that evaluations replay exactly in tests.
+package alerting
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/waymarkhq/waymark/internal/rollup"
+	"github.com/waymarkhq/waymark/internal/store"
+	"github.com/waymarkhq/waymark/journeys"
+)
+
+// ErrNotFound means no live journey, SLO, channel, transition or
+// deployment has the given name or id. It is wrapped; test with errors.Is.
+var ErrNotFound = errors.New("not found")
+
+// ErrInvalid matches every *ValidationError with errors.Is.
+var ErrInvalid = errors.New("invalid input")
+
+// ValidationError says what is wrong with a deployment, channel or setting,
+// field by field.
+type ValidationError struct {
+	// Fields maps a field name (as in the JSON form) to its problem.
+	Fields map[string]string
+}
+
+// Error lists every field as "field: message", sorted by field.
+func (e *ValidationError) Error() string {
+	if e == nil || len(e.Fields) == 0 {
+		return "invalid input"
+	}
+	keys := make([]string, 0, len(e.Fields))
+	for k := range e.Fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + ": " + e.Fields[k]
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Is reports whether target is ErrInvalid.
+func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
+
+func (e *ValidationError) add(field, msg string) {
+	if e.Fields == nil {
+		e.Fields = map[string]string{}
+	}
+	if _, ok := e.Fields[field]; !ok {
+		e.Fields[field] = msg
+	}
+}
+
+func (e *ValidationError) orNil() error {
+	if len(e.Fields) == 0 {
+		return nil
+	}
+	return e
+}
+
+// Journeys is where the service reads journey definitions; *store.Store
+// is one.
+type Journeys interface {
+	ListJourneys(ctx context.Context) ([]store.JourneyRecord, error)
+	// GetJourney returns an error wrapping store.ErrNotFound for a journey
+	// that does not exist.
+	GetJourney(ctx context.Context, slug string) (store.JourneyRecord, error)
+}
+
+// Defaults of Options.
+const (
+	// DefaultMinEvents is the minimum-traffic guard of an SLO without its
+	// own: an alert window pair whose long window holds fewer events
+	// cannot fire, and a gate cannot decide on fewer.
+	DefaultMinEvents = 100
+	// DefaultStaleAfter is how old rollups may be before an evaluation
+	// keeps the previous state and a gate cannot decide.
+	DefaultStaleAfter = 5 * time.Minute
+	// DeployLookback is how long after a deploy an alert that starts names
+	// it.
+	DeployLookback = 30 * time.Minute
+	// DefaultEvaluationRetention is how long evaluations are kept;
+	// transitions are kept for good.
+	DefaultEvaluationRetention = 7 * journeys.Day
+	// DefaultAlertmanagerResend is how often a firing alert is re-sent to
+	// Alertmanager, which resolves an alert it does not hear of again
+	// before its endsAt.
+	DefaultAlertmanagerResend = 5 * time.Minute
+	// DefaultBurnDownPoints is how many points SLOStatus's burn-down has.
+	DefaultBurnDownPoints = 60
+	// DefaultRecentTransitions is how many transitions SLOStatus lists.
+	DefaultRecentTransitions = 20
+	// DefaultHTTPTimeout bounds one notification request.
+	DefaultHTTPTimeout = 10 * time.Second
+	// MaxExemplars is how many exemplar traces a transition keeps.
+	MaxExemplars = 5
+)
+
+// Options configure a Service. Zero values take the defaults above.
+type Options struct {
+	// PublicURL is the base URL of this Waymark in links sent out, e.g.
+	// https://waymark.example.com; without it links are relative.
+	PublicURL string
+	Logger    *slog.Logger
+	// Now is the clock; tests set it.
+	Now func() time.Time
+	// DefaultMinEvents applies to SLOs without their own minimum; negative
+	// turns the guard off for them.
+	DefaultMinEvents int64
+	StaleAfter       time.Duration
+	// DeployEnvironment, when set, limits the deploys alerts name to those
+	// of this environment (e.g. production).
+	DeployEnvironment   string
+	EvaluationRetention time.Duration
+	AlertmanagerResend  time.Duration
+	BurnDownPoints      int
+	RecentTransitions   int
+	// CanaryMinEvents is the events each segment of a canary needs per
+	// step; 0 takes DefaultMinEvents.
+	CanaryMinEvents int64
+	// HTTPClient sends notifications; nil uses one with DefaultHTTPTimeout.
+	HTTPClient *http.Client
+}
+
+func (o Options) withDefaults() Options {
+	o.PublicURL = strings.TrimRight(o.PublicURL, "/")
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	switch {
+	case o.DefaultMinEvents == 0:
+		o.DefaultMinEvents = DefaultMinEvents
+	case o.DefaultMinEvents < 0:
+		o.DefaultMinEvents = 0
+	}
+	def := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&o.StaleAfter, DefaultStaleAfter)
+	def(&o.EvaluationRetention, DefaultEvaluationRetention)
+	def(&o.AlertmanagerResend, DefaultAlertmanagerResend)
+	if o.BurnDownPoints <= 0 {
+		o.BurnDownPoints = DefaultBurnDownPoints
+	}
+	if o.RecentTransitions <= 0 {
+		o.RecentTransitions = DefaultRecentTransitions
+	}
+	if o.CanaryMinEvents <= 0 {
+		o.CanaryMinEvents = DefaultMinEvents
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{Timeout: DefaultHTTPTimeout}
+	}
+	return o
+}
+
+// Service evaluates SLOs, stores their alerts, notifies channels and
+// answers gates. It is safe for concurrent use; several processes may run
+// evaluations at once (each SLO's evaluation is serialised in Postgres).
+type Service struct {
+	pool     *pgxpool.Pool
+	rollups  *rollup.Store
+	journeys Journeys
+	opts     Options
+	log      *slog.Logger
+}
+
+// NewService returns a Service over the shared pool, the rollup store and
+// the journey definitions.
+func NewService(pool *pgxpool.Pool, rollups *rollup.Store, js Journeys, opts Options) *Service {
+	opts = opts.withDefaults()
+	return &Service{pool: pool, rollups: rollups, journeys: js, opts: opts, log: opts.Logger}
+}
+
+func (s *Service) now() time.Time { return s.opts.Now() }
+
+// Link returns the address of an SLO's page.
+func (s *Service) Link(slug, name string) string {
+	return s.opts.PublicURL + "/journeys/" + pathEscape(slug) + "/slos/" + pathEscape(name)
+}
+
+// TraceLink returns the address of a trace's page.
+func (s *Service) TraceLink(traceID string) string {
+	return s.opts.PublicURL + "/traces/" + pathEscape(traceID)
+}
+
+// pathEscape leaves slugs and SLO names, which are [a-z0-9-], as they are,
+// and escapes anything else.
+func pathEscape(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~' {
+			b.WriteByte(c)
+			continue
+		}
+		fmt.Fprintf(&b, "%%%02X", c)
+	}
+	return b.String()
+}
+
+// journeyDef is a live journey with its row id.
+type journeyDef struct {
+	rec store.JourneyRecord
+	id  int64
+}
+
+func (j journeyDef) slug() string { return j.rec.Journey.Metadata.Slug }
+
+// journey loads a live journey by slug.
+func (s *Service) journey(ctx context.Context, slug string) (journeyDef, error) {
+	rec, err := s.journeys.GetJourney(ctx, slug)
+	if errors.Is(err, store.ErrNotFound) {
+		return journeyDef{}, fmt.Errorf("journey %q: %w", slug, ErrNotFound)
+	}
+	if err != nil {
+		return journeyDef{}, fmt.Errorf("get journey %q: %w", slug, err)
+	}
+	id, err := s.journeyID(ctx, slug)
+	if err != nil {
+		return journeyDef{}, err
+	}
+	return journeyDef{rec: rec, id: id}, nil
+}
+
+func (s *Service) journeyID(ctx context.Context, slug string) (int64, error) {
+	var id int64
+	err := s.pool.QueryRow(ctx, `SELECT id FROM journeys WHERE slug = $1 AND deleted_at IS NULL`, slug).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, fmt.Errorf("journey %q: %w", slug, ErrNotFound)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("look up journey %q: %w", slug, err)
+	}
+	return id, nil
+}
+
+// sloDef finds an SLO of a journey by name.
+func sloDef(j journeys.Journey, name string) (journeys.SLO, error) {
+	for _, o := range j.Spec.SLOs {
+		if o.Name == name {
+			return o, nil
+		}
+	}
+	return journeys.SLO{}, fmt.Errorf("SLO %q of journey %q: %w", name, j.Metadata.Slug, ErrNotFound)
+}
+
+// stepIndex is the SLI query's step for an SLO: its step's index, or -1
+// for the whole journey.
+func stepIndex(j journeys.Journey, o journeys.SLO) (int, error) {
+	if o.Step == "" {
+		return -1, nil
+	}
+	i := j.StepIndex(o.Step)
+	if i < 0 {
+		return 0, fmt.Errorf("SLO %q names step %q, which journey %q does not have", o.Name, o.Step, j.Metadata.Slug)
+	}
+	return i, nil
+}
+
+// services lists the services of a journey's steps, each once, in step
+// order: the services whose deploys an alert may follow.
+func services(j journeys.Journey) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, st := range j.Spec.Steps {
+		if sv := st.Match.Service; sv != "" && !seen[sv] {
+			seen[sv] = true
+			out = append(out, sv)
+		}
+	}
+	return out
+}

@@ -1,0 +1,183 @@
+package alerting
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// ErrPermanent marks a delivery that retrying cannot fix, such as a
+// channel that answers 404 or 400. It is wrapped.
+var ErrPermanent = errors.New("permanent delivery failure")
+
+// Deliver sends one delivery; the notification job runs it and retries it
+// with backoff on error. It returns nil without sending when the
+// transition was already delivered to the channel (so that each
+// transition reaches each channel once), when the channel was disabled,
+// and for a refresh whose alert has since changed. It returns an error
+// wrapping ErrPermanent or ErrNotFound when retrying cannot help.
+func (s *Service) Deliver(ctx context.Context, d Delivery) error {
+	t, err := getTransition(ctx, s.pool, d.TransitionID)
+	if err != nil {
+		return err
+	}
+	ch, err := getChannel(ctx, s.pool, d.ChannelID)
+	if err != nil {
+		return err
+	}
+	var delivered *time.Time
+	err = s.pool.QueryRow(ctx, `SELECT delivered_at FROM slo_notifications WHERE transition_id = $1 AND channel_id = $2`,
+		d.TransitionID, d.ChannelID).Scan(&delivered)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("notification of transition %d to channel %d: %w", d.TransitionID, d.ChannelID, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("read notification: %w", err)
+	}
+	switch {
+	case !ch.Enabled:
+		_, err := s.pool.Exec(ctx, `UPDATE slo_notifications SET gave_up_at = $3, last_error = 'channel disabled'
+			WHERE transition_id = $1 AND channel_id = $2 AND delivered_at IS NULL`, d.TransitionID, d.ChannelID, s.now().UTC())
+		if err != nil {
+			return fmt.Errorf("record skipped notification: %w", err)
+		}
+		return nil
+	case d.Refresh == 0 && delivered != nil:
+		return nil
+	case d.Refresh != 0:
+		current, err := s.isCurrentAlert(ctx, t)
+		if err != nil {
+			return err
+		}
+		if !current || ch.Kind != ChannelAlertmanager || delivered == nil {
+			return nil
+		}
+	}
+
+	sentAt := s.now()
+	body, err := s.Payload(ch.Kind, t, ch.ID, d.Refresh != 0, sentAt)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrPermanent, err)
+	}
+	target := ch.URL
+	if ch.Kind == ChannelAlertmanager {
+		target = alertmanagerURL(ch.URL)
+	}
+	sendErr := s.post(ctx, target, body)
+	if sendErr != nil {
+		sendErr = fmt.Errorf("send to channel %q (%s): %w", ch.Name, ch.RedactedURL(), sendErr)
+	}
+	if err := s.recordAttempt(context.WithoutCancel(ctx), d, sentAt, sendErr); err != nil {
+		return err
+	}
+	return sendErr
+}
+
+// isCurrentAlert reports whether t is the transition that put its SLO in
+// the alert state it is still in.
+func (s *Service) isCurrentAlert(ctx context.Context, t Transition) (bool, error) {
+	var current bool
+	err := s.pool.QueryRow(ctx, `
+		SELECT EXISTS (SELECT 1 FROM slo_states st JOIN slo_transitions t ON t.journey_id = st.journey_id AND t.slo_name = st.slo_name
+			WHERE t.id = $1 AND st.last_transition_id = $1 AND st.state IN ('ticket', 'page'))`, t.ID).Scan(&current)
+	if err != nil {
+		return false, fmt.Errorf("check current alert: %w", err)
+	}
+	return current, nil
+}
+
+func (s *Service) recordAttempt(ctx context.Context, d Delivery, at time.Time, sendErr error) error {
+	var err error
+	if sendErr == nil {
+		_, err = s.pool.Exec(ctx, `UPDATE slo_notifications SET attempts = attempts + 1, last_attempt_at = $3,
+				last_error = '', delivered_at = COALESCE(delivered_at, $3), sent_at = $3
+			WHERE transition_id = $1 AND channel_id = $2`, d.TransitionID, d.ChannelID, at.UTC())
+	} else {
+		msg := sendErr.Error()
+		if len(msg) > 2000 {
+			msg = msg[:2000]
+		}
+		var gaveUp *time.Time
+		if errors.Is(sendErr, ErrPermanent) {
+			t := at.UTC()
+			gaveUp = &t
+		}
+		_, err = s.pool.Exec(ctx, `UPDATE slo_notifications SET attempts = attempts + 1, last_attempt_at = $3,
+				last_error = $4, gave_up_at = COALESCE($5, gave_up_at)
+			WHERE transition_id = $1 AND channel_id = $2`, d.TransitionID, d.ChannelID, at.UTC(), msg, gaveUp)
+	}
+	if err != nil {
+		return fmt.Errorf("record notification attempt: %w", err)
+	}
+	return nil
+}
+
+// GiveUp records that a delivery will not be retried again, so that the
+// channel's page can show it.
+func (s *Service) GiveUp(ctx context.Context, d Delivery, reason string) error {
+	_, err := s.pool.Exec(ctx, `UPDATE slo_notifications SET gave_up_at = $3,
+			last_error = CASE WHEN last_error = '' THEN $4 ELSE last_error END
+		WHERE transition_id = $1 AND channel_id = $2 AND delivered_at IS NULL`, d.TransitionID, d.ChannelID, s.now().UTC(), reason)
+	if err != nil {
+		return fmt.Errorf("record given-up notification: %w", err)
+	}
+	return nil
+}
+
+// alertmanagerURL is where alerts are posted: {url}/api/v2/alerts, unless
+// the channel's URL already names that path.
+func alertmanagerURL(base string) string {
+	base = strings.TrimRight(base, "/")
+	if strings.HasSuffix(base, "/api/v2/alerts") {
+		return base
+	}
+	return base + "/api/v2/alerts"
+}
+
+// post sends body as JSON. 2xx is success; 408, 425, 429 and 5xx are
+// worth retrying; any other status is permanent.
+func (s *Service) post(ctx context.Context, target string, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("%w: build request: %w", ErrPermanent, stripURL(err))
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "Waymark")
+	resp, err := s.opts.HTTPClient.Do(req)
+	if err != nil {
+		return stripURL(err)
+	}
+	defer resp.Body.Close()
+	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return nil
+	}
+	err = fmt.Errorf("status %d: %s", resp.StatusCode, strings.TrimSpace(string(snippet)))
+	switch resp.StatusCode {
+	case http.StatusRequestTimeout, http.StatusTooEarly, http.StatusTooManyRequests:
+		return err
+	}
+	if resp.StatusCode >= 500 {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrPermanent, err)
+}
+
+// stripURL drops the URL from a client error: a Slack webhook URL is a
+// secret and must not reach logs or pages.
+func stripURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
+	}
+	return err
+}

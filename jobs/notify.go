@@ -1,0 +1,77 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/waymarkhq/waymark/internal/alerting"
+)
+
+// NotifyArgs delivers one SLO alert transition to one channel.
+type NotifyArgs struct {
+	TransitionID int64 `json:"transition_id" river:"unique"`
+	ChannelID    int64 `json:"channel_id" river:"unique"`
+	// Refresh is the time slot of a re-send of a firing alert to
+	// Alertmanager, 0 for the transition's own delivery.
+	Refresh int64 `json:"refresh,omitempty" river:"unique"`
+}
+
+// Kind identifies the job.
+func (NotifyArgs) Kind() string { return "slo_notify" }
+
+// NotifyMaxAttempts bounds the retries of a delivery: with
+// NotifyWorker.NextRetry they span about two hours.
+const NotifyMaxAttempts = 20
+
+// InsertOpts make a delivery unique per transition, channel and refresh
+// slot while queued. The slo_notifications row keeps it unique for good.
+func (NotifyArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: NotifyMaxAttempts, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// NotifyWorker sends notifications.
+type NotifyWorker struct {
+	river.WorkerDefaults[NotifyArgs]
+	d *deps
+}
+
+// Timeout bounds one attempt; the HTTP client has its own, shorter one.
+func (w *NotifyWorker) Timeout(*river.Job[NotifyArgs]) time.Duration { return 30 * time.Second }
+
+// NextRetry backs off exponentially from 5 seconds to at most 10 minutes:
+// an alert is worth little hours late.
+func (w *NotifyWorker) NextRetry(job *river.Job[NotifyArgs]) time.Time {
+	return time.Now().Add(notifyBackoff(job.Attempt))
+}
+
+func notifyBackoff(attempt int) time.Duration {
+	d := 5 * time.Second
+	for i := 1; i < attempt && d < 10*time.Minute; i++ {
+		d *= 2
+	}
+	return min(d, 10*time.Minute)
+}
+
+// Work delivers; a channel that rejects the request for good, or a
+// transition or channel that is gone, cancels the job instead of retrying.
+func (w *NotifyWorker) Work(ctx context.Context, job *river.Job[NotifyArgs]) error {
+	d := alerting.Delivery{TransitionID: job.Args.TransitionID, ChannelID: job.Args.ChannelID, Refresh: job.Args.Refresh}
+	err := w.d.alerting.Deliver(ctx, d)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, alerting.ErrPermanent), errors.Is(err, alerting.ErrNotFound):
+		w.d.log.Warn("notification dropped", "transition", d.TransitionID, "channel", d.ChannelID, "error", err)
+		return river.JobCancel(err)
+	}
+	if job.Attempt >= job.MaxAttempts {
+		if gerr := w.d.alerting.GiveUp(context.WithoutCancel(ctx), d, err.Error()); gerr != nil {
+			w.d.log.Error("record given-up notification", "error", gerr)
+		}
+	}
+	return fmt.Errorf("deliver notification: %w", err)
+}
