@@ -80,6 +80,13 @@ func (a *app) demo(ctx context.Context, args []string) error {
 	if err := applyExamples(ctx, st, a); err != nil {
 		return err
 	}
+	if err := d.openAccounts(); err != nil {
+		return err
+	}
+	password, err := ensureDemoAdmin(ctx, d.auth)
+	if err != nil {
+		return err
+	}
 	if !hasFlag(genArgs, "endpoint") {
 		live.Endpoint = "http://" + cfg.OTLPListen
 	}
@@ -87,7 +94,7 @@ func (a *app) demo(ctx context.Context, args []string) error {
 	// Journeys created above enqueued their backfill before the history
 	// arrived; recompute that history once it is in the store.
 	live.OnBackfilled = func(from time.Time) { d.backfillAll(ctx, from) }
-	fmt.Fprintf(a.stderr, "Waymark demo: open http://%s (demo shop traffic goes to %s)\n", cfg.Listen, live.Endpoint)
+	fmt.Fprintf(a.stderr, "Waymark demo: open http://%s and sign in as %s with password %s\n(demo shop traffic goes to %s)\n", cfg.Listen, demoAdmin, password, live.Endpoint)
 	traffic := service{name: "demo-traffic", run: func(ctx context.Context) error { return demo.Run(ctx, live) }}
 	return runServer(ctx, d, traffic)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/waymarkhq/waymark/internal/alerting"
+	"github.com/waymarkhq/waymark/internal/auth"
 	"github.com/waymarkhq/waymark/internal/config"
 	"github.com/waymarkhq/waymark/internal/incident"
 	"github.com/waymarkhq/waymark/internal/rollup"
@@ -78,6 +79,10 @@ func (a *app) open(ctx context.Context, l *config.Loader) (*deps, func(), error)
 		pool.Close()
 		return nil, nil, err
 	}
+	if err := d.openAccounts(); err != nil {
+		pool.Close()
+		return nil, nil, err
+	}
 	return d, pool.Close, nil
 }
 
@@ -96,6 +101,8 @@ type deps struct {
 	jobs *river.Client[pgx.Tx]
 	// alerting evaluates SLOs and keeps deploy markers and channels.
 	alerting *alerting.Service
+	// auth is the accounts, sessions and API tokens.
+	auth *auth.Auth
 }
 
 // handler is the HTTP handler of the UI, the API and the health checks.
@@ -154,6 +161,9 @@ func (d deps) services() ([]service, error) {
 	}
 	if d.jobs != nil {
 		svcs = append(svcs, workersService(d.jobs))
+	}
+	if d.auth != nil {
+		svcs = append(svcs, service{name: "accounts-prune", run: d.accountsPrune})
 	}
 	return svcs, nil
 }
