@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/waymarkhq/waymark/internal/alerting"
 	"github.com/waymarkhq/waymark/internal/config"
 	"github.com/waymarkhq/waymark/internal/demo"
 	"github.com/waymarkhq/waymark/internal/store"
@@ -94,6 +95,7 @@ func (a *app) demo(ctx context.Context, args []string) error {
 	// Journeys created above enqueued their backfill before the history
 	// arrived; recompute that history once it is in the store.
 	live.OnBackfilled = func(from time.Time) { d.backfillAll(ctx, from) }
+	live.OnBadDeploy = func(active bool, at time.Time) { d.markDemoDeploy(ctx, active, at) }
 	fmt.Fprintf(a.stderr, "Waymark demo: open http://%s and sign in as %s with password %s\n(demo shop traffic goes to %s)\n", cfg.Listen, demoAdmin, password, live.Endpoint)
 	traffic := service{name: "demo-traffic", run: func(ctx context.Context) error { return demo.Run(ctx, live) }}
 	return runServer(ctx, d, traffic)
@@ -117,6 +119,19 @@ func (d *deps) backfillAll(ctx context.Context, from time.Time) {
 	})
 	if err != nil {
 		d.log.Warn("enqueue demo backfill", "err", err)
+	}
+}
+
+// markDemoDeploy records the demo's bad deploy and its rollback as deploy
+// markers of the payment service, as a CD pipeline would.
+func (d *deps) markDemoDeploy(ctx context.Context, active bool, at time.Time) {
+	in := alerting.DeploymentInput{Service: "payment_svc", Version: "4.2.0", Environment: "prod", At: at,
+		Description: "demo: new payment flow for app 1.5.0"}
+	if !active {
+		in.Version, in.Description = "4.1.0", "demo: rollback of 4.2.0"
+	}
+	if _, err := d.alerting.CreateDeployment(ctx, in); err != nil {
+		d.log.Warn("record demo deploy", "err", err)
 	}
 }
 

@@ -38,18 +38,30 @@ type LiveConfig struct {
 	// been sent and flushed, with the instant it starts at: the moment to
 	// recompute anything that read the store while history was arriving.
 	OnBackfilled func(from time.Time)
+	// OnBadDeploy, when set, is called as the scripted bad deploy starts
+	// (active) and is rolled back, so that the demo can record deploy
+	// markers the way a CD pipeline would.
+	OnBadDeploy func(active bool, at time.Time)
 }
 
 // DefaultLiveConfig is `waymark demo`: two sessions a second into the
-// embedded receiver after 30 minutes of history, with a five-minute bad
-// deploy of app 1.5.0 two minutes in and every 20 minutes after.
+// embedded receiver after 30 minutes of history, with a ten-minute bad
+// deploy of app 1.5.0 (half of its payments fail, three times slower) three
+// minutes in and every 30 minutes after.
 func DefaultLiveConfig() LiveConfig {
 	m := DefaultConfig()
 	m.Seed = 0
 	m.Start, m.Duration, m.Sessions = time.Time{}, 0, 0
-	m.BadDeploy.After = 2 * time.Minute
-	m.BadDeploy.For = 5 * time.Minute
-	m.BadDeploy.Every = 20 * time.Minute
+	// A healthy shop between bad deploys, so that SLOs are met until one
+	// breaks payments for a while: that is what should page.
+	for i, rate := range []float64{0.0003, 0.001, 0.001, 0.002, 0.002} {
+		m.Steps[i].ErrorRate = rate
+	}
+	m.BadDeploy.After = 3 * time.Minute
+	m.BadDeploy.For = 10 * time.Minute
+	m.BadDeploy.Every = 30 * time.Minute
+	m.BadDeploy.ErrorRate = 0.5
+	m.BadDeploy.Latency = 3
 	return LiveConfig{
 		Model:    m,
 		Endpoint: DefaultEndpoint,
@@ -176,6 +188,9 @@ func Run(ctx context.Context, cfg LiveConfig) error {
 		if b := model.BadDeploy; b.active(start, now) != inDeploy {
 			inDeploy = !inDeploy
 			log.Info("demo bad deploy", slog.Bool("active", inDeploy), slog.String("step", b.Step), slog.String("app_version", b.Version))
+			if cfg.OnBadDeploy != nil {
+				cfg.OnBadDeploy(inDeploy, now)
+			}
 		}
 		wait := min(next.Sub(now), time.Second)
 		if pending.Len() > 0 {

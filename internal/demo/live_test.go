@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -99,6 +100,23 @@ func TestRunBackfills(t *testing.T) {
 	model.BadDeploy.After = 0
 	path := filepath.Join(t.TempDir(), "truth.json")
 	cfg := LiveConfig{Model: model, Endpoint: srv.URL, Rate: 10, Backfill: time.Minute, TruthPath: path}
+	var (
+		mu         sync.Mutex
+		backfilled []time.Time
+		deploys    []bool
+		spansThen  int
+	)
+	cfg.OnBackfilled = func(from time.Time) {
+		mu.Lock()
+		defer mu.Unlock()
+		backfilled = append(backfilled, from)
+		spansThen = len(sink.got())
+	}
+	cfg.OnBadDeploy = func(active bool, at time.Time) {
+		mu.Lock()
+		defer mu.Unlock()
+		deploys = append(deploys, active)
+	}
 
 	start := time.Now()
 	runFor(t, cfg, 300*time.Millisecond)
@@ -108,7 +126,14 @@ func TestRunBackfills(t *testing.T) {
 	require.Greater(t, truth.Sessions, 400, "about 600 sessions in the minute before")
 	require.WithinDuration(t, start.Add(-time.Minute), truth.WindowStart, time.Second)
 	// The bad deploy counts from the start of the run, not of the history.
-	require.Equal(t, []Window{{From: truth.WindowStart.Add(time.Minute), To: truth.WindowStart.Add(time.Minute + 5*time.Minute)}}, truth.BadDeploys)
+	require.Equal(t, []Window{{From: truth.WindowStart.Add(time.Minute), To: truth.WindowStart.Add(time.Minute + model.BadDeploy.For)}}, truth.BadDeploys)
+	// The history hook fires once, after the history was exported, with
+	// its first instant; the deploy hook fires as the bad deploy starts.
+	mu.Lock()
+	defer mu.Unlock()
+	require.Equal(t, []time.Time{truth.WindowStart}, backfilled)
+	require.Greater(t, spansThen, 0, "history was exported before the hook")
+	require.Equal(t, []bool{true}, deploys)
 	require.True(t, truth.FirstSpanStart.Before(start.Add(-50*time.Second)))
 	// Sessions still thinking when the run stopped were cut.
 	require.Positive(t, truth.SessionEnd[EndInFlight])
