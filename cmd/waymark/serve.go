@@ -117,6 +117,7 @@ func (d deps) handler() http.Handler {
 		Rollups:          rollup.NewStore(d.pool),
 		Traces:           d.source,
 		Incidents:        d.incidents(),
+		IncidentEvents:   d.incidentEventsFunc(),
 		PublicURL:        d.cfg.PublicURL,
 		// Behind a proxy that rewrites Host, forms posted from the public
 		// URL are still same-origin.
@@ -132,6 +133,15 @@ func (d deps) incidents() *incident.Store {
 		return nil
 	}
 	return incident.New(d.pool, incident.Config{Source: src, Journeys: d.store, Stats: rollup.NewStore(d.pool), Log: d.log})
+}
+
+// incidentEventsFunc puts deploys and SLO alerts on incident timelines when
+// SLOs are evaluated in this process's database.
+func (d deps) incidentEventsFunc() func(context.Context, incident.Incident) ([]incident.Event, []incident.Event, error) {
+	if d.alerting == nil {
+		return nil
+	}
+	return d.incidentEvents
 }
 
 // origin is the scheme://host[:port] of a validated http(s) URL.
