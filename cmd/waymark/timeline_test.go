@@ -33,7 +33,7 @@ func TestIncidentEventsAreTheDeploysOfTheJourneysServices(t *testing.T) {
 	for _, in := range []alerting.DeploymentInput{
 		{Service: "payment_svc", Version: "4.2.0", Environment: "prod", Description: "new flow", At: started.Add(-10 * time.Minute)},
 		{Service: "payment_svc", Version: "4.1.0", At: started.Add(20 * time.Minute)},
-		{Service: "search_svc", Version: "9.9.9", At: started.Add(-5 * time.Minute)},                   // not in the journey
+		{Service: "search_svc", Version: "9.9.9", At: started.Add(-5 * time.Minute)},                  // not in the journey
 		{Service: "cart_svc", Version: "2.0.0", Environment: "prod", At: started.Add(-3 * time.Hour)}, // too early
 	} {
 		_, err := al.CreateDeployment(ctx, in)
