@@ -65,6 +65,7 @@ func (h *handler) apiIncidentCreate(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, linkError(err, body.TraceID))
 		return
 	}
+	h.auditIncident(r, "incident.create", out.ID, nil, out.Incident)
 	w.Header().Set("Location", apiIncidentPath(out.ID, ""))
 	h.writeJSON(w, r, http.StatusCreated, out)
 }

@@ -44,10 +44,12 @@ func (h *handler) apiIncidentPut(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in.ID = id
+	before := h.incidentBefore(r, id)
 	out, err := h.incidents.Update(r.Context(), in, h.actorOf(r, "api"))
 	if err != nil {
 		h.fail(w, r, incidentError(err))
 		return
 	}
+	h.auditIncident(r, "incident.update", id, before, out)
 	h.writeJSON(w, r, http.StatusOK, out)
 }

@@ -24,6 +24,7 @@ func (h *handler) apiIncidentStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	to, actor := incident.Status(body.Status), h.actorOf(r, "api")
+	before := h.incidentBefore(r, id)
 	var out incident.Incident
 	if body.Version == 0 {
 		out, err = h.incidents.SetStatus(r.Context(), id, to, actor)
@@ -42,5 +43,6 @@ func (h *handler) apiIncidentStatus(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, incidentError(err))
 		return
 	}
+	h.auditIncident(r, "incident.status", id, before, out)
 	h.writeJSON(w, r, http.StatusOK, out)
 }

@@ -30,8 +30,8 @@ func incidentJSON(v int, st, extra string) string {
 		"started_at": "2026-03-01T10:00:30Z", "detected_at": "2026-03-01T10:01:00Z",
 		"journeys": ["shop"], "steps": [{"journey": "shop", "step": "s3"}],
 		"owner": "team-payments", "summary": "PSP declines cards.",
-		"version": %d, "created_at": "2026-03-01T10:05:00Z", "created_by": "api",
-		"updated_at": "2026-03-01T10:05:00Z", "updated_by": "api"%s
+		"version": %d, "created_at": "2026-03-01T10:05:00Z", "created_by": "editor@example.com",
+		"updated_at": "2026-03-01T10:05:00Z", "updated_by": "editor@example.com"%s
 	}`, st, v, extra)
 }
 
@@ -67,7 +67,7 @@ func TestAPIIncidentLifecycle(t *testing.T) {
 	snap, err := b.incidents.SnapshotJSON(ctx, 1, declinedTrace)
 	require.NoError(t, err)
 	link := fmt.Sprintf(`{
-		"incident_id": 1, "trace_id": %q, "note": "first decline", "linked_at": "2026-03-01T10:05:00Z", "linked_by": "api",
+		"incident_id": 1, "trace_id": %q, "note": "first decline", "linked_at": "2026-03-01T10:05:00Z", "linked_by": "editor@example.com",
 		"step": {"journey": "shop", "step": "s3"}, "start": "2026-03-01T10:00:30Z", "duration_ns": 300000000, "spans": 2,
 		"root_service": "shop", "root_name": "s3", "error": "card declined", "snapshot_bytes": %d
 	}`, declinedTrace, len(snap))
@@ -114,9 +114,9 @@ func TestAPIIncidentLifecycle(t *testing.T) {
 		 "detail": "error: card declined; step: shop / s3; first decline", "link": "/traces/`+declinedTrace+`"},
 		{"at": "2026-03-01T10:01:00Z", "kind": "incident", "title": "Detected"},
 		{"at": "2026-03-01T10:05:00Z", "kind": "incident", "title": "Impact ended"},
-		{"at": "2026-03-01T10:05:00Z", "kind": "status", "title": "Incident opened as investigating", "detail": "by api"},
-		{"at": "2026-03-01T10:05:00Z", "kind": "status", "title": "Status investigating → identified", "detail": "by api"},
-		{"at": "2026-03-01T10:05:00Z", "kind": "status", "title": "Status identified → resolved", "detail": "by api"}
+		{"at": "2026-03-01T10:05:00Z", "kind": "status", "title": "Incident opened as investigating", "detail": "by editor@example.com"},
+		{"at": "2026-03-01T10:05:00Z", "kind": "status", "title": "Status investigating → identified", "detail": "by editor@example.com"},
+		{"at": "2026-03-01T10:05:00Z", "kind": "status", "title": "Status identified → resolved", "detail": "by editor@example.com"}
 	]}`)
 
 	// Unlinking removes the trace and its snapshot.
@@ -143,9 +143,9 @@ func TestAPIIncidentCreateFromTrace(t *testing.T) {
 		"id": 1, "title": "Payments failing", "severity": "SEV1", "status": "investigating",
 		"started_at": "2026-03-01T10:00:50Z", "detected_at": "2026-03-01T10:00:50Z",
 		"journeys": ["shop"], "steps": [{"journey": "shop", "step": "s3"}],
-		"version": 1, "created_at": "2026-03-01T10:05:00Z", "created_by": "api", "updated_at": "2026-03-01T10:05:00Z", "updated_by": "api",
+		"version": 1, "created_at": "2026-03-01T10:05:00Z", "created_by": "editor@example.com", "updated_at": "2026-03-01T10:05:00Z", "updated_by": "editor@example.com",
 		"linked_trace": {"incident_id": 1, "trace_id": %q, "note": "timeout at the PSP", "linked_at": "2026-03-01T10:05:00Z",
-			"linked_by": "api", "step": {"journey": "shop", "step": "s3"}, "start": "2026-03-01T10:00:50Z", "duration_ns": 300000000,
+			"linked_by": "editor@example.com", "step": {"journey": "shop", "step": "s3"}, "start": "2026-03-01T10:00:50Z", "duration_ns": 300000000,
 			"spans": 2, "root_service": "shop", "root_name": "s3", "error": "gateway timeout", "snapshot_bytes": %d}
 	}`, timeoutTrace, len(snap)))
 }
@@ -159,7 +159,7 @@ func TestAPIIncidentErrors(t *testing.T) {
 			`{"title": "Open", "severity": "SEV3", "started_at": "2026-03-01T10:00:00Z", "journeys": ["shop"]}`), http.StatusCreated,
 			`{"id": 1, "title": "Open", "severity": "SEV3", "status": "investigating", "started_at": "2026-03-01T10:00:00Z",
 			  "detected_at": "2026-03-01T10:00:00Z", "journeys": ["shop"], "version": 1, "created_at": "2026-03-01T10:05:00Z",
-			  "created_by": "api", "updated_at": "2026-03-01T10:05:00Z", "updated_by": "api"}`)
+			  "created_by": "editor@example.com", "updated_at": "2026-03-01T10:05:00Z", "updated_by": "editor@example.com"}`)
 	}
 	before, smallBefore := b.counts(t), small.counts(t)
 	valid := `{"title": "T", "severity": "SEV3", "started_at": "2026-03-01T10:00:00Z"}`

@@ -51,6 +51,7 @@ func (h *handler) apiIncidentTraceLink(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, linkError(err, body.TraceID))
 		return
 	}
+	h.auditIncident(r, "incident.trace_link", id, nil, link)
 	w.Header().Set("Location", apiIncidentPath(id, "/traces/"+link.TraceID+"/snapshot"))
 	h.writeJSON(w, r, http.StatusCreated, link)
 }
@@ -65,10 +66,12 @@ func (h *handler) apiIncidentTraceUnlink(w http.ResponseWriter, r *http.Request)
 		h.fail(w, r, err)
 		return
 	}
-	if err := h.incidents.UnlinkTrace(r.Context(), id, chi.URLParam(r, "traceID")); err != nil {
+	traceID := chi.URLParam(r, "traceID")
+	if err := h.incidents.UnlinkTrace(r.Context(), id, traceID); err != nil {
 		h.fail(w, r, incidentError(err))
 		return
 	}
+	h.auditIncident(r, "incident.trace_unlink", id, unlinked(traceID), nil)
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -66,7 +66,8 @@ func (h *handler) apiJourneyPut(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	rec, created, err := h.store.PutJourney(r.Context(), j, h.actorOf(r, "api"))
+	ctx, _ := h.journeyWrite(r, j.Metadata.Slug)
+	rec, created, err := h.store.PutJourney(ctx, j, h.actorOf(r, "api"))
 	if err != nil {
 		h.fail(w, r, err)
 		return

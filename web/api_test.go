@@ -152,7 +152,7 @@ func TestAPIJourneyPut(t *testing.T) {
 			require.NoError(t, err)
 			requireJSON(t, rec, http.StatusCreated, recordJSON(loginFlowJSON, stored))
 			require.Equal(t, "/api/v1/journeys/login-flow", rec.Header().Get("Location"))
-			require.Equal(t, "api", stored.UpdatedBy)
+			require.Equal(t, editorEmail, stored.UpdatedBy)
 			require.Equal(t, 1, stored.Version)
 		})
 	}
@@ -293,7 +293,7 @@ func TestAPIJourneyDelete(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, hist, 2)
 	require.Equal(t, store.ActionDeleted, hist[0].Action)
-	require.Equal(t, "api", hist[0].ChangedBy)
+	require.Equal(t, editorEmail, hist[0].ChangedBy)
 }
 
 func TestAPIUnknownRoutes(t *testing.T) {

@@ -90,6 +90,7 @@ func TestBrowserOpenIncidentFromMap(t *testing.T) {
 	srv := httptest.NewServer(b.handler)
 	t.Cleanup(srv.Close)
 	ctx, console := browser(t)
+	browserSignIn(t, ctx, srv.URL, editorEmail)
 
 	text := func(sel string) string {
 		t.Helper()

@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -25,8 +24,7 @@ func BenchmarkIncidentPage(b *testing.B) {
 	for name, p := range map[string]string{"page": "/incidents/1", "postmortem": "/incidents/1/postmortem.md"} {
 		b.Run(name, func(b *testing.B) {
 			for b.Loop() {
-				rec := httptest.NewRecorder()
-				ib.handler.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, p, nil))
+				rec := ib.do(b, http.MethodGet, p, nil)
 				if rec.Code != http.StatusOK {
 					b.Fatalf("%s: %d", p, rec.Code)
 				}

@@ -19,6 +19,8 @@ import (
 	resourcepb "go.opentelemetry.io/proto/otlp/resource/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 
+	"github.com/waymarkhq/waymark/internal/alerting"
+	"github.com/waymarkhq/waymark/internal/auth"
 	"github.com/waymarkhq/waymark/internal/incident"
 	"github.com/waymarkhq/waymark/internal/pgtest"
 	"github.com/waymarkhq/waymark/internal/rollup"
@@ -40,6 +42,8 @@ type incidentBundle struct {
 	spans     *spanstore.Store
 	incidents *incident.Store
 	journey   journeys.Journey
+	// alerting is set when incidentConfig.alerting asked for it.
+	alerting *alerting.Service
 }
 
 // incidentConfig tunes setupIncidents.
@@ -48,6 +52,10 @@ type incidentConfig struct {
 	snapshotLimit int64
 	// edit changes the handler's options.
 	edit func(*Options)
+	// alerting adds SLO evaluation and deploy markers, on the clock.
+	alerting bool
+	// auth changes the options of the accounts.
+	auth func(*auth.Options)
 }
 
 func setupIncidents(t testing.TB, cfg incidentConfig) *incidentBundle {
@@ -75,12 +83,21 @@ func setupIncidents(t testing.TB, cfg incidentConfig) *incidentBundle {
 		PublicURL:        "https://waymark.example",
 		TraceURLTemplate: "https://grafana.example/explore?trace={traceID}",
 	}
+	var svc *alerting.Service
+	if cfg.alerting {
+		svc = alerting.NewService(pool, rollups, st, alerting.Options{Now: clock})
+		opts.Alerting = svc
+	}
+	acc := withAccounts(t, pool, &opts, cfg.auth)
 	if cfg.edit != nil {
 		cfg.edit(&opts)
 	}
+	if opts.Auth == nil {
+		acc = nil
+	}
 	b := &incidentBundle{
-		bundle: &bundle{handler: New(opts), store: st, pool: pool, logs: logs, rollups: rollups},
-		spans:  spans, incidents: inc,
+		bundle: &bundle{handler: New(opts), store: st, pool: pool, logs: logs, rollups: rollups, acc: acc},
+		spans:  spans, incidents: inc, alerting: svc,
 	}
 
 	j := shopJourney()

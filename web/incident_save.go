@@ -65,6 +65,7 @@ func (h *handler) incidentCreate(w http.ResponseWriter, r *http.Request) {
 		h.formFailure(w, r, f, linkError(err, f.TraceID))
 		return
 	}
+	h.auditIncident(r, "incident.create", created.ID, nil, created)
 	redirect(w, r, views.IncidentPath(created.ID, ""))
 }
 
@@ -139,6 +140,7 @@ func (h *handler) incidentUpdate(w http.ResponseWriter, r *http.Request) {
 		h.formFailure(w, r, f, incidentError(err))
 		return
 	}
+	h.auditIncident(r, "incident.update", saved.ID, cur, saved)
 	redirect(w, r, views.IncidentPath(saved.ID, ""))
 }
 

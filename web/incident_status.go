@@ -27,10 +27,12 @@ func (h *handler) incidentStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	to := incident.Status(strings.TrimSpace(r.PostForm.Get("status")))
-	_, err = h.incidents.SetStatus(r.Context(), id, to, h.actorOf(r, "web"))
+	before := h.incidentBefore(r, id)
+	after, err := h.incidents.SetStatus(r.Context(), id, to, h.actorOf(r, "web"))
 	var ve *journeys.ValidationError
 	switch {
 	case err == nil:
+		h.auditIncident(r, "incident.status", id, before, after)
 		redirect(w, r, views.IncidentPath(id, ""))
 	case errors.As(err, &ve):
 		h.renderIncident(w, r, http.StatusUnprocessableEntity, id, views.LinkForm{}, "Status not changed: "+ve.Fields["status"]+".")

@@ -81,7 +81,7 @@ func TestIncidentFromTraceKeepsSnapshot(t *testing.T) {
 	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
 	doc := page(t, rec)
 	require.Equal(t, []string{
-		"abc00013 shop s3 ↗ | shop / s3 | card declined | 300 ms | first decline | 2026-03-01 10:05 UTC by web | yes | Unlink",
+		"abc00013 shop s3 ↗ | shop / s3 | card declined | 300 ms | first decline | 2026-03-01 10:05 UTC by editor@example.com | yes | Unlink",
 	}, traceRows(doc))
 	require.Equal(t, idPath(id, "/traces/"+declinedTrace), testID(doc, "trace-link").AttrOr("href", ""))
 
@@ -107,12 +107,12 @@ func TestIncidentFromTraceKeepsSnapshot(t *testing.T) {
 	require.Equal(t, "no", testID(doc, "trace-live").Text())
 	require.Equal(t, "— the trace source no longer holds it; this page shows the copy kept with the incident.", squash(testID(doc, "live-gone").Text()))
 	require.Zero(t, testID(doc, "live-link").Length())
-	require.Equal(t, "Snapshot taken 2026-03-01 10:05 UTC by web : first decline", squash(testID(doc, "snapshot-note").Text()))
+	require.Equal(t, "Snapshot taken 2026-03-01 10:05 UTC by editor@example.com : first decline", squash(testID(doc, "snapshot-note").Text()))
 	require.Equal(t, "/api/v1/incidents/"+itoa(int(id))+"/traces/"+declinedTrace+"/snapshot", testID(doc, "snapshot-download").AttrOr("href", ""))
 
 	doc = page(t, b.do(t, http.MethodGet, idPath(id, ""), nil))
 	require.Equal(t, []string{
-		"abc00013 shop s3 ↗ | shop / s3 | card declined | 300 ms | first decline | 2026-03-01 10:05 UTC by web | no | Unlink",
+		"abc00013 shop s3 ↗ | shop / s3 | card declined | 300 ms | first decline | 2026-03-01 10:05 UTC by editor@example.com | no | Unlink",
 	}, traceRows(doc))
 
 	// Another trace, still live, says so and links the live view.
@@ -160,8 +160,8 @@ func TestIncidentRelatedOneClickLink(t *testing.T) {
 
 	doc = page(t, b.do(t, http.MethodGet, idPath(id, ""), nil))
 	require.Equal(t, []string{
-		"abc00013 shop s3 ↗ | shop / s3 | card declined | 300 ms | — | 2026-03-01 10:05 UTC by web | yes | Unlink",
-		"abc00023 shop s3 ↗ | shop / s3 | card declined | 300 ms | — | 2026-03-01 10:05 UTC by web | yes | Unlink",
+		"abc00013 shop s3 ↗ | shop / s3 | card declined | 300 ms | — | 2026-03-01 10:05 UTC by editor@example.com | yes | Unlink",
+		"abc00023 shop s3 ↗ | shop / s3 | card declined | 300 ms | — | 2026-03-01 10:05 UTC by editor@example.com | yes | Unlink",
 	}, traceRows(doc))
 	require.Equal(t, []string{
 		"abc00033 | shop / s3 | shop s3 300 ms | gateway timeout | 2026-03-01 10:00:50 | Link",
@@ -198,8 +198,8 @@ func TestIncidentTimelineOnPage(t *testing.T) {
 		"2026-03-01 10:00:50 | trace | Trace abc00033: shop s3 | error: gateway timeout | " + idPath(id, "/traces/"+timeoutTrace),
 		"2026-03-01 10:01:00 | incident | Detected |  | ",
 		"2026-03-01 10:05:00 | incident | Impact ended |  | ",
-		"2026-03-01 10:05:00 | status | Incident opened as investigating | by web | ",
-		"2026-03-01 10:05:00 | status | Status investigating → resolved | by web | ",
+		"2026-03-01 10:05:00 | status | Incident opened as investigating | by editor@example.com | ",
+		"2026-03-01 10:05:00 | status | Status investigating → resolved | by editor@example.com | ",
 	}, events)
 
 	// The first affected journey's impact chart, as the store draws it.
@@ -476,7 +476,7 @@ func TestIncidentPageActionsRefused(t *testing.T) {
 		rec := b.postForm(t, idPath(id, "/edit"), form)
 		require.Equal(t, http.StatusConflict, rec.Code, rec.Body.String())
 		doc := page(t, rec)
-		require.Equal(t, "This incident was changed by web at 2026-03-01 10:05:00 UTC (version 2, you opened version 1); nothing was saved. Reload it to see their changes.",
+		require.Equal(t, "This incident was changed by editor@example.com at 2026-03-01 10:05:00 UTC (version 2, you opened version 1); nothing was saved. Reload it to see their changes.",
 			testID(doc, "form-message").Text())
 		require.Equal(t, "Renamed", inputValue(doc, "title"))
 		require.Equal(t, "1", inputValue(doc, "version"))

@@ -38,7 +38,7 @@ func (h *handler) incidentTraceLink(w http.ResponseWriter, r *http.Request) {
 		h.renderIncident(w, r, http.StatusUnprocessableEntity, id, lf, "The trace was not linked.")
 		return
 	}
-	_, err = h.incidents.LinkTrace(r.Context(), id, lf.TraceID, lf.Note, step, h.actorOf(r, "web"))
+	link, err := h.incidents.LinkTrace(r.Context(), id, lf.TraceID, lf.Note, step, h.actorOf(r, "web"))
 	if err != nil {
 		e := linkError(err, lf.TraceID)
 		var he *httpError
@@ -51,6 +51,7 @@ func (h *handler) incidentTraceLink(w http.ResponseWriter, r *http.Request) {
 		h.renderIncident(w, r, he.status, id, lf, "The trace was not linked: "+he.msg+".")
 		return
 	}
+	h.auditIncident(r, "incident.trace_link", id, nil, link)
 	redirect(w, r, views.IncidentPath(id, ""))
 }
 

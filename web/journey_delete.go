@@ -22,9 +22,11 @@ func (h *handler) journeyDeleteConfirm(w http.ResponseWriter, r *http.Request) {
 // journeyDelete deletes a journey and goes back to the list.
 func (h *handler) journeyDelete(w http.ResponseWriter, r *http.Request) {
 	slug := chi.URLParam(r, "slug")
-	if err := h.store.DeleteJourney(r.Context(), slug, h.actorOf(r, "web")); err != nil {
+	ctx, before := h.journeyWrite(r, slug)
+	if err := h.store.DeleteJourney(ctx, slug, h.actorOf(r, "web")); err != nil {
 		h.fail(w, r, notFoundJourney(slug, err))
 		return
 	}
+	h.auditJourneyDelete(r, slug, before)
 	redirect(w, r, "/journeys")
 }

@@ -64,10 +64,11 @@ func (h *handler) saveYAML(w http.ResponseWriter, r *http.Request, slug string) 
 		return
 	}
 	var rec store.JourneyRecord
+	ctx, _ := h.journeyWrite(r, slug)
 	if f.Editing {
-		rec, err = h.store.UpdateJourney(r.Context(), slug, j, h.actorOf(r, "web"))
+		rec, err = h.store.UpdateJourney(ctx, slug, j, h.actorOf(r, "web"))
 	} else {
-		rec, err = h.store.CreateJourney(r.Context(), j, h.actorOf(r, "web"))
+		rec, err = h.store.CreateJourney(ctx, j, h.actorOf(r, "web"))
 	}
 	var ve *journeys.ValidationError
 	switch {

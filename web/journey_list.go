@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/waymarkhq/waymark/internal/alerting"
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/journeys"
@@ -43,6 +44,12 @@ func (h *handler) journeyList(w http.ResponseWriter, r *http.Request) {
 	}
 	if h.rollups != nil {
 		if err := h.listNumbers(r.Context(), recs, list); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	}
+	if h.alerting != nil {
+		if err := h.listSLOs(r.Context(), list); err != nil {
 			h.fail(w, r, err)
 			return
 		}
@@ -111,4 +118,21 @@ func journeyNumbers(st rollup.JourneyStats, steps []journeys.Step) views.Journey
 		}
 	}
 	return n
+}
+
+// listSLOs fills each journey's SLO badges from one read of every SLO's
+// state.
+func (h *handler) listSLOs(ctx context.Context, list []views.JourneySummary) error {
+	states, err := h.alerting.AllSLOStates(ctx)
+	if err != nil {
+		return fmt.Errorf("read SLO states: %w", err)
+	}
+	bySlug := map[string][]alerting.SLOState{}
+	for _, s := range states {
+		bySlug[s.Journey] = append(bySlug[s.Journey], s)
+	}
+	for i := range list {
+		list[i].SLOs = sloBadges(bySlug[list[i].Slug])
+	}
+	return nil
 }

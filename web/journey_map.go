@@ -61,6 +61,10 @@ func (h *handler) journeyMap(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	if err := h.addJourneyExtras(r.Context(), &m, rec.Journey, win); err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	h.addIncidentActions(r.Context(), &m)
 
 	// The answer depends on these headers; caches must keep both forms.
@@ -117,6 +121,7 @@ func mapStats(st apiStats, series []rollup.StepSeries, every time.Duration) *vie
 		Conversion: st.OverallConversion,
 		Versions:   st.Versions,
 		PointWidth: every,
+		From:       st.From,
 	}
 	for k, s := range st.Steps {
 		ms.Steps = append(ms.Steps, views.MapStep{

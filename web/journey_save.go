@@ -63,10 +63,11 @@ func (h *handler) saveForm(w http.ResponseWriter, r *http.Request, slug string) 
 
 	var rec store.JourneyRecord
 	var err error
+	ctx, _ := h.journeyWrite(r, slug)
 	if f.Editing {
-		rec, err = h.store.UpdateJourney(r.Context(), slug, j, h.actorOf(r, "web"))
+		rec, err = h.store.UpdateJourney(ctx, slug, j, h.actorOf(r, "web"))
 	} else {
-		rec, err = h.store.CreateJourney(r.Context(), j, h.actorOf(r, "web"))
+		rec, err = h.store.CreateJourney(ctx, j, h.actorOf(r, "web"))
 	}
 	var ve *journeys.ValidationError
 	switch {

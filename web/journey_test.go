@@ -226,7 +226,7 @@ func TestJourneyNewForm(t *testing.T) {
 	rec = b.do(t, http.MethodGet, "/journeys/new?tab=yaml", nil)
 	require.Equal(t, http.StatusOK, rec.Code)
 	doc = page(t, rec)
-	require.Equal(t, "/journeys/import", doc.Find("form").AttrOr("action", ""))
+	require.Equal(t, "/journeys/import", doc.Find("main form").AttrOr("action", ""))
 	require.Equal(t, 1, testID(doc, "yaml-input").Length())
 }
 
@@ -241,7 +241,7 @@ func TestJourneyCreateEditHistory(t *testing.T) {
 	stored, err := b.store.GetJourney(ctx, "checkout")
 	require.NoError(t, err)
 	require.Equal(t, checkoutJourney(), stored.Journey)
-	require.Equal(t, "web", stored.UpdatedBy)
+	require.Equal(t, editorEmail, stored.UpdatedBy)
 
 	// The edit form shows the stored journey in the form it was typed.
 	doc := page(t, b.do(t, http.MethodGet, "/journeys/checkout/edit", nil))
@@ -269,7 +269,7 @@ func TestJourneyCreateEditHistory(t *testing.T) {
 		c := strings.Split(cells(tr), " | ")
 		hist = append(hist, strings.Join(c[:3], " | "))
 	})
-	require.Equal(t, []string{"2 | updated | web", "1 | created | web"}, hist)
+	require.Equal(t, []string{"2 | updated | " + editorEmail, "1 | created | " + editorEmail}, hist)
 	require.Equal(t, "pay-latency | Pay | latency | 800ms | 99.5% | 28d", cells(testID(doc, "slo-0")))
 }
 
@@ -411,7 +411,7 @@ func TestJourneyDeleteFlow(t *testing.T) {
 	require.Equal(t, http.StatusOK, rec.Code)
 	doc := page(t, rec)
 	require.Equal(t, "Delete Login flow?", testID(doc, "delete-confirm").Find("h1").Text())
-	require.Equal(t, "/journeys/login-flow/delete", doc.Find("form[method=post]").AttrOr("action", ""))
+	require.Equal(t, "/journeys/login-flow/delete", doc.Find("main form[method=post]").AttrOr("action", ""))
 
 	rec = b.postForm(t, "/journeys/login-flow/delete", url.Values{})
 	require.Equal(t, http.StatusSeeOther, rec.Code)
@@ -442,7 +442,7 @@ func TestJourneyImport(t *testing.T) {
 		b.seed(t, "login-flow")
 		doc := page(t, b.do(t, http.MethodGet, "/journeys/login-flow/edit?tab=yaml", nil))
 		require.Equal(t, string(file), inputValue(doc, "yaml"))
-		require.Equal(t, "/journeys/login-flow/import", doc.Find("form").AttrOr("action", ""))
+		require.Equal(t, "/journeys/login-flow/import", doc.Find("main form").AttrOr("action", ""))
 
 		edited := strings.Replace(string(file), "name: Login flow", "name: Sign-in", 1)
 		rec := b.postForm(t, "/journeys/login-flow/import", url.Values{"yaml": {edited}})

@@ -11,6 +11,7 @@ import (
 
 	"github.com/a-h/templ"
 
+	"github.com/waymarkhq/waymark/internal/alerting"
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/journeys"
@@ -47,6 +48,7 @@ func classify(err error) *httpError {
 	var he *httpError
 	var mbe *http.MaxBytesError
 	var ve *journeys.ValidationError
+	var ave *alerting.ValidationError
 	switch {
 	case errors.As(err, &he):
 		return he
@@ -54,7 +56,10 @@ func classify(err error) *httpError {
 		return &httpError{status: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf("request body is larger than %s", byteSize(mbe.Limit)), err: err}
 	case errors.As(err, &ve):
 		return &httpError{status: http.StatusUnprocessableEntity, msg: "invalid journey", fields: ve.Fields, err: err}
-	case errors.Is(err, store.ErrNotFound), errors.Is(err, rollup.ErrNotFound), errors.Is(err, journeys.ErrTraceNotFound):
+	case errors.As(err, &ave):
+		return &httpError{status: http.StatusUnprocessableEntity, msg: "invalid input", fields: ave.Fields, err: err}
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, rollup.ErrNotFound), errors.Is(err, journeys.ErrTraceNotFound),
+		errors.Is(err, alerting.ErrNotFound):
 		return &httpError{status: http.StatusNotFound, msg: "not found", err: err}
 	case errors.Is(err, store.ErrConflict):
 		return &httpError{status: http.StatusConflict, msg: "conflict", err: err}

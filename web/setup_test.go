@@ -21,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
+	"github.com/waymarkhq/waymark/internal/auth"
 	"github.com/waymarkhq/waymark/internal/pgtest"
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/store"
@@ -36,6 +37,8 @@ type bundle struct {
 	pool    *pgxpool.Pool
 	logs    *bytes.Buffer
 	rollups *rollup.Store
+	// acc are the accounts, one per role; nil on a server without them.
+	acc *accounts
 }
 
 func setup(t *testing.T) *bundle {
@@ -44,9 +47,16 @@ func setup(t *testing.T) *bundle {
 }
 
 // setupWith is setup with options changed by edit (nil changes nothing).
-// By default the handler has a rollup store on the test database and no
-// trace source.
+// By default the handler has a rollup store on the test database, no trace
+// source, and accounts (see withAccounts), requests made with do signed in
+// as the editor.
 func setupWith(t testing.TB, edit func(*Options)) *bundle {
+	t.Helper()
+	return setupAccounts(t, nil, edit)
+}
+
+// setupAccounts is setupWith with auth's options changed by authEdit.
+func setupAccounts(t testing.TB, authEdit func(*auth.Options), edit func(*Options)) *bundle {
 	t.Helper()
 	pool := pgtest.New(t)
 	st := store.New(pool)
@@ -59,10 +69,14 @@ func setupWith(t testing.TB, edit func(*Options)) *bundle {
 		Version:     "v-test",
 		Rollups:     rollup.NewStore(pool),
 	}
+	acc := withAccounts(t, pool, &opts, authEdit)
 	if edit != nil {
 		edit(&opts)
 	}
-	return &bundle{handler: New(opts), store: st, pool: pool, logs: logs, rollups: rollup.NewStore(pool)}
+	if opts.Auth == nil {
+		acc = nil
+	}
+	return &bundle{handler: New(opts), store: st, pool: pool, logs: logs, rollups: rollup.NewStore(pool), acc: acc}
 }
 
 // lockedWriter lets the logger write from the handler while a test reads.
@@ -77,16 +91,15 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-// do sends one request; headers are name, value pairs.
+// do sends one request as the editor (anonymously on a server without
+// accounts); headers are name, value pairs.
 func (b *bundle) do(t testing.TB, method, target string, body io.Reader, headers ...string) *httptest.ResponseRecorder {
 	t.Helper()
-	req := httptest.NewRequest(method, target, body)
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
+	who := anonymous
+	if b.acc != nil {
+		who = withCookie(b.acc.session)
 	}
-	rec := httptest.NewRecorder()
-	b.handler.ServeHTTP(rec, req)
-	return rec
+	return b.send(t, who, method, target, body, headers...)
 }
 
 // postForm submits a form as a browser on Waymark's own pages would.

@@ -11,6 +11,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
+	"github.com/waymarkhq/waymark/internal/alerting"
+	"github.com/waymarkhq/waymark/internal/auth"
 	"github.com/waymarkhq/waymark/internal/incident"
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/store"
@@ -65,6 +69,48 @@ type Options struct {
 	// (https://waymark.example.com), which post-mortems link to; empty
 	// leaves their links relative.
 	PublicURL string
+	// Alerting evaluates SLOs and keeps deploy markers: the SLO pages and
+	// badges, the deployments and gate APIs, and the SLO metrics. Nil
+	// hides the badges and answers those pages and endpoints with 503.
+	Alerting *alerting.Service
+	// APIToken, when set, must be sent as "Authorization: Bearer <token>"
+	// to record deploy markers; empty leaves that open, which suits a
+	// server listening on localhost.
+	APIToken string
+	// MetricsToken, when set, must be sent as a bearer token to read
+	// /metrics; empty leaves it open.
+	MetricsToken string
+	// JobCounts reports the background jobs by kind and state for
+	// /metrics; nil exports none.
+	JobCounts func(ctx context.Context) ([]JobCount, error)
+	// Auth puts every route but /healthz, /readyz, /static/, /login and
+	// /metrics behind sign-in (a session, an API token or the auth proxy),
+	// each with the role or scope it needs; it serves the login and admin
+	// pages, and names who made each change in journey history and the
+	// audit log. Nil leaves everything open, as for a test that does not
+	// care; serve always sets it. With Auth, APIToken is not checked here:
+	// pass it to auth as its BootstrapToken.
+	//
+	// New registers a hook on Store that records journey saves made
+	// through the web layer in the audit log, inside their transaction.
+	Auth *auth.Auth
+	// SecureCookies marks the session cookie Secure, so that browsers send
+	// it over HTTPS only. Leave it off only for plain HTTP on localhost.
+	SecureCookies bool
+	// AuditDB writes the audit entries of changes whose store offers no
+	// transaction to record them in (journey deletes, incidents, signing
+	// out everywhere), right after the change commits. Nil uses DB when it
+	// can begin transactions, as a *pgxpool.Pool can.
+	AuditDB interface {
+		Begin(ctx context.Context) (pgx.Tx, error)
+	}
+}
+
+// JobCount is how many background jobs of one kind are in one state.
+type JobCount struct {
+	Kind  string
+	State string
+	Count int64
 }
 
 // TraceGetter fetches one whole trace. Both trace sources, Tempo and the
@@ -91,11 +137,26 @@ type handler struct {
 	incidents        *incident.Store
 	incidentEvents   func(ctx context.Context, in incident.Incident) (deploys, alerts []incident.Event, err error)
 	publicURL        string
+	alerting         *alerting.Service
+	apiToken         string
+	metricsToken     string
+	jobCounts        func(ctx context.Context) ([]JobCount, error)
+	metrics          *metrics
+	// auth is nil on a server without accounts, which is open.
+	auth          *auth.Auth
+	secureCookies bool
+	auditDB       txBeginner
 }
 
 // New returns the HTTP handler serving Waymark.
 func New(opts Options) http.Handler {
 	h := newHandler(opts)
+	if h.auth != nil && h.store != nil {
+		h.store.OnJourneyChange(auditJourneyChange)
+	}
+	if h.auth != nil && h.auditDB == nil {
+		h.log.Warn("audit log: no database to record journey deletes and incident changes in; set AuditDB")
+	}
 	cop := http.NewCrossOriginProtection()
 	for _, o := range opts.TrustedOrigins {
 		if o == "" {
@@ -130,6 +191,16 @@ func newHandler(opts Options) *handler {
 	if now == nil {
 		now = time.Now
 	}
+	var auditDB txBeginner = opts.AuditDB
+	if auditDB == nil {
+		auditDB, _ = opts.DB.(txBeginner)
+	}
+	apiToken := opts.APIToken
+	if opts.Auth != nil {
+		// Accounts check every bearer token, the deprecated bootstrap one
+		// included.
+		apiToken = ""
+	}
 	return &handler{
 		store:       opts.Store,
 		db:          db,
@@ -144,6 +215,7 @@ func newHandler(opts Options) *handler {
 			// The incident pages and the actions beside traces show only
 			// on a server that keeps incidents.
 			Incidents: opts.Incidents != nil,
+			SLOs:      opts.Alerting != nil,
 		},
 		traceURLTemplate: opts.TraceURLTemplate,
 		actor:            opts.Actor,
@@ -153,15 +225,27 @@ func newHandler(opts Options) *handler {
 		incidents:        opts.Incidents,
 		incidentEvents:   opts.IncidentEvents,
 		publicURL:        opts.PublicURL,
+		alerting:         opts.Alerting,
+		apiToken:         apiToken,
+		metricsToken:     opts.MetricsToken,
+		jobCounts:        opts.JobCounts,
+		metrics:          newMetrics(),
+		auth:             opts.Auth,
+		secureCookies:    opts.SecureCookies,
+		auditDB:          auditDB,
 	}
 }
 
-// actorOf names who is making a change; via ("web" or "api") is the default.
+// actorOf names who is making a change: Options.Actor's answer, else the
+// signed-in user or token, else via ("web" or "api").
 func (h *handler) actorOf(r *http.Request, via string) string {
 	if h.actor != nil {
 		if a := h.actor(r); a != "" {
 			return a
 		}
+	}
+	if p, ok := principal(r); ok && p.Name != "" {
+		return p.Name
 	}
 	return via
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/spanstore"
 	"github.com/waymarkhq/waymark/internal/store"
+	"github.com/waymarkhq/waymark/jobs"
 	"github.com/waymarkhq/waymark/migrations"
 	"github.com/waymarkhq/waymark/web"
 )
@@ -119,6 +120,12 @@ func (d deps) handler() http.Handler {
 		Incidents:        d.incidents(),
 		IncidentEvents:   d.incidentEventsFunc(),
 		PublicURL:        d.cfg.PublicURL,
+		Alerting:         d.alerting,
+		Auth:             d.auth,
+		SecureCookies:    d.cfg.SecureCookies,
+		APIToken:         d.cfg.APIToken,
+		MetricsToken:     d.cfg.MetricsToken,
+		JobCounts:        d.jobCounts,
 		// Behind a proxy that rewrites Host, forms posted from the public
 		// URL are still same-origin.
 		TrustedOrigins: []string{origin(d.cfg.PublicURL)},
@@ -142,6 +149,19 @@ func (d deps) incidentEventsFunc() func(context.Context, incident.Incident) ([]i
 		return nil
 	}
 	return d.incidentEvents
+}
+
+// jobCounts feeds the job metrics of /metrics.
+func (d deps) jobCounts(ctx context.Context) ([]web.JobCount, error) {
+	cs, err := jobs.Counts(ctx, d.pool)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]web.JobCount, len(cs))
+	for i, c := range cs {
+		out[i] = web.JobCount{Kind: c.Kind, State: c.State, Count: c.Count}
+	}
+	return out, nil
 }
 
 // origin is the scheme://host[:port] of a validated http(s) URL.

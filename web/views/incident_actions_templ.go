@@ -30,7 +30,7 @@ func traceIncidentActions(traceID string, a *TraceIncidentActions, testID string
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		if a != nil {
+		if a != nil && canEditIncidents(ctx) {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<span class=\"incident-actions\"><a href=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

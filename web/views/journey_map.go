@@ -19,6 +19,8 @@ type JourneyHead struct {
 const (
 	TabMap        = "map"
 	TabDefinition = "definition"
+	// TabSLO marks an SLO's page, which has no tab of its own.
+	TabSLO = "slo"
 )
 
 // JourneyMap is everything the journey map shows.
@@ -29,6 +31,12 @@ type JourneyMap struct {
 	Fresh    Freshness
 	// Stats is nil when the server has no rollup store.
 	Stats *MapStats
+	// SLOs are the journey's SLO states; nil when the server evaluates no
+	// SLOs.
+	SLOs []SLOBadge
+	// Backfills are the recomputations of the journey's history running
+	// or recently finished.
+	Backfills []BackfillStatus
 }
 
 // RangePicker is the time range shown and the ranges offered.
@@ -87,8 +95,13 @@ type MapStats struct {
 	// under; more than one means the range spans an edit.
 	Versions []int
 	Steps    []MapStep
-	// PointWidth is the width of one sparkline point.
+	// PointWidth is the width of one sparkline point; From is where the
+	// first starts.
 	PointWidth time.Duration
+	From       time.Time
+	// Deploys are those of the journey's services in the range, newest
+	// first, marked on the sparklines and listed under the map.
+	Deploys []DeployMarker
 }
 
 // MapStep is one step's card.

@@ -22,6 +22,8 @@ type JourneySummary struct {
 	UpdatedBy   string
 	// Numbers are the last hour's; nil when the server has no rollups.
 	Numbers *JourneyNumbers
+	// SLOs are the journey's SLO states, shown when Site.SLOs is set.
+	SLOs []SLOBadge
 }
 
 // JourneyNumbers are a journey's health at a glance.

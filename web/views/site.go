@@ -20,6 +20,9 @@ type Site struct {
 	// Incidents is set when the server keeps incidents: the navigation
 	// and the incident actions beside traces show only then.
 	Incidents bool
+	// SLOs is set when the server evaluates SLOs: the journeys list then
+	// shows their states.
+	SLOs bool
 }
 
 // Nav names the section of the navigation a page belongs to.

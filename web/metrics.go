@@ -1,0 +1,316 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/waymarkhq/waymark/internal/slo"
+	"github.com/waymarkhq/waymark/journeys"
+)
+
+// metricsRange is the period the per-step metrics count over, ending at
+// the current minute.
+const metricsRange = time.Hour
+
+// metrics is what /metrics keeps between scrapes: the HTTP server's
+// counters and the Go runtime's. Everything about journeys, SLOs and jobs
+// is read afresh on each scrape, so that a deleted SLO or journey leaves no
+// stale series behind.
+type metrics struct {
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "waymark_http_requests_total",
+			Help: "HTTP requests answered, by route pattern, method and status code.",
+		}, []string{"route", "method", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "waymark_http_request_duration_seconds",
+			Help:    "Time to answer HTTP requests, by route pattern and method.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"route", "method"}),
+	}
+	m.reg.MustRegister(m.requests, m.duration,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Routes without a pattern (unknown URLs) share one label, so that
+// scanners cannot blow up the number of series.
+const unmatchedRoute = "unmatched"
+
+// methodLabel keeps the method label to the methods HTTP defines.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return "OTHER"
+}
+
+// instrument counts and times every request under the route pattern that
+// served it (/journeys/{slug}), never the raw path.
+func (h *handler) instrument(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := wrap(w)
+		returned := false
+		defer func() {
+			status := sw.status
+			switch {
+			case !returned && status == 0:
+				// A panic on its way to recoverPanics, which answers 500.
+				status = http.StatusInternalServerError
+			case status == 0:
+				status = http.StatusOK
+			}
+			route := unmatchedRoute
+			if rc := chi.RouteContext(r.Context()); rc != nil {
+				if p := rc.RoutePattern(); p != "" && p != "/*" {
+					route = p
+				}
+			}
+			method := methodLabel(r.Method)
+			h.metrics.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
+			h.metrics.duration.WithLabelValues(route, method).Observe(time.Since(start).Seconds())
+		}()
+		next.ServeHTTP(sw, r)
+		returned = true
+	})
+}
+
+// metricsShow answers a Prometheus scrape. With Options.MetricsToken set,
+// the scraper must send it as a bearer token.
+func (h *handler) metricsShow(w http.ResponseWriter, r *http.Request) {
+	if !h.requireToken(w, r, h.metricsToken) {
+		return
+	}
+	snap := h.readMetrics(r.Context())
+	scrape := prometheus.NewRegistry()
+	if err := scrape.Register(snap); err != nil {
+		h.fail(w, r, fmt.Errorf("register metrics: %w", err))
+		return
+	}
+	promhttp.HandlerFor(prometheus.Gatherers{h.metrics.reg, scrape}, promhttp.HandlerOpts{
+		ErrorLog:      slog.NewLogLogger(h.log.Handler(), slog.LevelError),
+		ErrorHandling: promhttp.ContinueOnError,
+	}).ServeHTTP(w, r)
+}
+
+// Descriptions of the metrics read on each scrape.
+var (
+	sloLabels       = []string{"journey", "slo"}
+	descSLOObj      = prometheus.NewDesc("waymark_slo_objective_ratio", "The SLO's objective: the share of events that must be good.", sloLabels, nil)
+	descSLOSLI      = prometheus.NewDesc("waymark_slo_sli_ratio", "Good over total events over the SLO window, at the latest evaluation; absent without events.", sloLabels, nil)
+	descSLOBudget   = prometheus.NewDesc("waymark_slo_error_budget_remaining_ratio", "Share of the error budget left over the SLO window at the latest evaluation: 1 untouched, 0 spent, negative overspent.", sloLabels, nil)
+	descSLOBurn     = prometheus.NewDesc("waymark_slo_burn_rate", "Burn rate over each alert window at the latest evaluation: 1 spends the budget exactly over the SLO window.", []string{"journey", "slo", "window"}, nil)
+	descSLOState    = prometheus.NewDesc("waymark_slo_alert_state", "1 for the SLO's current alert state, 0 for the others.", []string{"journey", "slo", "state"}, nil)
+	descSLOEvents   = prometheus.NewDesc("waymark_slo_events_total", "Good and bad events over the SLO window at the latest evaluation.", []string{"journey", "slo", "kind"}, nil)
+	descSLOEvalTime = prometheus.NewDesc("waymark_slo_last_evaluation_timestamp_seconds", "When the SLO was last evaluated.", sloLabels, nil)
+	descSLOStale    = prometheus.NewDesc("waymark_slo_stale", "1 when the latest evaluation found the rollups too old to judge and kept the alert state.", sloLabels, nil)
+
+	stepLabels      = []string{"journey", "step"}
+	descStepSpans   = prometheus.NewDesc("waymark_step_spans_total", "Spans of the step over the last hour.", stepLabels, nil)
+	descStepErrors  = prometheus.NewDesc("waymark_step_errors_total", "Errored spans of the step over the last hour.", stepLabels, nil)
+	descStepConv    = prometheus.NewDesc("waymark_step_conversion_ratio", "Share of the journeys that reached the previous step and reached this one, of those entering in the last hour.", stepLabels, nil)
+	descRollupsThru = prometheus.NewDesc("waymark_journey_rollups_complete_through_timestamp_seconds", "End of the journey's last complete rollup bucket.", []string{"journey"}, nil)
+	descRollupsFail = prometheus.NewDesc("waymark_journey_rollups_failing", "1 while the journey's rollup runs are failing.", []string{"journey"}, nil)
+
+	descJobs     = prometheus.NewDesc("waymark_jobs", "Background jobs by kind and state.", []string{"kind", "state"}, nil)
+	descSourceUp = prometheus.NewDesc("waymark_metrics_source_up", "1 when the scrape could read this source of metrics, 0 when reading it failed.", []string{"source"}, nil)
+)
+
+// sloStates are the alert states waymark_slo_alert_state has a series for.
+var sloStates = []slo.State{slo.StateOK, slo.StateTicket, slo.StatePage, slo.StateInsufficientTraffic}
+
+// snapshot is the metrics read for one scrape.
+type snapshot struct {
+	mu      sync.Mutex
+	metrics []prometheus.Metric
+}
+
+// Describe sends nothing: a snapshot's series depend on what was read, so
+// it is an unchecked collector.
+func (s *snapshot) Describe(chan<- *prometheus.Desc) {}
+
+// Collect sends the metrics read.
+func (s *snapshot) Collect(ch chan<- prometheus.Metric) {
+	for _, m := range s.metrics {
+		ch <- m
+	}
+}
+
+func (s *snapshot) gauge(d *prometheus.Desc, v float64, labels ...string) {
+	m := prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	s.mu.Lock()
+	s.metrics = append(s.metrics, m)
+	s.mu.Unlock()
+}
+
+// readMetrics reads what a scrape exports about journeys, SLOs and jobs.
+// A source that cannot be read is reported by waymark_metrics_source_up
+// and logged; the rest is still exported.
+func (h *handler) readMetrics(ctx context.Context) *snapshot {
+	s := &snapshot{}
+	source := func(name string, configured bool, read func() error) {
+		if !configured {
+			return
+		}
+		up := 1.0
+		if err := read(); err != nil {
+			up = 0
+			h.log.LogAttrs(ctx, slog.LevelError, "read metrics", slog.String("source", name), slog.String("error", err.Error()))
+		}
+		s.gauge(descSourceUp, up, name)
+	}
+	source("slos", h.alerting != nil, func() error { return h.sloMetrics(ctx, s) })
+	source("steps", h.rollups != nil && h.store != nil, func() error { return h.stepMetrics(ctx, s) })
+	source("jobs", h.jobCounts != nil, func() error { return h.jobMetrics(ctx, s) })
+	return s
+}
+
+func (h *handler) sloMetrics(ctx context.Context, s *snapshot) error {
+	states, err := h.alerting.AllSLOStates(ctx)
+	if err != nil {
+		return fmt.Errorf("read SLO states: %w", err)
+	}
+	for _, st := range states {
+		l := []string{st.Journey, st.SLO}
+		s.gauge(descSLOObj, st.Objective, l...)
+		if !st.Evaluated {
+			continue
+		}
+		if !st.NoData {
+			s.gauge(descSLOSLI, st.SLI, l...)
+		}
+		s.gauge(descSLOBudget, st.BudgetRemaining, l...)
+		s.gauge(descSLOEvents, float64(st.Good), st.Journey, st.SLO, "good")
+		s.gauge(descSLOEvents, float64(st.Total-st.Good), st.Journey, st.SLO, "bad")
+		s.gauge(descSLOEvalTime, float64(st.EvaluatedAt.UnixNano())/1e9, l...)
+		s.gauge(descSLOStale, boolValue(st.Stale), l...)
+		for _, state := range sloStates {
+			s.gauge(descSLOState, boolValue(st.State == state), st.Journey, st.SLO, string(state))
+		}
+		// A window may be the long one of a pair and the short one of
+		// another (6h in the workbook's table): its burn is the same.
+		seen := map[time.Duration]bool{}
+		burn := func(b slo.Burn) {
+			if seen[b.Window] || b.Window <= 0 {
+				return
+			}
+			seen[b.Window] = true
+			s.gauge(descSLOBurn, b.Rate, st.Journey, st.SLO, windowName(b.Window))
+		}
+		for _, p := range st.Pairs {
+			burn(p.LongBurn)
+			burn(p.ShortBurn)
+		}
+	}
+	return nil
+}
+
+func (h *handler) stepMetrics(ctx context.Context, s *snapshot) error {
+	recs, err := h.store.ListJourneys(ctx)
+	if err != nil {
+		return fmt.Errorf("list journeys: %w", err)
+	}
+	fresh, err := h.rollups.AllFreshness(ctx)
+	if err != nil {
+		return fmt.Errorf("read freshness: %w", err)
+	}
+	for _, f := range fresh {
+		if !f.CompleteThrough.IsZero() {
+			s.gauge(descRollupsThru, float64(f.CompleteThrough.Unix()), f.Slug)
+		}
+		s.gauge(descRollupsFail, boolValue(f.Failing()), f.Slug)
+	}
+	to := h.now().UTC().Truncate(time.Minute)
+	from := to.Add(-metricsRange)
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(listParallel)
+	for _, rec := range recs {
+		j := rec.Journey
+		g.Go(func() error {
+			slug := j.Metadata.Slug
+			st, err := h.rollups.Stats(ctx, slug, from, to, nil)
+			if err != nil {
+				return fmt.Errorf("read stats of %q: %w", slug, err)
+			}
+			for k, ss := range st.Steps {
+				name := stepName(j, k)
+				s.gauge(descStepSpans, float64(ss.Spans), slug, name)
+				s.gauge(descStepErrors, float64(ss.Errors), slug, name)
+				s.gauge(descStepConv, ss.ConversionFromPrevious, slug, name)
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+func (h *handler) jobMetrics(ctx context.Context, s *snapshot) error {
+	counts, err := h.jobCounts(ctx)
+	if err != nil {
+		return fmt.Errorf("count jobs: %w", err)
+	}
+	seen := map[[2]string]bool{}
+	for _, c := range counts {
+		k := [2]string{c.Kind, c.State}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		s.gauge(descJobs, float64(c.Count), c.Kind, c.State)
+	}
+	return nil
+}
+
+// stepName names step k (0-based) by the journey's current definition, or
+// by its position when only an earlier version had it.
+func stepName(j journeys.Journey, k int) string {
+	if k < len(j.Spec.Steps) {
+		return j.Spec.Steps[k].Name
+	}
+	return "step " + strconv.Itoa(k+1)
+}
+
+func boolValue(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// windowName writes an alert window as a label value: 5m, 1h, 5h36m, 3d.
+func windowName(d time.Duration) string {
+	if d >= 2*journeys.Day && d%journeys.Day == 0 {
+		return strconv.FormatInt(int64(d/journeys.Day), 10) + "d"
+	}
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
+}

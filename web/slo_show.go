@@ -1,0 +1,150 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/waymarkhq/waymark/internal/alerting"
+	"github.com/waymarkhq/waymark/journeys"
+	"github.com/waymarkhq/waymark/web/views"
+)
+
+// sloShow shows an SLO's page: its numbers now from the rollups, the
+// budget's burn-down with deploy markers, the burn-rate table, the stored
+// alert state and its history, and traces of recent bad events.
+func (h *handler) sloShow(w http.ResponseWriter, r *http.Request) {
+	slug, name := chi.URLParam(r, "slug"), chi.URLParam(r, "name")
+	ctx := r.Context()
+	rec, err := h.store.GetJourney(ctx, slug)
+	if err != nil {
+		h.fail(w, r, notFoundJourney(slug, err))
+		return
+	}
+	def, err := findSLO(rec.Journey, name)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if h.alerting == nil {
+		h.fail(w, r, errNoAlerting)
+		return
+	}
+	now := h.now()
+	st, err := h.alerting.SLOStatus(ctx, slug, name, now)
+	if err != nil {
+		h.fail(w, r, sloError(slug, name, err))
+		return
+	}
+	// Deploys up to now, not only to the end of the rollups: the one that
+	// went out a minute ago is the first suspect.
+	ds, err := h.alerting.JourneyDeployments(ctx, slug, st.Budget.From, now.Add(time.Second), chartDeploys)
+	if err != nil {
+		h.fail(w, r, sloError(slug, name, err))
+		return
+	}
+	p := sloPage(st, rec.Journey, def, now)
+	p.Head = views.JourneyHead{Journey: rec.Journey, Version: rec.Version}
+	p.Deploys = deployMarkers(ds)
+	for _, e := range st.Exemplars {
+		p.Exemplars = append(p.Exemplars, h.sloExemplar(rec.Journey, e))
+	}
+	h.render(w, r, http.StatusOK, views.SLOShow(h.site, p))
+}
+
+// sloPage lays an SLO's status out for its page.
+func sloPage(st alerting.Status, j journeys.Journey, def journeys.SLO, now time.Time) views.SLOPage {
+	b := st.Budget
+	p := views.SLOPage{
+		Name:            st.SLO,
+		Kind:            string(def.Kind),
+		Step:            def.Step,
+		Threshold:       def.Threshold.Raw,
+		Objective:       st.Objective,
+		Window:          st.Window,
+		MinEvents:       st.MinEvents,
+		Evaluated:       st.Evaluated,
+		State:           string(st.State),
+		StateSince:      st.StateSince,
+		StateReason:     st.StateReason,
+		LiveState:       string(st.LiveState),
+		LiveReason:      st.LiveReason,
+		At:              st.At,
+		DataThrough:     st.DataThrough,
+		BudgetFrom:      b.From,
+		BudgetTo:        b.To,
+		Stale:           st.Stale,
+		StaleReason:     st.StaleReason,
+		Approximate:     st.Approximate,
+		NoData:          st.NoData,
+		SLI:             st.SLI,
+		Good:            st.Good,
+		Total:           st.Total,
+		Bad:             b.Bad,
+		ErrorBudget:     b.ErrorBudget,
+		AllowedBad:      b.AllowedBad,
+		BadLeft:         b.BadLeft,
+		BudgetRemaining: b.Remaining,
+		Forecast:        st.ForecastSentence,
+		AlertStartedAt:  st.AlertStartedAt,
+		Now:             now,
+	}
+	if p.Threshold == "" && def.Threshold.D > 0 {
+		p.Threshold = def.Threshold.D.String()
+	}
+	if st.Deployment != nil {
+		d := deployMarker(*st.Deployment)
+		p.AlertDeploy = &d
+	}
+	for _, pt := range st.BurnDown {
+		p.BurnDown = append(p.BurnDown, views.BurnDownPoint{At: pt.At, Good: pt.Good, Total: pt.Total, Remaining: pt.Remaining})
+	}
+	for _, pr := range st.Pairs {
+		p.Pairs = append(p.Pairs, views.BurnPairRow{
+			Severity:      string(pr.Severity),
+			Long:          pr.Long,
+			Short:         pr.Short,
+			LongBurn:      pr.LongBurn.Rate,
+			ShortBurn:     pr.ShortBurn.Rate,
+			LongTotal:     pr.LongBurn.Events.Total,
+			LongBad:       pr.LongBurn.Events.Bad(),
+			ShortTotal:    pr.ShortBurn.Events.Total,
+			ShortBad:      pr.ShortBurn.Events.Bad(),
+			Threshold:     pr.Threshold,
+			MinEvents:     pr.MinEvents,
+			EnoughTraffic: pr.EnoughTraffic,
+			Fires:         pr.Fires,
+			LongNoData:    pr.LongBurn.NoData,
+			ShortNoData:   pr.ShortBurn.NoData,
+		})
+	}
+	for _, t := range st.Transitions {
+		row := views.TransitionRow{
+			ID: t.ID, At: t.At, From: string(t.From), To: string(t.To), Event: string(t.Event),
+			Reason: t.Reason, SLI: t.SLI, BudgetRemaining: t.BudgetRemaining, Good: t.Good, Total: t.Total,
+			AlertStartedAt: t.AlertStartedAt,
+		}
+		if t.Deployment != nil {
+			d := deployMarker(*t.Deployment)
+			row.Deploy = &d
+		}
+		p.Transitions = append(p.Transitions, row)
+	}
+	return p
+}
+
+// sloExemplar links a trace behind an SLO's bad events: the waterfall says
+// which journey step led to it, as on the journey map.
+func (h *handler) sloExemplar(j journeys.Journey, e alerting.Exemplar) views.SLOExemplar {
+	href := "/traces/" + url.PathEscape(e.TraceID)
+	if k := j.StepIndex(e.Step); e.Step != "" && k >= 0 {
+		href += "?" + url.Values{"journey": {j.Metadata.Slug}, "step": {strconv.Itoa(k + 1)}}.Encode()
+	}
+	return views.SLOExemplar{
+		TraceID: e.TraceID, Step: e.Step, Start: e.Start, Duration: e.Duration, Error: e.Error,
+		Href: href, External: h.externalTraceURL(e.TraceID),
+	}
+}
