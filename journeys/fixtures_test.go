@@ -38,7 +38,7 @@ func shopCheckout(t testing.TB) Journey {
 				step("Payment", "payment_svc", "POST /payments"),
 			},
 			SLOs: []SLO{
-				{Name: "payment-latency", Step: "Payment", Kind: SLOLatency, Threshold: dur(t, "800ms"), Objective: 0.99, Window: dur(t, "28d")},
+				{Name: "payment-latency", Step: "Payment", Kind: SLOLatency, Threshold: dur(t, "2s"), Objective: 0.99, Window: dur(t, "28d")},
 				{Name: "payment-success", Step: "Payment", Kind: SLOSuccess, Objective: 0.995, Window: dur(t, "1d")},
 				{Name: "checkout-conversion", Kind: SLOConversion, Objective: 0.3, Window: dur(t, "7d")},
 			},

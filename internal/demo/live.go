@@ -57,6 +57,10 @@ func DefaultLiveConfig() LiveConfig {
 	for i, rate := range []float64{0.0003, 0.001, 0.001, 0.002, 0.002} {
 		m.Steps[i].ErrorRate = rate
 	}
+	// Free-tier payments are slower, yet within the example's 2s latency
+	// SLO until the bad deploy makes them three times slower.
+	pay := &m.Steps[StepIndex(StepPayment)]
+	pay.TierLatency = map[string]float64{"free": 1.3, "pro": 1.1}
 	m.BadDeploy.After = 3 * time.Minute
 	m.BadDeploy.For = 10 * time.Minute
 	m.BadDeploy.Every = 30 * time.Minute
