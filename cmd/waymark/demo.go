@@ -98,7 +98,11 @@ func (a *app) demo(ctx context.Context, args []string) error {
 	live.OnBadDeploy = func(active bool, at time.Time) { d.markDemoDeploy(ctx, active, at) }
 	fmt.Fprintf(a.stderr, "Waymark demo: open http://%s and sign in as %s with password %s\n(demo shop traffic goes to %s)\n", cfg.Listen, demoAdmin, password, live.Endpoint)
 	traffic := service{name: "demo-traffic", run: func(ctx context.Context) error { return demo.Run(ctx, live) }}
-	return runServer(ctx, d, traffic)
+	webhook, err := d.demoWebhook(ctx)
+	if err != nil {
+		return err
+	}
+	return runServer(ctx, d, traffic, webhook)
 }
 
 // backfillAll enqueues a backfill of every journey from from to now.
