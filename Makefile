@@ -3,8 +3,14 @@ SHELL := /bin/bash
 GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
+# go.mod names the patched toolchain (standard-library security fixes); let go
+# fetch it through the module proxy even where the machine's go env says local.
+export GOTOOLCHAIN ?= auto
+# The Go vulnerability database (golang.org/x/vulndb) the scan uses; pinned so
+# that CI is reproducible. `make vulndb-latest` shows the newest to move to.
+VULNDB ?= v0.0.0-20261105234957-e22db6528018
 
-.PHONY: help demo test build generate lint assets bench
+.PHONY: help demo test build generate lint assets bench vulndb-latest
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -20,6 +26,7 @@ test: ## the whole suite: generated code, gofmt, vet, tests with the race detect
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	GO=$(GO) WAYMARK_VULNDB_VERSION=$(VULNDB) scripts/vulncheck.sh
 	$(GO) test -race -count=1 -timeout 12m ./...
 
 build: ## build bin/waymark
@@ -34,6 +41,9 @@ lint: ## gofmt and vet
 
 assets: ## re-vendor front-end libraries from npm into web/static
 	scripts/vendor-assets.sh
+
+vulndb-latest: ## print the newest vulnerability database version
+	@cd /tmp && GOWORK=off $(GO) list -m -f '{{.Version}}' golang.org/x/vulndb@latest
 
 bench: ## run the benchmarks
 	@scripts/ensure-postgres.sh
