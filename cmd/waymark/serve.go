@@ -39,7 +39,14 @@ const (
 )
 
 func (a *app) serve(ctx context.Context, args []string) error {
-	fs, l := a.flags("serve", "", "Serve the web UI, the JSON API and health checks, and run the background workers", config.GroupAll)
+	return a.runWith(ctx, "serve", "Serve the web UI, the JSON API and health checks, and run the background workers", args,
+		func(d *deps) error { return runServer(ctx, d) })
+}
+
+// runWith is a command that takes no arguments and runs with the server's
+// dependencies and job client: serve and worker.
+func (a *app) runWith(ctx context.Context, name, summary string, args []string, run func(*deps) error) error {
+	fs, l := a.flags(name, "", summary, config.GroupAll)
 	pos, err := a.parse(fs, args)
 	if err != nil {
 		return err
@@ -55,7 +62,7 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	if err := d.openJobs(); err != nil {
 		return err
 	}
-	return runServer(ctx, d)
+	return run(d)
 }
 
 // open loads the configuration, opens the pool on a current schema, and

@@ -47,21 +47,6 @@ func workersService(client *river.Client[pgx.Tx]) service {
 
 // worker runs the job workers only; several such processes share the queue.
 func (a *app) worker(ctx context.Context, args []string) error {
-	fs, l := a.flags("worker", "", "Run the background workers only (rollups, backfills, maintenance)", config.GroupAll)
-	pos, err := a.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(fs, pos, 0, 0); err != nil {
-		return err
-	}
-	d, cleanup, err := a.open(ctx, l)
-	if err != nil {
-		return err
-	}
-	defer cleanup()
-	if err := d.openJobs(); err != nil {
-		return err
-	}
-	return runServices(ctx, d, []service{workersService(d.jobs)})
+	return a.runWith(ctx, "worker", "Run the background workers only (rollups, backfills, SLO evaluation, notifications, maintenance)", args,
+		func(d *deps) error { return runServices(ctx, d, []service{workersService(d.jobs)}) })
 }
