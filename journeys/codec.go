@@ -377,9 +377,30 @@ func (d *decoder) slo(n *yaml.Node, path string) SLO {
 		field{"kind", func(v *yaml.Node, p string) { s.Kind = SLOKind(d.str(v, p)) }},
 		field{"threshold", func(v *yaml.Node, p string) { s.Threshold = d.duration(v, p) }},
 		field{"objective", func(v *yaml.Node, p string) { s.Objective = d.number(v, p) }},
-		field{"window", func(v *yaml.Node, p string) { s.Window = d.duration(v, p) }},
+		field{"window", func(v *yaml.Node, p string) { s.Window, s.Calendar = d.sloWindow(v, p) }},
+		field{"weekStart", func(v *yaml.Node, p string) { s.WeekStart = d.str(v, p) }},
+		field{"timeZone", func(v *yaml.Node, p string) { s.TimeZone = d.str(v, p) }},
 	)
 	return s
+}
+
+// sloWindow decodes an SLO window: a duration, or a word naming a calendar
+// period (see parseSLOWindow).
+func (d *decoder) sloWindow(n *yaml.Node, path string) (Duration, Calendar) {
+	t, at := d.deref(n, path)
+	if t == nil {
+		return Duration{}, ""
+	}
+	if t.Kind == yaml.ScalarNode && t.ShortTag() == "!!str" && t.Value != "" {
+		if w, cal, err := parseSLOWindow(t.Value); err == nil && cal != "" {
+			return w, cal
+		}
+	}
+	v, err := durationFromNode(t)
+	if err != nil {
+		d.fail(path, at, err.Error())
+	}
+	return v, ""
 }
 
 // jsonToNode parses JSON into the node tree the YAML decoder walks, so that
@@ -645,7 +666,9 @@ func journeyNode(j Journey) (*yaml.Node, error) {
 			m.add("kind", strNode(string(s.Kind)))
 			m.add("threshold", optDuration(s.Threshold))
 			m.add("objective", floatNode(s.Objective))
-			m.add("window", optDuration(s.Window))
+			m.add("window", optStr(s.WindowSpec()))
+			m.add("weekStart", optStr(s.WeekStart))
+			m.add("timeZone", optStr(s.TimeZone))
 			slos.Content = append(slos.Content, m.n)
 		}
 		spec.add("slos", slos)

@@ -442,6 +442,8 @@ func FuzzDecodeValidate(f *testing.F) {
 	f.Add([]byte("spec: {slos: [{objective: .nan, window: 1d1d, threshold: -1s}], correlation: {by: span.s, window: 8d}}\n"))
 	f.Add([]byte("spec: {steps: [{name: x, match: {service: s, spanRegex: '(', kind: Server}}]}\n"))
 	f.Add([]byte("metadata: {description: \"a\\u2028b\\tc\\x01\"}\n"))
+	f.Add([]byte(calendarSLOs))
+	f.Add([]byte("spec: {slos: [{window: 'true', weekStart: funday, timeZone: Local}, {window: month, weekStart: monday, timeZone: ../x}]}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		js, err := DecodeYAML(data)
 		if err != nil {

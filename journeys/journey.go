@@ -147,7 +147,19 @@ type SLO struct {
 	Kind      SLOKind  `yaml:"kind" json:"kind"`
 	Threshold Duration `yaml:"threshold,omitempty" json:"threshold,omitzero"`
 	Objective float64  `yaml:"objective" json:"objective"`
-	Window    Duration `yaml:"window,omitempty" json:"window,omitzero"`
+	// Window is a rolling window such as 28d (DefaultSLOWindow when
+	// unset). It is empty when Calendar is set.
+	Window Duration `yaml:"window,omitempty" json:"window,omitzero"`
+	// Calendar counts the budget over the calendar month or week instead,
+	// resetting at its start in TimeZone. YAML and JSON spell it as the
+	// window ("window: month"), so it has no key of its own.
+	Calendar Calendar `yaml:"-" json:"-"`
+	// WeekStart is the first day of a week window: monday (the default)
+	// to sunday.
+	WeekStart string `yaml:"weekStart,omitempty" json:"weekStart,omitempty"`
+	// TimeZone is the IANA zone whose midnight starts a calendar period,
+	// e.g. Europe/Berlin; UTC when empty.
+	TimeZone string `yaml:"timeZone,omitempty" json:"timeZone,omitempty"`
 }
 
 // Duration is a time.Duration that also accepts days ("28d") and keeps the
@@ -162,8 +174,16 @@ const DefaultSLOWindow = 28 * Day
 
 // EffectiveWindow returns the SLO's rolling window, DefaultSLOWindow when
 // unset. The default is not written into the SLO so that an exported
-// journey reads exactly as it was applied.
+// journey reads exactly as it was applied. A calendar window has no fixed
+// length: it returns the nominal one, 30 days for a month and 7 for a
+// week, as burn-rate alert windows scale.
 func (s SLO) EffectiveWindow() time.Duration {
+	switch s.Calendar {
+	case CalendarMonth:
+		return nominalMonth
+	case CalendarWeek:
+		return nominalWeek
+	}
 	if s.Window.D > 0 {
 		return s.Window.D
 	}

@@ -305,12 +305,7 @@ func validateSLO(v *ValidationError, p string, o SLO, s Spec) {
 		v.Add(p+".objective", "must be between 0 and 1, exclusive, e.g. 0.995")
 	}
 
-	switch {
-	case o.Window.IsZero():
-	case !checkDuration(v, p+".window", o.Window):
-		return
-	case o.Window.D < MinSLOWindow || o.Window.D > MaxSLOWindow:
-		v.Add(p+".window", "must be between 1h and 90d")
+	if !validateWindow(v, p, o) {
 		return
 	}
 	// A conversion cohort is final only once the correlation window has

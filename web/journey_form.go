@@ -44,6 +44,8 @@ func readJourneyForm(v url.Values) *views.JourneyForm {
 			Threshold: strings.TrimSpace(v.Get(p + ".threshold")),
 			Objective: strings.TrimSpace(v.Get(p + ".objective")),
 			Window:    strings.TrimSpace(v.Get(p + ".window")),
+			WeekStart: strings.TrimSpace(v.Get(p + ".weekStart")),
+			TimeZone:  strings.TrimSpace(v.Get(p + ".timeZone")),
 		})
 	}
 	return f
@@ -179,7 +181,8 @@ func formJourney(f *views.JourneyForm) (journeys.Journey, map[string]string) {
 			Kind: journeys.SLOKind(s.Kind),
 		}
 		slo.Threshold = formDuration(s.Threshold, views.SLOField(i, ".threshold"), errs)
-		slo.Window = formDuration(s.Window, views.SLOField(i, ".window"), errs)
+		slo.Window, slo.Calendar = formWindow(s.Window, views.SLOField(i, ".window"), errs)
+		slo.WeekStart, slo.TimeZone = s.WeekStart, s.TimeZone
 		if s.Objective != "" {
 			o, err := strconv.ParseFloat(strings.TrimSuffix(s.Objective, "%"), 64)
 			switch {
@@ -205,6 +208,23 @@ func formDuration(s, path string, errs map[string]string) journeys.Duration {
 		errs[path] = "must be a duration such as 800ms, 30m or 28d"
 	}
 	return d
+}
+
+// formWindow reads an SLO window: a rolling duration, or month or week
+// (in any case, as people type them) for a calendar window.
+func formWindow(s, path string, errs map[string]string) (journeys.Duration, journeys.Calendar) {
+	switch c := journeys.Calendar(strings.ToLower(s)); c {
+	case journeys.CalendarMonth, journeys.CalendarWeek:
+		return journeys.Duration{}, c
+	}
+	if s == "" {
+		return journeys.Duration{}, ""
+	}
+	d, err := journeys.ParseDuration(s)
+	if err != nil {
+		errs[path] = "must be a duration such as 28d, or month or week"
+	}
+	return d, ""
 }
 
 // splitList splits on commas and white space, dropping empty items.
@@ -296,7 +316,9 @@ func journeyForm(j journeys.Journey) *views.JourneyForm {
 			Kind:      string(o.Kind),
 			Threshold: durationText(o.Threshold),
 			Objective: strconv.FormatFloat(o.Objective, 'f', -1, 64),
-			Window:    durationText(o.Window),
+			Window:    o.WindowSpec(),
+			WeekStart: o.WeekStart,
+			TimeZone:  o.TimeZone,
 		})
 	}
 	return f

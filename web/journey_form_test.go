@@ -127,6 +127,8 @@ func formValues(f *views.JourneyForm) url.Values {
 		v.Set(p+".threshold", s.Threshold)
 		v.Set(p+".objective", s.Objective)
 		v.Set(p+".window", s.Window)
+		v.Set(p+".weekStart", s.WeekStart)
+		v.Set(p+".timeZone", s.TimeZone)
 	}
 	return v
 }
@@ -160,8 +162,43 @@ func TestFormJourneyErrors(t *testing.T) {
 		"steps[0].match.attributes[1]": "expected key op value, e.g. span.user.tier = gold",
 		"slos[0].threshold":            "must be a duration such as 800ms, 30m or 28d",
 		"slos[0].objective":            "must be a number such as 0.995",
-		"slos[0].window":               "must be a duration such as 800ms, 30m or 28d",
+		"slos[0].window":               "must be a duration such as 28d, or month or week",
 	}, errs)
+}
+
+// TestFormCalendarWindows: the editor reads month and week windows, with
+// their first day and zone, and writes them back as they were.
+func TestFormCalendarWindows(t *testing.T) {
+	t.Parallel()
+	j := checkoutJourney()
+	base := j.Spec.SLOs[0]
+	month, week, rolling := base, base, base
+	month.Name, month.Window, month.Calendar, month.TimeZone = "month", journeys.Duration{}, journeys.CalendarMonth, "Europe/Berlin"
+	week.Name, week.Window, week.Calendar, week.WeekStart = "week", journeys.Duration{}, journeys.CalendarWeek, "sunday"
+	rolling.Name, rolling.Window = "rolling", journeys.NewDuration(7*journeys.Day)
+	j.Spec.SLOs = []journeys.SLO{month, week, rolling}
+	require.NoError(t, j.Validate())
+
+	f := journeyForm(j)
+	require.Equal(t, []string{"month", "week", "7d"}, []string{f.SLOs[0].Window, f.SLOs[1].Window, f.SLOs[2].Window})
+	got, errs := formJourney(readJourneyForm(formValues(f)))
+	require.Empty(t, errs)
+	require.Equal(t, j, got)
+
+	// People type the period in any case; the journey's own validation
+	// names a day or zone it does not know, beside its field.
+	f.SLOs[0].Window, f.SLOs[0].TimeZone = "Month", "Mars/Olympus"
+	f.SLOs[1].WeekStart = "someday"
+	f.SLOs[2].Window = "fortnight"
+	got, errs = formJourney(f)
+	require.Equal(t, map[string]string{"slos[2].window": "must be a duration such as 28d, or month or week"}, errs)
+	require.Equal(t, journeys.CalendarMonth, got.Spec.SLOs[0].Calendar)
+	var ve *journeys.ValidationError
+	require.ErrorAs(t, got.Validate(), &ve)
+	require.Equal(t, map[string]string{
+		"slos[0].timeZone":  `unknown time zone "Mars/Olympus"; use an IANA name such as Europe/Berlin`,
+		"slos[1].weekStart": `unknown day "someday"; use monday to sunday`,
+	}, ve.Fields)
 }
 
 func TestMergeErrors(t *testing.T) {

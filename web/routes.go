@@ -89,6 +89,14 @@ func (h *handler) routes() http.Handler {
 		admin.Post("/admin/tokens", h.adminTokenCreate)
 		admin.Post("/admin/tokens/{id}/revoke", h.adminTokenRevoke)
 		admin.Get("/admin/audit", h.adminAudit)
+		admin.Get("/admin/channels", h.adminChannels)
+		admin.Post("/admin/channels", h.adminChannelCreate)
+		admin.Get("/admin/channels/{id}/edit", h.adminChannelEdit)
+		admin.Post("/admin/channels/{id}/edit", h.adminChannelUpdate)
+		admin.Post("/admin/channels/{id}/enable", h.adminChannelEnable)
+		admin.Post("/admin/channels/{id}/disable", h.adminChannelDisable)
+		admin.Get("/admin/channels/{id}/delete", h.adminChannelDeleteConfirm)
+		admin.Post("/admin/channels/{id}/delete", h.adminChannelDelete)
 
 		r.Route("/api", func(r chi.Router) {
 			read := r.With(h.require(accessRead))
@@ -124,6 +132,11 @@ func (h *handler) routes() http.Handler {
 			read.Get("/v1/incidents/{id}/timeline", h.apiIncidentTimeline)
 
 			admin.Get("/v1/audit", h.apiAudit)
+			admin.Get("/v1/channels", h.apiChannelList)
+			admin.Post("/v1/channels", h.apiChannelCreate)
+			admin.Get("/v1/channels/{id}", h.apiChannelGet)
+			admin.Put("/v1/channels/{id}", h.apiChannelPut)
+			admin.Delete("/v1/channels/{id}", h.apiChannelDelete)
 		})
 	})
 	return r

@@ -65,6 +65,7 @@ func sloPage(st alerting.Status, j journeys.Journey, def journeys.SLO, now time.
 		Threshold:       def.Threshold.Raw,
 		Objective:       st.Objective,
 		Window:          st.Window,
+		Calendar:        calendarName(def),
 		MinEvents:       st.MinEvents,
 		Evaluated:       st.Evaluated,
 		State:           string(st.State),
@@ -147,4 +148,13 @@ func (h *handler) sloExemplar(j journeys.Journey, e alerting.Exemplar) views.SLO
 		TraceID: e.TraceID, Step: e.Step, Start: e.Start, Duration: e.Duration, Error: e.Error,
 		Href: href, External: h.externalTraceURL(e.TraceID),
 	}
+}
+
+// calendarName names a calendar SLO window for the page; empty for a
+// rolling one.
+func calendarName(def journeys.SLO) string {
+	if !def.IsCalendar() {
+		return ""
+	}
+	return def.WindowLabel()
 }

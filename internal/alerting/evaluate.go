@@ -134,9 +134,12 @@ func (s *Service) compute(ctx context.Context, j journeys.Journey, def journeys.
 	}
 	c := &computed{def: def, step: step, minEvents: minEvents}
 	c.dataThrough, c.stale, c.staleReason = s.dataEnd(fr, now)
-	w := slo.ForSLO(def, time.UTC)
+	w, err := sloWindow(def)
+	if err != nil {
+		return nil, err
+	}
 	pairs := slo.ScaledPairs(w.Nominal())
-	lengths := []time.Duration{w.Length(), slo.DefaultLookback}
+	lengths := []time.Duration{windowLength(w, c.dataThrough), slo.DefaultLookback}
 	for _, p := range pairs {
 		lengths = append(lengths, p.Long, p.Short)
 	}

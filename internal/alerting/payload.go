@@ -57,8 +57,13 @@ type PayloadSLO struct {
 	Kind      journeys.SLOKind `json:"kind"`
 	Step      string           `json:"step,omitempty"`
 	Objective float64          `json:"objective"`
-	Window    string           `json:"window"`
-	Threshold string           `json:"threshold,omitempty"`
+	// Window is a rolling duration such as 28d, month or week.
+	Window string `json:"window"`
+	// WeekStart and TimeZone say when a calendar window's period begins;
+	// they are left out for rolling windows.
+	WeekStart string `json:"week_start,omitempty"`
+	TimeZone  string `json:"time_zone,omitempty"`
+	Threshold string `json:"threshold,omitempty"`
 }
 
 // PayloadBurn is one row of the alert table in a payload.
@@ -142,7 +147,7 @@ func (s *Service) webhookPayload(t Transition, channelID int64) WebhookPayload {
 		Journey:       PayloadJourney{Slug: t.Journey, Name: t.JourneyName},
 		SLO: PayloadSLO{
 			Name: t.SLO, Kind: def.Kind, Step: def.Step, Objective: t.Objective,
-			Window: journeys.NewDuration(def.EffectiveWindow()).String(),
+			Window: windowSpec(def), WeekStart: weekStartSpec(def), TimeZone: zoneSpec(def),
 		},
 		At:              t.At,
 		Summary:         Summary(t),
@@ -208,6 +213,9 @@ func (s *Service) slackPayload(t Transition) slackMessage {
 	title := fmt.Sprintf("%s %s › %s", label(t), journeyLabel(t), t.SLO)
 	head := "*" + slackLink(s.Link(t.Journey, t.SLO), title) + "*\n" + slackEscape(t.Reason)
 	window := formatDuration(t.Definition.EffectiveWindow())
+	if t.Definition.IsCalendar() {
+		window = t.Definition.WindowLabel()
+	}
 	sli := "no events"
 	if t.Total > 0 {
 		sli = fmt.Sprintf("%s of %d events (objective %s)", formatPercent(t.SLI), t.Total, formatPercent(t.Objective))

@@ -63,10 +63,24 @@ func Week(start time.Weekday, loc *time.Location) Window {
 	return Window{kind: KindWeek, weekStart: start, loc: orUTC(loc)}
 }
 
-// ForSLO returns the rolling window of an SLO (journeys.DefaultSLOWindow
-// when it sets none), formatting times in loc.
-func ForSLO(s journeys.SLO, loc *time.Location) Window {
-	return Rolling(s.EffectiveWindow(), loc)
+// ForSLO returns the window an SLO's budget is counted over: the calendar
+// month or week in the SLO's own zone, or its rolling window
+// (journeys.DefaultSLOWindow when it sets none) with times shown in loc.
+func ForSLO(s journeys.SLO, loc *time.Location) (Window, error) {
+	if !s.IsCalendar() {
+		return Rolling(s.EffectiveWindow(), loc), nil
+	}
+	zone, err := s.Location()
+	if err != nil {
+		return Window{}, fmt.Errorf("window of SLO %q: %w", s.Name, err)
+	}
+	switch s.Calendar {
+	case journeys.CalendarMonth:
+		return Month(zone), nil
+	case journeys.CalendarWeek:
+		return Week(s.FirstWeekday(), zone), nil
+	}
+	return Window{}, fmt.Errorf("window of SLO %q: unknown calendar period %q", s.Name, s.Calendar)
 }
 
 func orUTC(loc *time.Location) *time.Location {

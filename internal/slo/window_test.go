@@ -149,8 +149,10 @@ func TestWindowAccessors(t *testing.T) {
 		{Rolling(28*journeys.Day, nil), KindRolling, 28 * journeys.Day, 28 * journeys.Day, false, "UTC"},
 		{Month(berlin), KindMonth, 0, 30 * journeys.Day, true, "Europe/Berlin"},
 		{Week(time.Sunday, berlin), KindWeek, 0, 7 * journeys.Day, true, "Europe/Berlin"},
-		{ForSLO(journeys.SLO{}, nil), KindRolling, 28 * journeys.Day, 28 * journeys.Day, false, "UTC"},
-		{ForSLO(journeys.SLO{Window: journeys.NewDuration(7 * journeys.Day)}, berlin), KindRolling, 7 * journeys.Day, 7 * journeys.Day, false, "Europe/Berlin"},
+		{mustForSLO(t, journeys.SLO{}, nil), KindRolling, 28 * journeys.Day, 28 * journeys.Day, false, "UTC"},
+		{mustForSLO(t, journeys.SLO{Window: journeys.NewDuration(7 * journeys.Day)}, berlin), KindRolling, 7 * journeys.Day, 7 * journeys.Day, false, "Europe/Berlin"},
+		{mustForSLO(t, journeys.SLO{Calendar: journeys.CalendarMonth, TimeZone: "Europe/Berlin"}, nil), KindMonth, 0, 30 * journeys.Day, true, "Europe/Berlin"},
+		{mustForSLO(t, journeys.SLO{Calendar: journeys.CalendarWeek, WeekStart: "sunday"}, berlin), KindWeek, 0, 7 * journeys.Day, true, "UTC"},
 		{Window{}, KindRolling, 0, 0, false, "UTC"},
 	}
 	for _, tt := range tests {
@@ -164,6 +166,19 @@ func TestWindowAccessors(t *testing.T) {
 		})
 	}
 	require.Equal(t, time.Sunday, Week(time.Sunday, nil).WeekStart())
+}
+
+func mustForSLO(t *testing.T, s journeys.SLO, loc *time.Location) Window {
+	t.Helper()
+	w, err := ForSLO(s, loc)
+	require.NoError(t, err)
+	return w
+}
+
+func TestForSLORejectsAnUnknownZone(t *testing.T) {
+	t.Parallel()
+	_, err := ForSLO(journeys.SLO{Name: "x", Calendar: journeys.CalendarMonth, TimeZone: "Mars/Olympus"}, nil)
+	require.ErrorContains(t, err, `window of SLO "x": `)
 }
 
 func FuzzParseWindow(f *testing.F) {

@@ -6,10 +6,12 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/waymarkhq/waymark/internal/alerting"
 	"github.com/waymarkhq/waymark/internal/auth"
 )
 
-// NavAdmin is the section of the admin pages: users, API tokens, audit log.
+// NavAdmin is the section of the admin pages: users, API tokens,
+// notification channels, audit log.
 const NavAdmin Nav = "admin"
 
 // AdminTab names one admin page.
@@ -171,4 +173,58 @@ func prettyJSON(raw json.RawMessage) string {
 		return string(raw)
 	}
 	return buf.String()
+}
+
+// TabChannels is the notification channels page.
+const TabChannels AdminTab = "channels"
+
+// AdminChannels is the notification channels page: every channel, with
+// its URL redacted, and the form to add one.
+type AdminChannels struct {
+	Channels []alerting.Channel
+	Form     ChannelForm
+}
+
+// AdminChannelEdit is the page to change one channel.
+type AdminChannelEdit struct {
+	Channel alerting.Channel
+	Form    ChannelForm
+}
+
+// ChannelForm is a channel's form as typed, with a message per field.
+// URL is never filled from a stored channel: it may hold a secret, and an
+// empty URL on edit keeps the stored one.
+type ChannelForm struct {
+	Name     string
+	Kind     string
+	URL      string
+	Journeys string
+	Enabled  bool
+	Errors   map[string]string
+}
+
+// channelKinds are the kinds offered in forms.
+func channelKinds() []string {
+	return []string{string(alerting.ChannelWebhook), string(alerting.ChannelSlack), string(alerting.ChannelAlertmanager)}
+}
+
+// channelKindHelp says what a kind of channel receives.
+func channelKindHelp(kind string) string {
+	switch alerting.ChannelKind(kind) {
+	case alerting.ChannelWebhook:
+		return "Waymark's JSON payload"
+	case alerting.ChannelSlack:
+		return "a Slack incoming webhook"
+	case alerting.ChannelAlertmanager:
+		return "a Prometheus Alertmanager (posted to /api/v2/alerts)"
+	}
+	return ""
+}
+
+// channelJourneys lists the journeys a channel takes alerts of, in words.
+func channelJourneys(c alerting.Channel) string {
+	if len(c.Journeys) == 0 {
+		return "all journeys"
+	}
+	return strings.Join(c.Journeys, ", ")
 }

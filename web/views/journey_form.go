@@ -50,7 +50,11 @@ type SLOForm struct {
 	Kind      string
 	Threshold string
 	Objective string
+	// Window is a rolling duration (28d), month or week; WeekStart and
+	// TimeZone apply to the calendar ones.
 	Window    string
+	WeekStart string
+	TimeZone  string
 }
 
 // StepField is the input name of a step's field, e.g. steps[2].match.span.
@@ -80,7 +84,8 @@ func (f *JourneyForm) fields() []string {
 	for i := range f.SLOs {
 		out = append(out,
 			SLOField(i, ""), SLOField(i, ".name"), SLOField(i, ".step"), SLOField(i, ".kind"),
-			SLOField(i, ".threshold"), SLOField(i, ".objective"), SLOField(i, ".window"))
+			SLOField(i, ".threshold"), SLOField(i, ".objective"), SLOField(i, ".window"),
+			SLOField(i, ".weekStart"), SLOField(i, ".timeZone"))
 	}
 	return out
 }

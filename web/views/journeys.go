@@ -228,3 +228,13 @@ func slugHint(editing bool) string {
 func textRows(s string) string {
 	return strconv.Itoa(max(2, min(12, strings.Count(s, "\n")+2)))
 }
+
+// sloWindowText is an SLO's window on the definition page: the rolling
+// window as written (a dash for the default), or the calendar period with
+// its zone.
+func sloWindowText(o journeys.SLO) string {
+	if o.IsCalendar() {
+		return o.WindowLabel()
+	}
+	return dash(o.Window.Raw)
+}

@@ -112,6 +112,9 @@ type SLOPage struct {
 	Threshold string
 	Objective float64
 	Window    time.Duration
+	// Calendar names a calendar window ("calendar month (Europe/Berlin)"),
+	// whose Window is only nominal; empty for a rolling window.
+	Calendar  string
 	MinEvents int64
 
 	// State is the stored alert state (what was notified), since
@@ -250,22 +253,26 @@ func windowLabel(d time.Duration) string {
 
 // sloTarget says what an SLO promises, in words.
 func sloTarget(p SLOPage) string {
+	over := windowLabel(p.Window)
+	if p.Calendar != "" {
+		over = "the " + p.Calendar
+	}
 	on := "the whole journey"
 	if p.Step != "" {
 		on = "step " + p.Step
 	}
 	switch p.Kind {
 	case "latency":
-		return percent(p.Objective) + " of spans of " + on + " within " + p.Threshold + ", over " + windowLabel(p.Window)
+		return percent(p.Objective) + " of spans of " + on + " within " + p.Threshold + ", over " + over
 	case "success":
 		if p.Step == "" {
-			return percent(p.Objective) + " of journeys without errors, over " + windowLabel(p.Window)
+			return percent(p.Objective) + " of journeys without errors, over " + over
 		}
-		return percent(p.Objective) + " of spans of " + on + " without errors, over " + windowLabel(p.Window)
+		return percent(p.Objective) + " of spans of " + on + " without errors, over " + over
 	case "conversion":
-		return percent(p.Objective) + " of journeys reaching " + on + ", over " + windowLabel(p.Window)
+		return percent(p.Objective) + " of journeys reaching " + on + ", over " + over
 	}
-	return percent(p.Objective) + " over " + windowLabel(p.Window)
+	return percent(p.Objective) + " over " + over
 }
 
 // sinceText says how long ago t was, to the minute: "3h12m ago".

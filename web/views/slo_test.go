@@ -57,9 +57,27 @@ func TestSLOTarget(t *testing.T) {
 		{SLOPage{Kind: "success", Objective: 0.999, Window: 7 * day}, "99.9% of journeys without errors, over 7d"},
 		{SLOPage{Kind: "success", Step: "Pay", Objective: 0.99, Window: day}, "99% of spans of step Pay without errors, over 24h"},
 		{SLOPage{Kind: "conversion", Step: "Paid", Objective: 0.3, Window: 7 * day}, "30% of journeys reaching step Paid, over 7d"},
+		{SLOPage{Kind: "success", Objective: 0.999, Window: 30 * day, Calendar: "calendar month (Europe/Berlin)"},
+			"99.9% of journeys without errors, over the calendar month (Europe/Berlin)"},
 	}
 	for _, tt := range tests {
 		require.Equal(t, tt.want, sloTarget(tt.p))
+	}
+}
+
+func TestSLOWindowText(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		o    journeys.SLO
+		want string
+	}{
+		{journeys.SLO{}, "—"},
+		{journeys.SLO{Window: journeys.Duration{D: 7 * 24 * time.Hour, Raw: "7d"}}, "7d"},
+		{journeys.SLO{Calendar: journeys.CalendarMonth}, "calendar month (UTC)"},
+		{journeys.SLO{Calendar: journeys.CalendarWeek, WeekStart: "sunday", TimeZone: "Asia/Tokyo"}, "calendar week from Sunday (Asia/Tokyo)"},
+	}
+	for _, tt := range tests {
+		require.Equal(t, tt.want, sloWindowText(tt.o))
 	}
 }
 
