@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync"
 	"time"
 
@@ -304,20 +303,13 @@ func openPool(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {
 	return pool, nil
 }
 
-// staleSchema is what serve says on a database that needs `waymark migrate`.
-const staleSchema = `database schema is not current: run "waymark migrate"`
-
 // checkSchema refuses a database whose schema is older than this binary.
+// migrations.ErrStale already says which command fixes it, and what is
+// missing.
 func checkSchema(ctx context.Context, pool *pgxpool.Pool) error {
 	err := migrations.Check(ctx, pool)
-	if errors.Is(err, migrations.ErrStale) {
-		// Keep what migrations.Check says is missing, e.g. "(missing
-		// 0002_rollups)".
-		detail, _ := strings.CutPrefix(err.Error(), migrations.ErrStale.Error())
-		return errors.New(staleSchema + detail)
-	}
-	if err != nil {
+	if err != nil && !errors.Is(err, migrations.ErrStale) {
 		return fmt.Errorf("check database schema: %w", err)
 	}
-	return nil
+	return err
 }
