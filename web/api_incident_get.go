@@ -12,17 +12,8 @@ func apiIncidentPath(id int64, suffix string) string {
 
 // apiIncidentGet returns one incident.
 func (h *handler) apiIncidentGet(w http.ResponseWriter, r *http.Request) {
-	if !h.incidentsOn(w, r) {
-		return
-	}
-	id, err := incidentID(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	in, err := h.incidents.Get(r.Context(), id)
-	if err != nil {
-		h.fail(w, r, incidentError(err))
+	in, ok := h.loadIncident(w, r)
+	if !ok {
 		return
 	}
 	h.writeJSON(w, r, http.StatusOK, in)

@@ -10,17 +10,8 @@ import (
 // own times, status changes, linked traces, and the deploys and alerts
 // around it.
 func (h *handler) apiIncidentTimeline(w http.ResponseWriter, r *http.Request) {
-	if !h.incidentsOn(w, r) {
-		return
-	}
-	id, err := incidentID(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	in, err := h.incidents.Get(r.Context(), id)
-	if err != nil {
-		h.fail(w, r, incidentError(err))
+	in, ok := h.loadIncident(w, r)
+	if !ok {
 		return
 	}
 	deploys, alerts, err := h.timelineEvents(r.Context(), in)
@@ -28,7 +19,7 @@ func (h *handler) apiIncidentTimeline(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	events, err := h.incidents.Timeline(r.Context(), id, deploys, alerts)
+	events, err := h.incidents.Timeline(r.Context(), in.ID, deploys, alerts)
 	if err != nil {
 		h.fail(w, r, incidentError(err))
 		return

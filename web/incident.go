@@ -45,6 +45,25 @@ func incidentID(r *http.Request) (int64, error) {
 	return id, nil
 }
 
+// loadIncident reads the incident named by the URL, answering 503, 400 or
+// 404 itself and reporting false when there is none to serve.
+func (h *handler) loadIncident(w http.ResponseWriter, r *http.Request) (incident.Incident, bool) {
+	if !h.incidentsOn(w, r) {
+		return incident.Incident{}, false
+	}
+	id, err := incidentID(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return incident.Incident{}, false
+	}
+	in, err := h.incidents.Get(r.Context(), id)
+	if err != nil {
+		h.fail(w, r, incidentError(err))
+		return incident.Incident{}, false
+	}
+	return in, true
+}
+
 // incidentError tells the client what went wrong with an incident: the
 // store's typed errors become 404, 409, 413 and 422 with its own words.
 func incidentError(err error) error {

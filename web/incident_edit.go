@@ -6,17 +6,8 @@ import (
 
 // incidentEdit shows the editor filled with a stored incident.
 func (h *handler) incidentEdit(w http.ResponseWriter, r *http.Request) {
-	if !h.incidentsOn(w, r) {
-		return
-	}
-	id, err := incidentID(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	in, err := h.incidents.Get(r.Context(), id)
-	if err != nil {
-		h.fail(w, r, incidentError(err))
+	in, ok := h.loadIncident(w, r)
+	if !ok {
 		return
 	}
 	h.renderIncidentForm(w, r, http.StatusOK, incidentForm(in), nil)

@@ -8,17 +8,8 @@ import (
 // incidentPostmortem downloads the incident's post-mortem draft as a
 // Markdown file.
 func (h *handler) incidentPostmortem(w http.ResponseWriter, r *http.Request) {
-	if !h.incidentsOn(w, r) {
-		return
-	}
-	id, err := incidentID(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	in, err := h.incidents.Get(r.Context(), id)
-	if err != nil {
-		h.fail(w, r, incidentError(err))
+	in, ok := h.loadIncident(w, r)
+	if !ok {
 		return
 	}
 	md, err := h.postmortem(r.Context(), in)
@@ -27,7 +18,7 @@ func (h *handler) incidentPostmortem(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/markdown; charset=utf-8")
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="incident-%d-postmortem.md"`, id))
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="incident-%d-postmortem.md"`, in.ID))
 	w.Header().Set("Cache-Control", "no-store")
 	_, _ = w.Write(md)
 }
