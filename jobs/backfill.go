@@ -49,23 +49,6 @@ func EnqueueBackfill(ctx context.Context, client *river.Client[pgx.Tx], tx pgx.T
 	return b, nil
 }
 
-// BackfillOnChange returns a hook for store.Store.OnJourneyChange that
-// backfills the last span of history (DefaultBackfill when 0) of every
-// journey created or edited, in the transaction that saves it.
-func BackfillOnChange(client *river.Client[pgx.Tx], span time.Duration, now func() time.Time) store.ChangeHook {
-	if span <= 0 {
-		span = DefaultBackfill
-	}
-	if now == nil {
-		now = time.Now
-	}
-	return func(ctx context.Context, tx pgx.Tx, rec store.JourneyRecord) error {
-		to := now()
-		_, err := EnqueueBackfill(ctx, client, tx, rec.Journey.Metadata.Slug, to.Add(-span), to)
-		return err
-	}
-}
-
 // BackfillWorker works backfills.
 type BackfillWorker struct {
 	river.WorkerDefaults[BackfillArgs]

@@ -207,3 +207,17 @@ func Stop(ctx context.Context, client *river.Client[pgx.Tx], soft time.Duration)
 func lastBucket(now time.Time, lag time.Duration) time.Time {
 	return now.Add(-lag).UTC().Truncate(rollup.BucketWidth).Add(-rollup.BucketWidth)
 }
+
+// NewInserter returns a River client that only inserts jobs, for a process
+// that runs no workers (the journeys command): the workers of any `waymark
+// serve` or `waymark worker` on the same database work them.
+func NewInserter(pool *pgxpool.Pool, log *slog.Logger) (*river.Client[pgx.Tx], error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("create job client: %w", err)
+	}
+	return client, nil
+}

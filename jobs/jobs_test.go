@@ -13,6 +13,8 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 
+	"github.com/waymarkhq/waymark/internal/auth"
+	"github.com/waymarkhq/waymark/internal/journeyedit"
 	"github.com/waymarkhq/waymark/internal/pgtest"
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/rollup/rolluptest"
@@ -334,8 +336,9 @@ func TestBackfill(t *testing.T) {
 	f.src.Add(rolluptest.CheckoutSpans(t0)...)
 	f.clock.Set(at(5 * time.Hour))
 	// Backfills follow journey changes, in the same transaction.
-	f.journeys.OnJourneyChange(jobs.BackfillOnChange(f.client, 5*time.Hour, f.clock.Now))
-	f.put(t, rolluptest.CheckoutJourney())
+	svc := journeyedit.New(f.pool, f.client, journeyedit.Options{Backfill: 5 * time.Hour, Now: f.clock.Now})
+	_, err := svc.Put(f.ctx, auth.System, rolluptest.CheckoutJourney())
+	require.NoError(t, err)
 
 	list, err := f.rollups.Backfills(f.ctx, "checkout", 10)
 	require.NoError(t, err)

@@ -9,6 +9,8 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/waymarkhq/waymark/internal/journeyedit"
+
 	"github.com/waymarkhq/waymark/journeys"
 )
 
@@ -66,18 +68,17 @@ func (h *handler) apiJourneyPut(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	ctx, _ := h.journeyWrite(r, j.Metadata.Slug)
-	rec, created, err := h.store.PutJourney(ctx, j, h.actorOf(r, "api"))
+	res, err := h.journeys.Put(r.Context(), h.who(r, "api"), j)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	status := http.StatusOK
-	if created {
+	if res.Outcome == journeyedit.Created {
 		status = http.StatusCreated
 		w.Header().Set("Location", r.URL.Path)
 	}
-	h.writeJSON(w, r, status, toAPIJourney(rec))
+	h.writeJSON(w, r, status, toAPIJourney(res.Record))
 }
 
 // decodeOneYAML reads a body that must hold exactly one journey.

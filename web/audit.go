@@ -12,16 +12,14 @@ import (
 
 	"github.com/waymarkhq/waymark/internal/auth"
 	"github.com/waymarkhq/waymark/internal/incident"
-	"github.com/waymarkhq/waymark/internal/store"
 )
 
 // Changes made through the web layer are recorded in the audit log with who
-// made them. Where the store runs hooks inside its transaction (journey
-// saves), the entry is written in that transaction, so it exists exactly
-// when the change does. Elsewhere (journey deletes, incidents, signing out
-// everywhere) the store offers no transaction to join, and the entry is
-// written right after the change commits: a failure then is logged, since
-// the change has happened and the caller must hear so.
+// made them. Journey changes are recorded by the journey change service in
+// their own transaction. Elsewhere (incidents, signing out everywhere) the
+// store offers no transaction to join, and the entry is written right after
+// the change commits: a failure then is logged, since the change has
+// happened and the caller must hear so.
 
 // txBeginner starts transactions; *pgxpool.Pool is one.
 type txBeginner interface {
@@ -60,89 +58,6 @@ func jsonDoc(v any) json.RawMessage {
 		return nil
 	}
 	return b
-}
-
-// journeyDoc is what the audit log keeps of a journey: its version and its
-// definition in the API's JSON form.
-func journeyDoc(rec store.JourneyRecord) json.RawMessage {
-	j := rec.Journey
-	j.Normalize()
-	return jsonDoc(struct {
-		Version int `json:"version"`
-		Journey any `json:"journey"`
-	}{rec.Version, j})
-}
-
-// journeyAudit carries, through the context of a save, what the journey
-// change hook needs to record it: who saves, and the journey as it was.
-type journeyAudit struct {
-	p      auth.Principal
-	before *store.JourneyRecord
-	// tx is the transaction already recorded in, so that the hooks of two
-	// handlers sharing one store record once, and a retried transaction
-	// records again.
-	tx pgx.Tx
-}
-
-type journeyAuditKey struct{}
-
-// journeyWrite prepares the audit of a journey save or delete through r,
-// reading the journey at slug as it is now ("" for a new one). It returns
-// the context to save with, and the record read, if any.
-//
-// The store hands its hooks only the journey saved, so the "before" is read
-// here, ahead of the save; its version says which it is, should another
-// save have slipped in between.
-func (h *handler) journeyWrite(r *http.Request, slug string) (context.Context, *store.JourneyRecord) {
-	ctx := r.Context()
-	p, ok := principal(r)
-	if h.auth == nil || !ok {
-		return ctx, nil
-	}
-	m := &journeyAudit{p: p}
-	if slug != "" {
-		// Any error here the save meets too, or the journey is new.
-		if rec, err := h.store.GetJourney(ctx, slug); err == nil {
-			m.before = &rec
-		}
-	}
-	return context.WithValue(ctx, journeyAuditKey{}, m), m.before
-}
-
-// auditJourneyChange is the store's change hook: it records a journey
-// created or changed through the web layer inside the save's transaction.
-// Saves from elsewhere (the command line, the demo) carry no journeyAudit
-// and are left to their own callers.
-func auditJourneyChange(ctx context.Context, tx pgx.Tx, rec store.JourneyRecord) error {
-	m, ok := ctx.Value(journeyAuditKey{}).(*journeyAudit)
-	if !ok || m.tx == tx {
-		return nil
-	}
-	m.tx = tx
-	action := "journey.update"
-	if m.before == nil {
-		action = "journey.create"
-	}
-	e := m.p.Entry(action, "journey", rec.Journey.Metadata.Slug)
-	if m.before != nil {
-		e.Before = journeyDoc(*m.before)
-	}
-	e.After = journeyDoc(rec)
-	return auth.Record(ctx, tx, e)
-}
-
-// auditJourneyDelete records a journey deleted through r; before is the
-// journey as read ahead of the delete.
-func (h *handler) auditJourneyDelete(r *http.Request, slug string, before *store.JourneyRecord) {
-	p, ok := principal(r)
-	if !ok {
-		return
-	}
-	e := p.Entry("journey.delete", "journey", slug)
-	if before != nil {
-		e.Before = journeyDoc(*before)
-	}
-	h.recordAfter(r, e)
 }
 
 // auditIncident records a change of incident id through r; before and

@@ -72,6 +72,7 @@ func setupIncidents(t testing.TB, cfg incidentConfig) *incidentBundle {
 	logs := &bytes.Buffer{}
 	opts := Options{
 		Store:            st,
+		Journeys:         testJourneys(t, pool),
 		DB:               st,
 		SchemaCheck:      func(ctx context.Context) error { return migrations.Check(ctx, pool) },
 		Logger:           slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, nil)),

@@ -22,11 +22,9 @@ func (h *handler) journeyDeleteConfirm(w http.ResponseWriter, r *http.Request) {
 // journeyDelete deletes a journey and goes back to the list.
 func (h *handler) journeyDelete(w http.ResponseWriter, r *http.Request) {
 	slug := chi.URLParam(r, "slug")
-	ctx, before := h.journeyWrite(r, slug)
-	if err := h.store.DeleteJourney(ctx, slug, h.actorOf(r, "web")); err != nil {
+	if _, err := h.journeys.Delete(r.Context(), h.who(r, "web"), slug); err != nil {
 		h.fail(w, r, notFoundJourney(slug, err))
 		return
 	}
-	h.auditJourneyDelete(r, slug, before)
 	redirect(w, r, "/journeys")
 }

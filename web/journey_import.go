@@ -63,13 +63,7 @@ func (h *handler) saveYAML(w http.ResponseWriter, r *http.Request, slug string) 
 		invalid(http.StatusUnprocessableEntity, err, "")
 		return
 	}
-	var rec store.JourneyRecord
-	ctx, _ := h.journeyWrite(r, slug)
-	if f.Editing {
-		rec, err = h.store.UpdateJourney(ctx, slug, j, h.actorOf(r, "web"))
-	} else {
-		rec, err = h.store.CreateJourney(ctx, j, h.actorOf(r, "web"))
-	}
+	res, err := h.saveJourney(r, slug, j)
 	var ve *journeys.ValidationError
 	switch {
 	case errors.Is(err, store.ErrConflict):
@@ -84,5 +78,5 @@ func (h *handler) saveYAML(w http.ResponseWriter, r *http.Request, slug string) 
 		h.fail(w, r, notFoundJourney(slug, err))
 		return
 	}
-	redirect(w, r, views.JourneyPath(rec.Journey.Metadata.Slug, ""))
+	redirect(w, r, views.JourneyPath(res.Record.Journey.Metadata.Slug, ""))
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/waymarkhq/waymark/internal/journeyedit"
 	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/journeys"
 	"github.com/waymarkhq/waymark/web/views"
@@ -61,14 +62,7 @@ func (h *handler) saveForm(w http.ResponseWriter, r *http.Request, slug string) 
 		return
 	}
 
-	var rec store.JourneyRecord
-	var err error
-	ctx, _ := h.journeyWrite(r, slug)
-	if f.Editing {
-		rec, err = h.store.UpdateJourney(ctx, slug, j, h.actorOf(r, "web"))
-	} else {
-		rec, err = h.store.CreateJourney(ctx, j, h.actorOf(r, "web"))
-	}
+	res, err := h.saveJourney(r, slug, j)
 	var ve *journeys.ValidationError
 	switch {
 	case errors.Is(err, store.ErrConflict):
@@ -83,7 +77,17 @@ func (h *handler) saveForm(w http.ResponseWriter, r *http.Request, slug string) 
 		h.fail(w, r, notFoundJourney(slug, err))
 		return
 	}
-	redirect(w, r, views.JourneyPath(rec.Journey.Metadata.Slug, ""))
+	redirect(w, r, views.JourneyPath(res.Record.Journey.Metadata.Slug, ""))
+}
+
+// saveJourney creates j (slug "") or replaces the journey at slug with it,
+// for the editor and the YAML import.
+func (h *handler) saveJourney(r *http.Request, slug string, j journeys.Journey) (journeyedit.Result, error) {
+	who := h.who(r, "web")
+	if slug == "" {
+		return h.journeys.Create(r.Context(), who, j)
+	}
+	return h.journeys.Update(r.Context(), who, slug, j)
 }
 
 func (h *handler) renderForm(w http.ResponseWriter, r *http.Request, status int, f *views.JourneyForm, errs map[string]string) {

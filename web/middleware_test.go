@@ -75,7 +75,7 @@ func TestCrossOriginAllowed(t *testing.T) {
 	t.Parallel()
 	pool := pgtest.New(t)
 	st := store.New(pool)
-	h := New(Options{Store: st, TrustedOrigins: []string{"", "://", "https://ops.example"}})
+	h := New(Options{Store: st, Journeys: testJourneys(t, pool), TrustedOrigins: []string{"", "://", "https://ops.example"}})
 	b := &bundle{handler: h, store: st}
 	b.seed(t, "login-flow")
 	b.seed(t, "shop-checkout")

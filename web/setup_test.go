@@ -22,9 +22,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/waymarkhq/waymark/internal/auth"
+	"github.com/waymarkhq/waymark/internal/journeyedit"
 	"github.com/waymarkhq/waymark/internal/pgtest"
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/store"
+	"github.com/waymarkhq/waymark/jobs"
 	"github.com/waymarkhq/waymark/journeys"
 	"github.com/waymarkhq/waymark/journeys/examples"
 	"github.com/waymarkhq/waymark/migrations"
@@ -63,6 +65,7 @@ func setupAccounts(t testing.TB, authEdit func(*auth.Options), edit func(*Option
 	logs := &bytes.Buffer{}
 	opts := Options{
 		Store:       st,
+		Journeys:    testJourneys(t, pool),
 		DB:          st,
 		SchemaCheck: func(ctx context.Context) error { return migrations.Check(ctx, pool) },
 		Logger:      slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, nil)),
@@ -77,6 +80,15 @@ func setupAccounts(t testing.TB, authEdit func(*auth.Options), edit func(*Option
 		acc = nil
 	}
 	return &bundle{handler: New(opts), store: st, pool: pool, logs: logs, rollups: rollup.NewStore(pool), acc: acc}
+}
+
+// testJourneys is the journey change service on pool; the recomputes it
+// queues stay queued, as no worker runs.
+func testJourneys(t testing.TB, pool *pgxpool.Pool) *journeyedit.Service {
+	t.Helper()
+	inserter, err := jobs.NewInserter(pool, nil)
+	require.NoError(t, err)
+	return journeyedit.New(pool, inserter, journeyedit.Options{})
 }
 
 // lockedWriter lets the logger write from the handler while a test reads.

@@ -65,6 +65,7 @@ func setupSLO(t testing.TB, edit func(*Options)) *sloBundle {
 	})
 	opts := Options{
 		Store:       st,
+		Journeys:    testJourneys(t, pool),
 		DB:          st,
 		SchemaCheck: func(ctx context.Context) error { return migrations.Check(ctx, pool) },
 		Logger:      slog.New(slog.NewJSONHandler(logs, nil)),

@@ -16,6 +16,7 @@ import (
 	"github.com/waymarkhq/waymark/internal/alerting"
 	"github.com/waymarkhq/waymark/internal/auth"
 	"github.com/waymarkhq/waymark/internal/incident"
+	"github.com/waymarkhq/waymark/internal/journeyedit"
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/journeys"
@@ -47,9 +48,9 @@ type Options struct {
 	// console on another host ("https://ops.example.com"). Empty entries are
 	// skipped; malformed ones are logged and skipped.
 	TrustedOrigins []string
-	// Actor names who made a change, for journey history. By default
-	// changes are recorded as made by "web" (forms) or "api".
-	Actor func(r *http.Request) string
+	// Journeys changes journeys: every save and delete through the UI and
+	// the API goes through it, with its audit entry and history recompute.
+	Journeys *journeyedit.Service
 	// Rollups answers the journey map, the journeys overview and the stats
 	// API. Nil shows "no data yet" on pages; the stats API then answers 503.
 	Rollups *rollup.Store
@@ -90,9 +91,6 @@ type Options struct {
 	// audit log. Nil leaves everything open, as for a test that does not
 	// care; serve always sets it. With Auth, APIToken is not checked here:
 	// pass it to auth as its BootstrapToken.
-	//
-	// New registers a hook on Store that records journey saves made
-	// through the web layer in the audit log, inside their transaction.
 	Auth *auth.Auth
 	// SecureCookies marks the session cookie Secure, so that browsers send
 	// it over HTTPS only. Leave it off only for plain HTTP on localhost.
@@ -130,7 +128,7 @@ type handler struct {
 	assets           *assets
 	site             views.Site
 	traceURLTemplate string
-	actor            func(r *http.Request) string
+	journeys         *journeyedit.Service
 	rollups          *rollup.Store
 	traces           TraceGetter
 	now              func() time.Time
@@ -151,9 +149,6 @@ type handler struct {
 // New returns the HTTP handler serving Waymark.
 func New(opts Options) http.Handler {
 	h := newHandler(opts)
-	if h.auth != nil && h.store != nil {
-		h.store.OnJourneyChange(auditJourneyChange)
-	}
 	if h.auth != nil && h.auditDB == nil {
 		h.log.Warn("audit log: no database to record journey deletes and incident changes in; set AuditDB")
 	}
@@ -218,7 +213,7 @@ func newHandler(opts Options) *handler {
 			SLOs:      opts.Alerting != nil,
 		},
 		traceURLTemplate: opts.TraceURLTemplate,
-		actor:            opts.Actor,
+		journeys:         opts.Journeys,
 		rollups:          opts.Rollups,
 		traces:           opts.Traces,
 		now:              now,
@@ -236,18 +231,20 @@ func newHandler(opts Options) *handler {
 	}
 }
 
-// actorOf names who is making a change: Options.Actor's answer, else the
-// signed-in user or token, else via ("web" or "api").
+// actorOf names who is making a change: the signed-in user or token, else
+// via ("web" or "api").
 func (h *handler) actorOf(r *http.Request, via string) string {
-	if h.actor != nil {
-		if a := h.actor(r); a != "" {
-			return a
-		}
-	}
+	return h.who(r, via).Name
+}
+
+// who is the principal a change through r is recorded as: the signed-in
+// user or token, else, on a server without accounts, the interface it came
+// through ("web" or "api").
+func (h *handler) who(r *http.Request, via string) auth.Principal {
 	if p, ok := principal(r); ok && p.Name != "" {
-		return p.Name
+		return p
 	}
-	return via
+	return auth.Principal{Kind: auth.ActorSystem, Via: auth.ViaSystem, Name: via, RemoteAddr: r.RemoteAddr}
 }
 
 // traceURL links a trace id to where a person can read the trace: the trace

@@ -12,8 +12,10 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/waymarkhq/waymark/internal/alerting"
+	"github.com/waymarkhq/waymark/internal/auth"
 	"github.com/waymarkhq/waymark/internal/config"
 	"github.com/waymarkhq/waymark/internal/demo"
+	"github.com/waymarkhq/waymark/internal/journeyedit"
 	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/jobs"
 	"github.com/waymarkhq/waymark/journeys"
@@ -78,7 +80,7 @@ func (a *app) demo(ctx context.Context, args []string) error {
 	if err := d.openJobs(); err != nil {
 		return err
 	}
-	if err := applyExamples(ctx, st, a); err != nil {
+	if err := applyExamples(ctx, d.journeys, a); err != nil {
 		return err
 	}
 	if err := d.demoTrafficGuards(ctx); err != nil {
@@ -165,7 +167,8 @@ func (d *deps) markDemoDeploy(ctx context.Context, active bool, at time.Time) {
 
 // applyExamples creates or updates the example journeys shipped in the
 // binary.
-func applyExamples(ctx context.Context, st *store.Store, a *app) error {
+func applyExamples(ctx context.Context, svc *journeyedit.Service, a *app) error {
+	who := auth.Principal{Kind: auth.ActorSystem, Via: auth.ViaSystem, Name: demoActor}
 	names, err := fs.Glob(examples.FS, "*.yaml")
 	if err != nil {
 		return fmt.Errorf("list examples: %w", err)
@@ -180,12 +183,12 @@ func applyExamples(ctx context.Context, st *store.Store, a *app) error {
 			return fmt.Errorf("example %s: %w", name, err)
 		}
 		for _, j := range js {
-			rec, created, err := st.PutJourney(ctx, j, demoActor)
+			res, err := svc.Put(ctx, who, j)
 			if err != nil {
 				return fmt.Errorf("apply example %s: %w", name, err)
 			}
-			if created {
-				fmt.Fprintf(a.stdout, "created %s (version %d)\n", rec.Journey.Metadata.Slug, rec.Version)
+			if res.Outcome != journeyedit.Unchanged {
+				fmt.Fprintln(a.stdout, res.String())
 			}
 		}
 	}

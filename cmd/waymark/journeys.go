@@ -11,8 +11,11 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/waymarkhq/waymark/internal/auth"
 	"github.com/waymarkhq/waymark/internal/config"
+	"github.com/waymarkhq/waymark/internal/journeyedit"
 	"github.com/waymarkhq/waymark/internal/store"
+	"github.com/waymarkhq/waymark/jobs"
 	"github.com/waymarkhq/waymark/journeys"
 )
 
@@ -21,8 +24,9 @@ const maxJourneyFile = 4 << 20
 
 func (a *app) journeysApply(ctx context.Context, args []string) error {
 	fs, l := a.flags("journeys apply", "FILE|DIR...",
-		"Create or update journeys from YAML files (several journeys per file separated by ---; a directory means its *.yaml and *.yml files). Every file is checked before any journey is written", config.GroupBase)
-	actor := fs.String("actor", "", "who the change is recorded as (default: $USER, else \"cli\")")
+		"Create or update journeys from YAML files (several journeys per file separated by ---; a directory means its *.yaml and *.yml files). Every file is checked before any journey is written. Each created or changed journey is recorded in the audit log and its history is recomputed by the workers of any serve or worker on the database", config.GroupBase)
+	actor := fs.String("actor", "", "who the change is recorded as (default: cli:$USER)")
+	dryRun := fs.Bool("dry-run", false, "print what would change, with a diff of each journey, and change nothing")
 	pos, err := a.parse(fs, args)
 	if err != nil {
 		return err
@@ -42,12 +46,9 @@ func (a *app) journeysApply(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	who := *actor
-	if who == "" {
-		who = a.getenv("USER")
-	}
-	if who == "" {
-		who = "cli"
+	who := auth.Principal{Kind: auth.ActorSystem, Via: auth.ViaSystem, Name: *actor}
+	if who.Name == "" {
+		who.Name = cliActor(a.getenv)
 	}
 
 	pool, err := openPool(ctx, cfg)
@@ -55,27 +56,48 @@ func (a *app) journeysApply(ctx context.Context, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	st := store.New(pool)
+	if err := checkSchema(ctx, pool); err != nil {
+		return err
+	}
+	inserter, err := jobs.NewInserter(pool, nil)
+	if err != nil {
+		return err
+	}
+	svc := journeyedit.New(pool, inserter, journeyedit.Options{})
+	if *dryRun {
+		for _, j := range js {
+			p, err := svc.Plan(ctx, j)
+			if err != nil {
+				return fmt.Errorf("plan %s: %w", j.Metadata.Slug, err)
+			}
+			switch p.Outcome {
+			case journeyedit.Unchanged:
+				fmt.Fprintf(a.stdout, "unchanged %s (version %d)\n", p.Slug, p.Before.Version)
+			case journeyedit.Created:
+				fmt.Fprintf(a.stdout, "would create %s\n%s", p.Slug, p.Diff)
+			default:
+				fmt.Fprintf(a.stdout, "would update %s (version %d)\n%s", p.Slug, p.Before.Version, p.Diff)
+			}
+		}
+		return nil
+	}
 	for _, j := range js {
-		slug := j.Metadata.Slug
-		before, err := st.GetJourney(ctx, slug)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-		rec, created, err := st.PutJourney(ctx, j, who)
+		res, err := svc.Put(ctx, who, j)
 		if err != nil {
-			return fmt.Errorf("apply %s: %w", slug, err)
+			return fmt.Errorf("apply %s: %w", j.Metadata.Slug, err)
 		}
-		switch {
-		case created:
-			fmt.Fprintf(a.stdout, "created %s (version %d)\n", slug, rec.Version)
-		case before.Version == rec.Version:
-			fmt.Fprintf(a.stdout, "unchanged %s (version %d)\n", slug, rec.Version)
-		default:
-			fmt.Fprintf(a.stdout, "updated %s (version %d)\n", slug, rec.Version)
-		}
+		fmt.Fprintln(a.stdout, res.String())
 	}
 	return nil
+}
+
+// cliActor is who a change from the command line is recorded as:
+// cli:<os user>, or cli when the user is unknown.
+func cliActor(getenv func(string) string) string {
+	if u := getenv("USER"); u != "" {
+		return "cli:" + u
+	}
+	return "cli"
 }
 
 // journeyFiles expands the arguments of apply: a file is itself, a

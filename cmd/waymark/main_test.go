@@ -195,7 +195,8 @@ func TestApplyExportRoundTrip(t *testing.T) {
 
 	r := waymark(t, "journeys", "apply", "-database-url", db, "-actor", "ci", dir)
 	require.Equal(t, 0, r.code, r.stderr)
-	require.Equal(t, "created login-flow (version 1)\ncreated shop-checkout (version 1)\n", r.stdout)
+	require.Regexp(t, `^created login-flow \(version 1\); backfill queued over `+backfillRange+`\n`+
+		`created shop-checkout \(version 1\); backfill queued over `+backfillRange+`\n$`, r.stdout)
 
 	r = waymark(t, "journeys", "export", "-database-url", db, "shop-checkout")
 	require.Equal(t, 0, r.code, r.stderr)
@@ -217,7 +218,7 @@ func TestApplyExportRoundTrip(t *testing.T) {
 	f := writeFile(t, t.TempDir(), "login.yaml", edited)
 	r = waymark(t, "journeys", "apply", "-database-url", db, "-actor", "alice", f)
 	require.Equal(t, 0, r.code, r.stderr)
-	require.Equal(t, "updated login-flow (version 2)\n", r.stdout)
+	require.Regexp(t, `^updated login-flow \(version 2\); backfill queued over `+backfillRange+`\n$`, r.stdout)
 	r = waymark(t, "journeys", "export", "-database-url", db, "login-flow")
 	require.Equal(t, edited, r.stdout)
 
@@ -233,6 +234,10 @@ func TestApplyExportRoundTrip(t *testing.T) {
 	require.Equal(t, 1, r.code)
 	require.Equal(t, "waymark: journey \"nope\": not found\n", r.stderr)
 }
+
+// backfillRange matches the day of history a change queues, minute
+// aligned.
+const backfillRange = `\d{4}-\d\d-\d\d \d\d:\d\d – \d{4}-\d\d-\d\d \d\d:\d\d UTC`
 
 func TestApplyInvalidWritesNothing(t *testing.T) {
 	t.Parallel()

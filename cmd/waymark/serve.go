@@ -19,6 +19,7 @@ import (
 	"github.com/waymarkhq/waymark/internal/auth"
 	"github.com/waymarkhq/waymark/internal/config"
 	"github.com/waymarkhq/waymark/internal/incident"
+	"github.com/waymarkhq/waymark/internal/journeyedit"
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/spanstore"
 	"github.com/waymarkhq/waymark/internal/store"
@@ -106,6 +107,8 @@ type deps struct {
 	spans  *spanstore.Store
 	// jobs is the job client; its workers run in this process.
 	jobs *river.Client[pgx.Tx]
+	// journeys changes journeys, with their audit entries and recomputes.
+	journeys *journeyedit.Service
 	// alerting evaluates SLOs and keeps deploy markers and channels.
 	alerting *alerting.Service
 	// auth is the accounts, sessions and API tokens.
@@ -116,6 +119,7 @@ type deps struct {
 func (d deps) handler() http.Handler {
 	return web.New(web.Options{
 		Store:            d.store,
+		Journeys:         d.journeys,
 		DB:               d.pool,
 		SchemaCheck:      func(ctx context.Context) error { return migrations.Check(ctx, d.pool) },
 		Logger:           d.log,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/waymarkhq/waymark/internal/alerting"
 	"github.com/waymarkhq/waymark/internal/config"
+	"github.com/waymarkhq/waymark/internal/journeyedit"
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/jobs"
 )
@@ -28,7 +29,7 @@ func (d *deps) openJobs() error {
 		return fmt.Errorf("set up jobs: %w", err)
 	}
 	d.jobs = client
-	d.store.OnJourneyChange(jobs.BackfillOnChange(client, 0, nil))
+	d.journeys = journeyedit.New(d.pool, client, journeyedit.Options{})
 	return nil
 }
 

@@ -14,7 +14,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -60,31 +59,21 @@ type JourneyVersion struct {
 	ChangedBy string
 }
 
-// ChangeHook runs inside the transaction that saves a journey, after the
-// write; an error rolls the save back.
-type ChangeHook func(ctx context.Context, tx pgx.Tx, rec JourneyRecord) error
-
 // Store reads and writes journeys. It is safe for concurrent use.
+//
+// Its writes only write journeys. What a change causes besides (the audit
+// entry, the recompute of the journey's history) belongs to the journey
+// change service, internal/journeyedit, which runs the write primitives
+// (Create, Update, Put, Delete) inside its own transaction. Application
+// code changes journeys through that service; the pool-level wrappers
+// (CreateJourney and friends) are for fixtures and tests.
 type Store struct {
 	pool *pgxpool.Pool
-
-	mu    sync.RWMutex
-	hooks []ChangeHook
 }
 
 // New returns a Store on pool.
 func New(pool *pgxpool.Pool) *Store {
 	return &Store{pool: pool}
-}
-
-// OnJourneyChange registers hook to run inside every transaction that creates
-// or changes a journey (not on delete, and not on a PutJourney that changes
-// nothing), so that work caused by the change, such as a backfill job, is
-// committed atomically with it. Hooks run in registration order.
-func (s *Store) OnJourneyChange(hook func(ctx context.Context, tx pgx.Tx, rec JourneyRecord) error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.hooks = append(s.hooks, hook)
 }
 
 // Ping checks that the database answers.
@@ -132,132 +121,197 @@ func (s *Store) GetJourney(ctx context.Context, slug string) (JourneyRecord, err
 	return rec, nil
 }
 
-// CreateJourney stores a new journey under j.Metadata.Slug. It returns an
+// Create stores a new journey under j.Metadata.Slug in tx. It returns an
 // error wrapping ErrConflict when a live journey has that slug, and a
 // *journeys.ValidationError, unwrapped, when j is invalid.
-func (s *Store) CreateJourney(ctx context.Context, j journeys.Journey, actor string) (JourneyRecord, error) {
+func (s *Store) Create(ctx context.Context, tx pgx.Tx, j journeys.Journey, actor string) (JourneyRecord, error) {
 	def, err := encode(j)
 	if err != nil {
 		return JourneyRecord{}, err
 	}
-	var rec JourneyRecord
-	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		rec, err = s.create(ctx, tx, j, def, actor)
-		return err
-	})
+	rec, err := s.create(ctx, tx, j, def, actor)
 	if err != nil {
 		return JourneyRecord{}, classify(err, "create", j.Metadata.Slug)
 	}
 	return rec, nil
 }
 
-// UpdateJourney replaces the definition of the live journey with slug and
-// records a new version, even when nothing changed (an explicit save is
-// kept in the history). j.Metadata.Slug may differ from slug to rename the
-// journey; renaming onto another live journey's slug returns an error
-// wrapping ErrConflict. A missing journey returns an error wrapping
-// ErrNotFound.
-func (s *Store) UpdateJourney(ctx context.Context, slug string, j journeys.Journey, actor string) (JourneyRecord, error) {
+// Update locks the live journey with slug in tx and records j as its new
+// version, even when nothing changed (an explicit save is kept in the
+// history). It returns the journey as it was and as it is now.
+// j.Metadata.Slug may differ from slug to rename the journey; renaming onto
+// another live journey's slug returns an error wrapping ErrConflict. A
+// missing journey returns an error wrapping ErrNotFound.
+func (s *Store) Update(ctx context.Context, tx pgx.Tx, slug string, j journeys.Journey, actor string) (before, after JourneyRecord, err error) {
 	def, err := encode(j)
 	if err != nil {
-		return JourneyRecord{}, err
+		return before, after, err
 	}
-	var rec JourneyRecord
-	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		cur, err := lockLive(ctx, tx, slug)
-		if err != nil {
-			return err
-		}
-		rec, err = s.update(ctx, tx, cur, j, def, actor)
-		return err
-	})
+	cur, err := lockLive(ctx, tx, slug)
+	if err == nil {
+		before, err = cur.record()
+	}
+	if err == nil {
+		after, err = s.update(ctx, tx, cur, j, def, actor)
+	}
 	if err != nil {
-		return JourneyRecord{}, classify(err, "update", j.Metadata.Slug)
+		return before, after, classify(err, "update", j.Metadata.Slug)
 	}
-	return rec, nil
+	return before, after, nil
 }
 
-// PutJourney creates the journey j.Metadata.Slug or replaces its definition,
-// reporting whether it was created. A definition identical to the stored one
-// changes nothing: no new version, no history entry, no hooks.
-func (s *Store) PutJourney(ctx context.Context, j journeys.Journey, actor string) (rec JourneyRecord, created bool, err error) {
+// Put creates the journey j.Metadata.Slug in tx or replaces its
+// definition. before is nil when it was created; a definition identical to
+// the stored one changes nothing (no new version, no history entry) and
+// returns after equal to *before.
+func (s *Store) Put(ctx context.Context, tx pgx.Tx, j journeys.Journey, actor string) (before *JourneyRecord, after JourneyRecord, err error) {
+	def, err := encode(j)
+	if err != nil {
+		return nil, after, err
+	}
+	slug := j.Metadata.Slug
+	cur, err := lockLive(ctx, tx, slug)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		after, err = s.create(ctx, tx, j, def, actor)
+	case err != nil:
+	default:
+		var old JourneyRecord
+		if old, err = cur.record(); err != nil {
+			break
+		}
+		before = &old
+		if cur.def.source == def.source {
+			return before, old, nil
+		}
+		after, err = s.update(ctx, tx, cur, j, def, actor)
+	}
+	if err != nil {
+		return nil, JourneyRecord{}, classify(err, "put", slug)
+	}
+	return before, after, nil
+}
+
+// Delete deletes the live journey with slug in tx, recording the delete as
+// a version of its own; its history is kept. It returns the journey as it
+// was. A missing journey returns an error wrapping ErrNotFound.
+func (s *Store) Delete(ctx context.Context, tx pgx.Tx, slug string, actor string) (JourneyRecord, error) {
+	cur, err := lockLive(ctx, tx, slug)
+	if err != nil {
+		return JourneyRecord{}, classify(err, "delete", slug)
+	}
+	before, err := cur.record()
+	if err != nil {
+		return JourneyRecord{}, classify(err, "delete", slug)
+	}
+	version := cur.version + 1
+	_, err = tx.Exec(ctx, `
+		UPDATE journeys
+		SET version = $2, deleted_at = now(), updated_at = now(), updated_by = $3
+		WHERE id = $1`, cur.id, version, actor)
+	if err != nil {
+		return JourneyRecord{}, classify(fmt.Errorf("mark deleted: %w", err), "delete", slug)
+	}
+	if err := addHistory(ctx, tx, cur.id, version, slug, ActionDeleted, cur.def, actor); err != nil {
+		return JourneyRecord{}, classify(err, "delete", slug)
+	}
+	return before, nil
+}
+
+// Unchanged returns the live journey j.Metadata.Slug when its stored
+// definition is exactly j's, without locking: most puts (journeys applied
+// from CI on every run) change nothing and are answered with this one
+// read. ok is false when the journey is missing or differs; j must be
+// valid.
+func (s *Store) Unchanged(ctx context.Context, j journeys.Journey) (rec JourneyRecord, ok bool, err error) {
 	def, err := encode(j)
 	if err != nil {
 		return JourneyRecord{}, false, err
 	}
-	slug := j.Metadata.Slug
-	// Most puts (journeys applied from CI on every run) change nothing;
-	// answer those with one read and no lock.
 	rows, err := s.pool.Query(ctx, `
 		SELECT source, version, created_at, updated_at, updated_by
 		FROM journeys
-		WHERE slug = $1 AND deleted_at IS NULL AND source = $2`, slug, def.source)
+		WHERE slug = $1 AND deleted_at IS NULL AND source = $2`, j.Metadata.Slug, def.source)
 	if err != nil {
-		return JourneyRecord{}, false, fmt.Errorf("put journey %q: %w", slug, err)
+		return JourneyRecord{}, false, fmt.Errorf("read journey %q: %w", j.Metadata.Slug, err)
 	}
 	recs, err := pgx.CollectRows(rows, scanRecord)
 	if err != nil {
-		return JourneyRecord{}, false, fmt.Errorf("put journey %q: %w", slug, err)
+		return JourneyRecord{}, false, fmt.Errorf("read journey %q: %w", j.Metadata.Slug, err)
 	}
-	if len(recs) == 1 {
-		return recs[0], false, nil
+	if len(recs) != 1 {
+		return JourneyRecord{}, false, nil
 	}
-	put := func(tx pgx.Tx) error {
-		cur, err := lockLive(ctx, tx, slug)
-		if errors.Is(err, ErrNotFound) {
-			rec, err = s.create(ctx, tx, j, def, actor)
-			created = err == nil
-			return err
-		}
-		if err != nil {
-			return err
-		}
-		if cur.def.source == def.source {
-			rec, err = cur.record()
-			return err
-		}
-		rec, err = s.update(ctx, tx, cur, j, def, actor)
-		return err
-	}
-	// Two concurrent puts of a new slug both find nothing and both create;
-	// the loser (a unique violation, or the winner's row seen before its own
-	// insert) retries once and then updates the winner's row.
-	for attempt := 0; ; attempt++ {
-		created = false
-		err = s.inTx(ctx, put)
-		if err == nil || attempt > 0 || !(isUniqueViolation(err) || errors.Is(err, ErrConflict)) {
-			break
-		}
-	}
-	if err != nil {
-		return JourneyRecord{}, false, classify(err, "put", slug)
-	}
-	return rec, created, nil
+	return recs[0], true, nil
 }
 
-// DeleteJourney deletes the live journey with slug, recording the delete as
-// a version of its own; its history is kept. A missing journey returns an
-// error wrapping ErrNotFound.
-func (s *Store) DeleteJourney(ctx context.Context, slug string, actor string) error {
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		cur, err := lockLive(ctx, tx, slug)
-		if err != nil {
-			return err
-		}
-		version := cur.version + 1
-		_, err = tx.Exec(ctx, `
-			UPDATE journeys
-			SET version = $2, deleted_at = now(), updated_at = now(), updated_by = $3
-			WHERE id = $1`, cur.id, version, actor)
-		if err != nil {
-			return fmt.Errorf("mark deleted: %w", err)
-		}
-		return addHistory(ctx, tx, cur.id, version, slug, ActionDeleted, cur.def, actor)
-	})
+// Source returns the canonical YAML a journey is stored as: what export
+// prints and what an unchanged definition is compared by.
+func Source(j journeys.Journey) (string, error) {
+	def, err := encode(j)
 	if err != nil {
-		return classify(err, "delete", slug)
+		return "", err
 	}
-	return nil
+	return def.source, nil
+}
+
+// RetryConflict reports whether a write that failed with err is worth one
+// retry: two concurrent creates of one slug both find nothing and both
+// insert, and the loser, retried, finds the winner's row.
+func RetryConflict(err error) bool {
+	return isUniqueViolation(err) || errors.Is(err, ErrConflict)
+}
+
+// CreateJourney runs Create in a transaction of its own, for fixtures and
+// tests: it records no audit entry and recomputes nothing.
+func (s *Store) CreateJourney(ctx context.Context, j journeys.Journey, actor string) (rec JourneyRecord, err error) {
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		rec, err = s.Create(ctx, tx, j, actor)
+		return err
+	})
+	return rec, err
+}
+
+// UpdateJourney runs Update in a transaction of its own, for fixtures and
+// tests.
+func (s *Store) UpdateJourney(ctx context.Context, slug string, j journeys.Journey, actor string) (rec JourneyRecord, err error) {
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		_, rec, err = s.Update(ctx, tx, slug, j, actor)
+		return err
+	})
+	return rec, err
+}
+
+// PutJourney runs Put in a transaction of its own, retrying once when a
+// concurrent create of the same slug won, for fixtures and tests. created
+// reports whether the journey is new.
+func (s *Store) PutJourney(ctx context.Context, j journeys.Journey, actor string) (rec JourneyRecord, created bool, err error) {
+	if err := j.Validate(); err != nil {
+		return JourneyRecord{}, false, err
+	}
+	if rec, ok, err := s.Unchanged(ctx, j); err != nil || ok {
+		return rec, false, err
+	}
+	for attempt := 0; ; attempt++ {
+		var before *JourneyRecord
+		err = s.inTx(ctx, func(tx pgx.Tx) error {
+			before, rec, err = s.Put(ctx, tx, j, actor)
+			return err
+		})
+		created = err == nil && before == nil
+		if err == nil || attempt > 0 || !RetryConflict(err) {
+			return rec, created, err
+		}
+	}
+}
+
+// DeleteJourney runs Delete in a transaction of its own, for fixtures and
+// tests.
+func (s *Store) DeleteJourney(ctx context.Context, slug string, actor string) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		_, err := s.Delete(ctx, tx, slug, actor)
+		return err
+	})
 }
 
 // JourneyHistory returns every version of the journey with slug, newest
@@ -344,7 +398,7 @@ func (s *Store) create(ctx context.Context, tx pgx.Tx, j journeys.Journey, def d
 		return JourneyRecord{}, err
 	}
 	rec.Journey, rec.Version, rec.UpdatedBy = j, next, actor
-	return rec, s.runHooks(ctx, tx, rec)
+	return rec, nil
 }
 
 // update writes a new version of the locked journey cur.
@@ -375,19 +429,7 @@ func (s *Store) update(ctx context.Context, tx pgx.Tx, cur liveRow, j journeys.J
 	if err := addHistory(ctx, tx, cur.id, next, slug, ActionUpdated, def, actor); err != nil {
 		return JourneyRecord{}, err
 	}
-	return rec, s.runHooks(ctx, tx, rec)
-}
-
-func (s *Store) runHooks(ctx context.Context, tx pgx.Tx, rec JourneyRecord) error {
-	s.mu.RLock()
-	hooks := s.hooks
-	s.mu.RUnlock()
-	for _, h := range hooks {
-		if err := h(ctx, tx, rec); err != nil {
-			return fmt.Errorf("journey change hook: %w", err)
-		}
-	}
-	return nil
+	return rec, nil
 }
 
 func (s *Store) inTx(ctx context.Context, fn func(pgx.Tx) error) error {

@@ -330,36 +330,68 @@ func TestConcurrentPutsOfNewSlug(t *testing.T) {
 	require.Equal(t, []entry{{1, "created", "alice", "same"}}, history(t, s, "a"))
 }
 
-func TestChangeHooks(t *testing.T) {
-	s, ctx := setup(t)
-	var seen []string
-	s.OnJourneyChange(func(ctx context.Context, tx pgx.Tx, rec store.JourneyRecord) error {
-		// The hook sees the write it belongs to.
-		var v int
-		if err := tx.QueryRow(ctx, `SELECT version FROM journeys WHERE slug = $1 AND deleted_at IS NULL`, rec.Journey.Metadata.Slug).Scan(&v); err != nil {
+func TestWritesJoinTheCallersTransaction(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.New(t)
+	s, ctx := store.New(pool), context.Background()
+
+	// Put reports what it found: nothing, then the version it replaced,
+	// then (unchanged) the same record twice.
+	var before *store.JourneyRecord
+	var after store.JourneyRecord
+	require.NoError(t, pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) (err error) {
+		before, after, err = s.Put(ctx, tx, journey("a", "v1"), "alice")
+		return err
+	}))
+	require.Nil(t, before)
+	require.Equal(t, 1, after.Version)
+	require.NoError(t, pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) (err error) {
+		before, after, err = s.Put(ctx, tx, journey("a", "v2"), "bob")
+		return err
+	}))
+	require.Equal(t, 1, before.Version)
+	require.Equal(t, "v1", before.Journey.Metadata.Name)
+	require.Equal(t, 2, after.Version)
+	require.NoError(t, pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) (err error) {
+		before, after, err = s.Put(ctx, tx, journey("a", "v2"), "carol")
+		return err
+	}))
+	require.Equal(t, *before, after)
+	require.Equal(t, "bob", after.UpdatedBy)
+
+	rec, ok, err := s.Unchanged(ctx, journey("a", "v2"))
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, 2, rec.Version)
+	_, ok, err = s.Unchanged(ctx, journey("a", "v3"))
+	require.NoError(t, err)
+	require.False(t, ok)
+
+	// A write rolled back with the caller's transaction leaves nothing.
+	errLater := errors.New("later step failed")
+	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if _, _, err := s.Update(ctx, tx, "a", journey("a", "v3"), "dave"); err != nil {
 			return err
 		}
-		require.Equal(t, rec.Version, v)
-		seen = append(seen, rec.Journey.Metadata.Slug+"@"+rec.Journey.Metadata.Name)
-		if rec.Journey.Metadata.Name == "refused" {
-			return errors.New("queue down")
+		if _, err := s.Create(ctx, tx, journey("b", "new"), "dave"); err != nil {
+			return err
 		}
-		return nil
+		return errLater
 	})
-	_, err := s.CreateJourney(ctx, journey("a", "v1"), "alice")
+	require.ErrorIs(t, err, errLater)
+	got, err := s.GetJourney(ctx, "a")
 	require.NoError(t, err)
-	_, _, err = s.PutJourney(ctx, journey("a", "v1"), "alice") // unchanged: no hook
-	require.NoError(t, err)
-	_, err = s.UpdateJourney(ctx, "a", journey("a", "v2"), "alice")
-	require.NoError(t, err)
-	require.NoError(t, s.DeleteJourney(ctx, "a", "alice")) // delete: no hook
-
-	_, err = s.CreateJourney(ctx, journey("b", "refused"), "alice")
-	require.EqualError(t, err, `create journey "b": journey change hook: queue down`)
+	require.Equal(t, 2, got.Version)
 	_, err = s.GetJourney(ctx, "b")
-	require.ErrorIs(t, err, store.ErrNotFound, "a failing hook rolls the save back")
+	require.ErrorIs(t, err, store.ErrNotFound)
 
-	require.Equal(t, []string{"a@v1", "a@v2", "b@refused"}, seen)
+	var deleted store.JourneyRecord
+	require.NoError(t, pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) (err error) {
+		deleted, err = s.Delete(ctx, tx, "a", "erin")
+		return err
+	}))
+	require.Equal(t, 2, deleted.Version)
+	require.Equal(t, []entry{{3, "deleted", "erin", "v2"}, {2, "updated", "bob", "v2"}, {1, "created", "alice", "v1"}}, history(t, s, "a"))
 }
 
 func TestPing(t *testing.T) {
