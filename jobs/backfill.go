@@ -10,11 +10,12 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/waymarkhq/waymark/internal/rollup"
-	"github.com/waymarkhq/waymark/internal/store"
 )
 
-// BackfillArgs recomputes a journey's history over the range recorded in
-// backfill BackfillID, chunk by chunk, recording progress as it goes.
+// BackfillArgs catches a journey's rollups up after their history was
+// rewound (a journey change, or a recompute asked for): it advances the
+// journey with a long budget, so that the history fills in at once
+// instead of an hour per scheduled minute.
 type BackfillArgs struct {
 	BackfillID int64  `json:"backfill_id" river:"unique"`
 	Slug       string `json:"slug"`
@@ -23,15 +24,16 @@ type BackfillArgs struct {
 // Kind identifies the job.
 func (BackfillArgs) Kind() string { return "rollup_backfill" }
 
-// InsertOpts make a backfill unique; it resumes where it stopped when
-// retried.
+// InsertOpts make a backfill unique.
 func (BackfillArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{MaxAttempts: 10, Priority: 2, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
-// EnqueueBackfill records a backfill of slug over [from, to) (minute
-// aligned outwards) and inserts its job, both in tx, so that the journey
-// change that made it necessary commits with it.
+// EnqueueBackfill rewinds slug's rollups to from, records the recompute of
+// [from, to) (minute aligned outwards), and inserts the job that catches
+// up, all in tx, so that the change that made it necessary commits with
+// it. Scheduled runs carry on from the watermark too, so a crash mid-way
+// delays nothing beyond the next minute.
 func EnqueueBackfill(ctx context.Context, client *river.Client[pgx.Tx], tx pgx.Tx, slug string, from, to time.Time) (rollup.Backfill, error) {
 	from = from.UTC().Truncate(rollup.BucketWidth)
 	if t := to.UTC().Truncate(rollup.BucketWidth); t.Before(to) {
@@ -39,7 +41,7 @@ func EnqueueBackfill(ctx context.Context, client *river.Client[pgx.Tx], tx pgx.T
 	} else {
 		to = t
 	}
-	b, err := rollup.CreateBackfill(ctx, tx, slug, from, to)
+	b, err := rollup.Rewind(ctx, tx, slug, from, to)
 	if err != nil {
 		return b, err
 	}
@@ -49,17 +51,21 @@ func EnqueueBackfill(ctx context.Context, client *river.Client[pgx.Tx], tx pgx.T
 	return b, nil
 }
 
+// catchUpBudget is how long a backfill keeps starting computations: most
+// of its timeout.
+const catchUpBudget = 50 * time.Minute
+
 // BackfillWorker works backfills.
 type BackfillWorker struct {
 	river.WorkerDefaults[BackfillArgs]
 	d *deps
 }
 
-// Timeout is long: a backfill of a day is many chunks. Each chunk is
-// committed with its progress, so a cancelled backfill resumes.
-func (w *BackfillWorker) Timeout(*river.Job[BackfillArgs]) time.Duration { return 2 * time.Hour }
+// Timeout allows a day of history from a slow source; each chunk is
+// committed with the watermark, so a cancelled backfill loses nothing.
+func (w *BackfillWorker) Timeout(*river.Job[BackfillArgs]) time.Duration { return time.Hour }
 
-// Work computes the remaining chunks, oldest first.
+// Work advances the journey to the live edge.
 func (w *BackfillWorker) Work(ctx context.Context, job *river.Job[BackfillArgs]) error {
 	b, err := w.d.rollups.GetBackfill(ctx, job.Args.BackfillID)
 	if errors.Is(err, rollup.ErrNotFound) {
@@ -71,52 +77,7 @@ func (w *BackfillWorker) Work(ctx context.Context, job *river.Job[BackfillArgs])
 	if b.State == rollup.BackfillDone {
 		return nil
 	}
-	rec, err := w.d.journeys.GetJourney(ctx, b.Slug)
-	if errors.Is(err, store.ErrNotFound) {
-		_ = w.d.rollups.UpdateBackfill(context.WithoutCancel(ctx), b.ID, b.DoneThrough, rollup.BackfillFailed, "journey deleted")
-		return river.JobCancel(fmt.Errorf("journey %q is gone: %w", b.Slug, err))
-	}
-	if err != nil {
-		return fmt.Errorf("get journey %q: %w", b.Slug, err)
-	}
-	// Never compute past what the trace source holds completely.
-	end := b.To
-	if edge := lastBucket(w.d.opts.Now(), w.d.opts.Lag).Add(rollup.BucketWidth); edge.Before(end) {
-		end = edge
-	}
-	done := b.DoneThrough
-	for done.Before(end) {
-		next := chunkEnd(done, end, w.d.opts.BackfillChunk)
-		if err := w.d.rollups.UpdateBackfill(ctx, b.ID, done, rollup.BackfillRunning, ""); err != nil {
-			return err
-		}
-		r := rollup.Range{From: done, To: next, Horizon: w.d.opts.Now().Add(-w.d.opts.Lag)}
-		if r.Horizon.Before(next) {
-			r.Horizon = next
-		}
-		res, err := rollup.Aggregate(ctx, w.d.src, rec.Journey, r)
-		if err == nil {
-			err = w.d.rollups.Write(ctx, res, rollup.WriteOptions{Version: rec.Version})
-		}
-		if err != nil {
-			_ = w.d.rollups.UpdateBackfill(context.WithoutCancel(ctx), b.ID, done, rollup.BackfillFailed, err.Error())
-			return fmt.Errorf("backfill %q [%s, %s): %w", b.Slug, r.From.Format(time.RFC3339), r.To.Format(time.RFC3339), err)
-		}
-		done = next
-	}
-	// Anything after end is the live runs' to compute.
-	return w.d.rollups.UpdateBackfill(ctx, b.ID, b.To, rollup.BackfillDone, "")
-}
-
-// chunkEnd is where the chunk starting at from ends: at most chunk later,
-// on a chunk boundary when possible so that chunks line up with
-// downsampled hours, and never past end.
-func chunkEnd(from, end time.Time, chunk time.Duration) time.Time {
-	next := from.Truncate(chunk).Add(chunk)
-	if next.After(end) {
-		next = end
-	}
-	return next
+	return w.d.advance(ctx, b.Slug, catchUpBudget)
 }
 
 // MaintainArgs is the periodic job that downsamples old rollups and drops

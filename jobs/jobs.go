@@ -30,17 +30,8 @@ const (
 	// TempoLag is the lag to use with Tempo, which makes spans searchable
 	// only after its ingesters flush them.
 	TempoLag = 2 * time.Minute
-	// DefaultTrailing is how many recent minutes each run recomputes, so
-	// that late spans are counted.
-	DefaultTrailing = 10 * time.Minute
-	// DefaultFunnelLookback bounds how far back every run recounts funnel
-	// cohorts; journeys with longer windows recount the whole window once
-	// an hour instead.
-	DefaultFunnelLookback = 2 * time.Hour
 	// DefaultBackfill is how much history a new or edited journey gets.
-	DefaultBackfill = 24 * time.Hour
-	// DefaultBackfillChunk is the largest range one backfill step computes.
-	DefaultBackfillChunk = time.Hour
+	DefaultBackfill = rollup.DefaultHistory
 	// DefaultDownsampleAfter is the age after which minute rows are merged
 	// into hour rows.
 	DefaultDownsampleAfter = 48 * time.Hour
@@ -67,11 +58,11 @@ type Journeys interface {
 type Options struct {
 	Logger *slog.Logger
 	// Lag: DefaultLag for the embedded store, TempoLag for Tempo.
-	Lag             time.Duration
-	Trailing        time.Duration
-	FunnelLookback  time.Duration
-	Interval        time.Duration // between scheduled rollups, 1 minute
-	BackfillChunk   time.Duration
+	Lag      time.Duration
+	Interval time.Duration // between scheduled rollups, 1 minute
+	// Rollups configure how runs advance journeys (chunk, budget, late
+	// spans); its clock is Now.
+	Rollups         rollup.RunOptions
 	DownsampleAfter time.Duration
 	// Retention is how long rollups are kept; negative keeps them forever.
 	Retention     time.Duration
@@ -103,10 +94,7 @@ func (o Options) withDefaults() Options {
 		}
 	}
 	def(&o.Lag, DefaultLag)
-	def(&o.Trailing, DefaultTrailing)
-	def(&o.FunnelLookback, DefaultFunnelLookback)
 	def(&o.Interval, time.Minute)
-	def(&o.BackfillChunk, DefaultBackfillChunk)
 	def(&o.DownsampleAfter, DefaultDownsampleAfter)
 	def(&o.Retention, DefaultRetention)
 	def(&o.MaintainEvery, DefaultMaintainEvery)
@@ -121,6 +109,7 @@ func (o Options) withDefaults() Options {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	o.Rollups.Now = o.Now
 	return o
 }
 
@@ -130,6 +119,7 @@ type deps struct {
 	src      rollup.TraceSource
 	journeys Journeys
 	rollups  *rollup.Store
+	runner   *rollup.Runner
 	alerting *alerting.Service
 	log      *slog.Logger
 }
@@ -142,6 +132,7 @@ func New(pool *pgxpool.Pool, src rollup.TraceSource, js Journeys, opts Options) 
 	}
 	opts = opts.withDefaults()
 	d := &deps{opts: opts, src: src, journeys: js, rollups: rollup.NewStore(pool), alerting: opts.Alerting, log: opts.Logger}
+	d.runner = rollup.NewRunner(src, d.rollups, opts.Rollups)
 	if d.alerting == nil {
 		d.alerting = alerting.NewService(pool, d.rollups, js, alerting.Options{Logger: opts.Logger, Now: opts.Now})
 	}

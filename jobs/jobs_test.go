@@ -186,49 +186,60 @@ func spans(st rollup.JourneyStats) []int64 {
 	return out
 }
 
+// history is how far back a journey never rolled up starts, in these tests.
+const history = 3 * time.Hour
+
 func TestRollupJob(t *testing.T) {
 	t.Parallel()
-	f := setup(t, jobs.Options{Trailing: time.Hour}, nil)
+	f := setup(t, jobs.Options{Rollups: rollup.RunOptions{History: history}}, nil)
 	f.put(t, rolluptest.CheckoutJourney())
 	f.src.Add(rolluptest.CheckoutSpans(t0)...)
 
-	// The run for the bucket at 119m recomputes the trailing hour
-	// [60m, 120m) and cohorts a window earlier, from 30m.
-	f.run(t, jobs.RollupArgs{Slug: "checkout", Bucket: at(119 * time.Minute)})
+	// The first run of a journey computes its recent history, up to the
+	// last minute complete with the lag: 199m at 200m.
+	f.run(t, jobs.RollupArgs{Slug: "checkout", Bucket: at(198 * time.Minute)})
 	st := f.stats(t, at(60*time.Minute), at(120*time.Minute))
 	require.Equal(t, int64(5), st.Entered)
 	require.Equal(t, []int64{5, 4, 1}, reached(st))
 	require.Equal(t, []int64{8, 4, 3}, spans(st))
 	require.Equal(t, int64(1), st.Errored)
+	require.Zero(t, st.InFlight)
 	all := f.stats(t, t0, at(120*time.Minute))
 	require.Equal(t, []int64{6, 5, 1}, reached(all)) // A's first entry at 50m
 
 	fr, err := f.rollups.Freshness(f.ctx, "checkout")
 	require.NoError(t, err)
-	require.Equal(t, at(120*time.Minute), fr.CompleteThrough)
-	require.Equal(t, at(30*time.Minute), fr.LastRunFrom)
-	require.Equal(t, 3, fr.LastFetch.Requests)
+	require.Equal(t, at(199*time.Minute), fr.CompleteThrough)
+	require.Equal(t, at(199*time.Minute-history), fr.LastRunFrom)
+	require.Equal(t, int64(len(rolluptest.CheckoutSpans(t0))), fr.LastNewSpans)
+	require.Zero(t, fr.OpenInstances)
 	require.False(t, fr.Failing())
 
-	// A run for the same journey and bucket is not enqueued twice.
-	dup, err := f.client.Insert(f.ctx, jobs.RollupArgs{Slug: "checkout", Bucket: at(119 * time.Minute)}, nil)
+	// A run for the same journey and minute is not enqueued twice.
+	dup, err := f.client.Insert(f.ctx, jobs.RollupArgs{Slug: "checkout", Bucket: at(198 * time.Minute)}, nil)
 	require.NoError(t, err)
 	require.True(t, dup.UniqueSkippedAsDuplicate)
 
-	// An overlapping run recomputes the same buckets to the same numbers.
+	// The next minute's run reads that minute only and changes nothing
+	// before it.
 	var before int
 	require.NoError(t, f.pool.QueryRow(f.ctx, `SELECT count(*) FROM rollup_steps`).Scan(&before))
-	f.run(t, jobs.RollupArgs{Slug: "checkout", Bucket: at(118 * time.Minute)})
+	queries := len(f.src.Queries())
+	f.clock.Set(at(201 * time.Minute))
+	f.run(t, jobs.RollupArgs{Slug: "checkout", Bucket: at(199 * time.Minute)})
 	require.Equal(t, st, f.stats(t, at(60*time.Minute), at(120*time.Minute)))
 	require.Equal(t, all, f.stats(t, t0, at(120*time.Minute)))
 	var after int
 	require.NoError(t, f.pool.QueryRow(f.ctx, `SELECT count(*) FROM rollup_steps`).Scan(&after))
 	require.Equal(t, before, after)
+	for _, q := range f.src.Queries()[queries:] {
+		require.Equal(t, [2]time.Time{at(199 * time.Minute), at(200 * time.Minute)}, [2]time.Time{q.From, q.To})
+	}
 }
 
 func TestLateSpansCountedByLaterRun(t *testing.T) {
 	t.Parallel()
-	f := setup(t, jobs.Options{}, nil) // trailing 10 minutes
+	f := setup(t, jobs.Options{Rollups: rollup.RunOptions{History: history}}, nil)
 	f.put(t, rolluptest.CheckoutJourney())
 	var late rolluptest.Span
 	for _, s := range rolluptest.CheckoutSpans(t0) {
@@ -244,10 +255,12 @@ func TestLateSpansCountedByLaterRun(t *testing.T) {
 	require.Equal(t, []int64{1, 0, 0}, reached(st))
 	require.Equal(t, int64(1), st.InFlight)
 
-	// The span shows up late; the next minute's run recounts D's cohort.
+	// The span shows up late. The source cannot say which minutes changed,
+	// so every ten minutes the last two hours are recounted: D's cohort
+	// with it.
 	f.src.Add(late)
-	f.clock.Set(at(127 * time.Minute))
-	f.run(t, jobs.RollupArgs{Slug: "checkout", Bucket: at(126 * time.Minute)})
+	f.clock.Set(at(137 * time.Minute))
+	f.run(t, jobs.RollupArgs{Slug: "checkout", Bucket: at(136 * time.Minute)})
 	st = f.stats(t, at(110*time.Minute), at(111*time.Minute))
 	require.Equal(t, []int64{1, 1, 0}, reached(st))
 	require.Equal(t, int64(1), st.InFlight)
@@ -258,6 +271,9 @@ func TestLateSpansCountedByLaterRun(t *testing.T) {
 	at125, err := f.rollups.Stats(f.ctx, "checkout", at(125*time.Minute), at(126*time.Minute), nil)
 	require.NoError(t, err)
 	require.Equal(t, int64(1), at125.Steps[1].Spans)
+	fr, err := f.rollups.Freshness(f.ctx, "checkout")
+	require.NoError(t, err)
+	require.Positive(t, fr.LastRecountSpans)
 }
 
 func TestScheduleEnqueuesEveryJourney(t *testing.T) {
@@ -311,7 +327,7 @@ func TestFailureIsRecordedAndHealed(t *testing.T) {
 	require.True(t, fr.Failing())
 	require.Equal(t, at(130*time.Minute), fr.FailingSince)
 	require.Contains(t, fr.LastError, "tempo returned 503")
-	require.True(t, fr.CompleteThrough.IsZero())
+	require.True(t, fr.CompleteThrough.IsZero(), "nothing was computed yet")
 
 	f.src.SetError(nil)
 	f.clock.Set(at(131 * time.Minute))
@@ -371,13 +387,13 @@ func TestMaintainDownsamplesAndExpires(t *testing.T) {
 	old, recent := t0, t0.Add(5*day)
 	f.src.Add(rolluptest.CheckoutSpans(old)...)
 	f.src.Add(rolluptest.CheckoutSpans(recent)...)
-	f.clock.Set(t0.Add(10 * day))
-	for _, base := range []time.Time{old, recent} {
-		f.backfill(t, base, base.Add(3*time.Hour))
-	}
+	f.clock.Set(t0.Add(6 * day))
+	f.backfill(t, old, old.Add(3*time.Hour))
 	require.Equal(t, []int64{6, 5, 1}, reached(f.stats(t, old, old.Add(3*time.Hour))))
 	before := f.stats(t, recent, recent.Add(3*time.Hour))
+	require.Equal(t, []int64{6, 5, 1}, reached(before))
 
+	f.clock.Set(t0.Add(10 * day))
 	f.run(t, jobs.MaintainArgs{})
 	rows, err := f.pool.Query(f.ctx, `SELECT DISTINCT width_s FROM rollup_steps`)
 	require.NoError(t, err)

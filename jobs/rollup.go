@@ -52,30 +52,31 @@ func (w *ScheduleWorker) Work(ctx context.Context, job *river.Job[ScheduleArgs])
 	return nil
 }
 
-// RollupArgs computes one journey's rollups up to and including Bucket,
-// recomputing the trailing minutes before it.
+// RollupArgs advances one journey's rollups to the live edge. Bucket is the
+// minute it was scheduled for, which makes it unique per journey and
+// minute; the run computes whatever is new when it starts.
 type RollupArgs struct {
-	Slug string `json:"slug" river:"unique"`
-	// Bucket is the start of the newest minute to compute.
+	Slug   string    `json:"slug" river:"unique"`
 	Bucket time.Time `json:"bucket" river:"unique"`
 }
 
 // Kind identifies the job.
 func (RollupArgs) Kind() string { return "rollup" }
 
-// InsertOpts make a rollup unique per journey and bucket, and give up
-// quickly: the next minute's run recomputes the same buckets anyway.
+// InsertOpts make a rollup unique per journey and minute, and give up
+// quickly: the next minute's run carries on from the watermark anyway.
 func (RollupArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{MaxAttempts: 2, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
-// RollupWorker computes a journey's recent rollups.
+// RollupWorker advances a journey's rollups.
 type RollupWorker struct {
 	river.WorkerDefaults[RollupArgs]
 	d *deps
 }
 
-// Timeout allows for a slow trace source; the next runs wait meanwhile.
+// Timeout allows for a slow trace source; a run starts no computation
+// after its budget, so it normally ends well before.
 func (w *RollupWorker) Timeout(*river.Job[RollupArgs]) time.Duration { return 5 * time.Minute }
 
 // NextRetry retries soon: a retry later than the next scheduled run is
@@ -84,63 +85,37 @@ func (w *RollupWorker) NextRetry(*river.Job[RollupArgs]) time.Time {
 	return time.Now().Add(5 * time.Second)
 }
 
-// Work computes the rollups and records freshness, or the failure.
+// Work advances the journey and records freshness, or the failure.
 func (w *RollupWorker) Work(ctx context.Context, job *river.Job[RollupArgs]) error {
-	rec, err := w.d.journeys.GetJourney(ctx, job.Args.Slug)
-	if errors.Is(err, store.ErrNotFound) {
-		return river.JobCancel(fmt.Errorf("journey %q is gone: %w", job.Args.Slug, err))
-	}
-	if err != nil {
-		return fmt.Errorf("get journey %q: %w", job.Args.Slug, err)
-	}
-	r := w.d.liveRange(job.Args.Bucket, rollup.Window(rec.Journey))
-	started := time.Now()
-	res, err := rollup.Aggregate(ctx, w.d.src, rec.Journey, r)
-	if err == nil {
-		err = w.d.rollups.Write(ctx, res, rollup.WriteOptions{Version: rec.Version, Live: true, Started: started})
-	}
-	if err != nil {
-		if ferr := w.d.rollups.RecordFailure(context.WithoutCancel(ctx), job.Args.Slug, rec.Version, w.d.opts.Now(), err); ferr != nil {
-			w.d.log.Error("record rollup failure", "journey", job.Args.Slug, "error", ferr)
-		}
-		return fmt.Errorf("roll up %q: %w", job.Args.Slug, err)
-	}
-	w.d.log.Debug("rolled up", "journey", job.Args.Slug, "from", r.From, "to", r.To,
-		"spans", res.SpansRead, "rows", len(res.Steps)+len(res.Funnels), "duration", time.Since(started))
-	return nil
+	return w.d.advance(ctx, job.Args.Slug, 0)
 }
 
-// liveRange is what a scheduled run for bucket recomputes: the trailing
-// minutes for step rows (the lookback on the hour), and for funnels every
-// cohort whose window may have moved since (up to the lookback, except on
-// the hour).
-func (d *deps) liveRange(bucket time.Time, window time.Duration) rollup.Range {
-	bucket = bucket.UTC().Truncate(rollup.BucketWidth)
-	to := bucket.Add(rollup.BucketWidth)
-	from := to.Add(-d.opts.Trailing).Truncate(rollup.BucketWidth)
-	if !from.Before(to) {
-		from = bucket
+// advance runs the journey slug's rollups up to the live edge, starting no
+// computation after budget (0: the runner's default), and records the
+// run's cost or its failure for the freshness line.
+func (d *deps) advance(ctx context.Context, slug string, budget time.Duration) error {
+	rec, err := d.journeys.GetJourney(ctx, slug)
+	if errors.Is(err, store.ErrNotFound) {
+		return river.JobCancel(fmt.Errorf("journey %q is gone: %w", slug, err))
 	}
-	// Once an hour step rows are recounted over the lookback too, so that
-	// spans arriving later than the trailing minutes (a collector's retry
-	// queue, an ingester catching up, history sent in bulk) still count.
-	if bucket.Minute() == 0 {
-		if f := to.Add(-d.opts.FunnelLookback).Truncate(rollup.BucketWidth); f.Before(from) {
-			from = f
+	if err != nil {
+		return fmt.Errorf("get journey %q: %w", slug, err)
+	}
+	edge := lastBucket(d.opts.Now(), d.opts.Lag).Add(rollup.BucketWidth)
+	rep, err := d.runner.Run(ctx, rec.Journey, rec.Version, edge, budget)
+	if err != nil {
+		if ferr := d.rollups.RecordFailure(context.WithoutCancel(ctx), slug, rec.Version, d.opts.Now(), err); ferr != nil {
+			d.log.Error("record rollup failure", "journey", slug, "error", ferr)
 		}
+		return fmt.Errorf("roll up %q: %w", slug, err)
 	}
-	back := window
-	if back > d.opts.FunnelLookback && bucket.Minute() != 0 {
-		back = d.opts.FunnelLookback
+	if rep.Skipped {
+		return nil
 	}
-	horizon := d.opts.Now().Add(-d.opts.Lag)
-	if horizon.Before(to) {
-		horizon = to
+	if err := d.rollups.RecordRun(ctx, rep); err != nil {
+		return err
 	}
-	return rollup.Range{
-		From:       from,
-		To:         to,
-		FunnelFrom: from.Add(-back).Truncate(rollup.BucketWidth),
-		Horizon:    horizon,
-	}
+	d.log.Debug("rolled up", "journey", slug, "from", rep.From, "to", rep.To, "spans", rep.Spans,
+		"new_spans", rep.NewSpans, "recount_spans", rep.RecountSpans, "duration", time.Since(rep.Started))
+	return nil
 }

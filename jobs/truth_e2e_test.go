@@ -89,7 +89,7 @@ func TestBackfillMatchesTheTruth(t *testing.T) {
 
 	client, err := jobs.New(pool, spanStore, js, jobs.Options{
 		DisablePeriodic: true,
-		BackfillChunk:   10 * time.Minute,
+		Rollups:         rollup.RunOptions{Chunk: 10 * time.Minute},
 		Now:             func() time.Time { return now },
 	})
 	require.NoError(t, err)

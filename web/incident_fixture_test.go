@@ -107,7 +107,7 @@ func setupIncidents(t testing.TB, cfg incidentConfig) *incidentBundle {
 	b.journey = rec.Journey
 	_, err = spans.Insert(ctx, shopTraffic(t))
 	require.NoError(t, err)
-	res, err := rollup.Aggregate(ctx, spans, j, rollup.Range{From: st0, To: sat(3 * time.Minute)})
+	res, err := rollup.Aggregate(ctx, spans, j, rollup.Range{From: st0, To: sat(3 * time.Minute)}, nil)
 	require.NoError(t, err)
 	require.NoError(t, rollups.Write(ctx, res, rollup.WriteOptions{Version: rec.Version, Live: true, Started: sat(3 * time.Minute)}))
 	return b

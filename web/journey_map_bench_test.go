@@ -58,7 +58,7 @@ func benchResult(tb testing.TB) *rollup.Result {
 			}
 		}
 	}
-	res, err := rollup.Aggregate(context.Background(), src, benchJourney(0), rollup.Range{From: start, To: benchEnd})
+	res, err := rollup.Aggregate(context.Background(), src, benchJourney(0), rollup.Range{From: start, To: benchEnd}, nil)
 	require.NoError(tb, err)
 	for i := range res.Steps {
 		res.Steps[i].Width = time.Hour

@@ -145,7 +145,7 @@ func (b *sloBundle) seedSLOJourney(t testing.TB, j journeys.Journey) {
 	require.NoError(t, err)
 	src := &rolluptest.Source{}
 	src.Add(sloSpans()...)
-	res, err := rollup.Aggregate(b.ctx, src, j, rollup.Range{From: sloAt(-time.Hour), To: sloT0})
+	res, err := rollup.Aggregate(b.ctx, src, j, rollup.Range{From: sloAt(-time.Hour), To: sloT0}, nil)
 	require.NoError(t, err)
 	require.NoError(t, b.rollups.Write(b.ctx, res, rollup.WriteOptions{Version: rec.Version, Live: true, Started: sloT0}))
 }

@@ -69,7 +69,7 @@ func (b *bundle) seedShop(t testing.TB, started time.Time) journeys.Journey {
 	require.NoError(t, err)
 	src := &rolluptest.Source{}
 	src.Add(shopSpans()...)
-	res, err := rollup.Aggregate(ctx, src, j, rollup.Range{From: st0, To: sat(3 * time.Minute)})
+	res, err := rollup.Aggregate(ctx, src, j, rollup.Range{From: st0, To: sat(3 * time.Minute)}, nil)
 	require.NoError(t, err)
 	require.NoError(t, b.rollups.Write(ctx, res, rollup.WriteOptions{Version: rec.Version, Live: true, Started: started}))
 	return j

@@ -218,7 +218,7 @@ func TestApplyExportRoundTrip(t *testing.T) {
 	f := writeFile(t, t.TempDir(), "login.yaml", edited)
 	r = waymark(t, "journeys", "apply", "-database-url", db, "-actor", "alice", f)
 	require.Equal(t, 0, r.code, r.stderr)
-	require.Regexp(t, `^updated login-flow \(version 2\); backfill queued over `+backfillRange+`\n$`, r.stdout)
+	require.Equal(t, "updated login-flow (version 2); same steps, correlation, segments and thresholds: history kept\n", r.stdout)
 	r = waymark(t, "journeys", "export", "-database-url", db, "login-flow")
 	require.Equal(t, edited, r.stdout)
 

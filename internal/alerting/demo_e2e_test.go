@@ -122,7 +122,7 @@ func newDemoE2E(t *testing.T) *demoE2E {
 	require.NoError(t, err)
 
 	rollups := rollup.NewStore(pool)
-	res, err := rollup.Aggregate(ctx, spans, shop, rollup.Range{From: demoStart, To: tr.End()})
+	res, err := rollup.Aggregate(ctx, spans, shop, rollup.Range{From: demoStart, To: tr.End()}, nil)
 	require.NoError(t, err)
 	require.NoError(t, rollups.Write(ctx, res, rollup.WriteOptions{Version: rec.Version, Live: true, Started: tr.End()}))
 

@@ -52,7 +52,8 @@ type Result struct {
 	// Before is the journey as it was, nil when it was created.
 	Before *store.JourneyRecord
 	// Backfill is the recompute of history queued with the change, nil when
-	// none was (unchanged, deleted).
+	// none was needed (unchanged, deleted, or a change of names and
+	// objectives only, which computes the same rollups).
 	Backfill *rollup.Backfill
 }
 
@@ -176,8 +177,14 @@ func (s *Service) change(ctx context.Context, write func(pgx.Tx) (Result, error)
 		if res.Outcome == Deleted {
 			return nil
 		}
+		slug := res.Record.Journey.Metadata.Slug
+		if res.Before != nil && rollup.SameRollups(res.Before.Journey, res.Record.Journey) {
+			// Only names, descriptions or objectives changed: the rollups
+			// stand.
+			return rollup.SetVersion(ctx, tx, slug)
+		}
 		to := s.now()
-		b, err := jobs.EnqueueBackfill(ctx, s.jobs, tx, res.Record.Journey.Metadata.Slug, to.Add(-s.backfill), to)
+		b, err := jobs.EnqueueBackfill(ctx, s.jobs, tx, slug, to.Add(-s.backfill), to)
 		if err != nil {
 			return err
 		}
@@ -229,9 +236,12 @@ func doc(rec store.JourneyRecord) json.RawMessage {
 // 2026-03-01 10:00 – 2026-03-02 10:00 UTC".
 func (r Result) String() string {
 	s := fmt.Sprintf("%s %s (version %d)", r.Outcome, r.Record.Journey.Metadata.Slug, r.Record.Version)
-	if b := r.Backfill; b != nil {
+	switch b := r.Backfill; {
+	case b != nil:
 		s += fmt.Sprintf("; backfill queued over %s – %s UTC",
 			b.From.UTC().Format("2006-01-02 15:04"), b.To.UTC().Format("2006-01-02 15:04"))
+	case r.Outcome == Updated:
+		s += "; same steps, correlation, segments and thresholds: history kept"
 	}
 	return s
 }

@@ -137,17 +137,25 @@ func TestEveryChangeIsVersionedAuditedAndBackfilled(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, journeyedit.Unchanged, res.Outcome)
 
+	// A new step pattern changes the rollups: their history is recomputed.
 	bob := auth.Principal{Kind: auth.ActorToken, Name: "ci-token"}
-	res, err = f.svc.Update(f.ctx, bob, "checkout", journey("checkout", "v2"))
+	v2 := journey("checkout", "v2")
+	v2.Spec.Steps[1].Match.Span = "POST /payments"
+	res, err = f.svc.Update(f.ctx, bob, "checkout", v2)
 	require.NoError(t, err)
 	require.Equal(t, journeyedit.Updated, res.Outcome)
 	require.Equal(t, 1, res.Before.Version)
 	require.Equal(t, 2, res.Record.Version)
+	require.NotNil(t, res.Backfill)
 
-	// A rename keeps the journey; its backfill is under the new slug.
-	res, err = f.svc.Update(f.ctx, bob, "checkout", journey("checkout-v2", "v2"))
+	// A rename computes the same rollups: recorded, nothing recomputed.
+	renamed := v2
+	renamed.Metadata.Slug = "checkout-v2"
+	res, err = f.svc.Update(f.ctx, bob, "checkout", renamed)
 	require.NoError(t, err)
 	require.Equal(t, 3, res.Record.Version)
+	require.Nil(t, res.Backfill)
+	require.Equal(t, "updated checkout-v2 (version 3); same steps, correlation, segments and thresholds: history kept", res.String())
 
 	res, err = f.svc.Delete(f.ctx, alice, "checkout-v2")
 	require.NoError(t, err)
@@ -162,11 +170,11 @@ func TestEveryChangeIsVersionedAuditedAndBackfilled(t *testing.T) {
 		{"ci-token", "token", "journey.update", "checkout-v2", ptr(2), ptr(3)},
 		{"alice@example.com", "user", "journey.delete", "checkout-v2", ptr(3), nil},
 	}, f.audits(t))
-	// Rollups belong to the journey, not its slug: all three backfills are
-	// now under the new slug.
-	renamed := day
-	renamed.Slug = "checkout-v2"
-	require.Equal(t, []backfill{renamed, renamed, renamed}, f.backfills(t))
+	// Rollups belong to the journey, not its slug: both backfills are now
+	// under the new slug.
+	b := day
+	b.Slug = "checkout-v2"
+	require.Equal(t, []backfill{b, b}, f.backfills(t))
 }
 
 func TestAFailedChangeLeavesNothing(t *testing.T) {

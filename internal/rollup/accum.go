@@ -10,9 +10,8 @@ import (
 
 // valueTable interns the values of one segment key.
 type valueTable struct {
-	ids    map[string]int32
-	names  []string
-	counts []int64
+	ids   map[string]int32
+	names []string
 }
 
 // otherID is the id of OtherValue in every table.
@@ -20,9 +19,8 @@ const otherID = 0
 
 func newValueTable() valueTable {
 	return valueTable{
-		ids:    map[string]int32{OtherValue: otherID},
-		names:  []string{OtherValue},
-		counts: []int64{0},
+		ids:   map[string]int32{OtherValue: otherID},
+		names: []string{OtherValue},
 	}
 }
 
@@ -40,7 +38,6 @@ func (t *valueTable) intern(v string) int32 {
 	v = strings.Clone(v)
 	t.ids[v] = id
 	t.names = append(t.names, v)
-	t.counts = append(t.counts, 0)
 	return id
 }
 

@@ -16,53 +16,37 @@ import (
 	"github.com/waymarkhq/waymark/journeys"
 )
 
-// Range is what one computation covers. Buckets are minute-aligned and
-// half-open.
+// Range is what one computation covers: the spans starting in [From, To).
+// Bounds are on minutes.
 //
-// Step rows are computed for spans starting in [From, To). Funnel rows are
-// computed for instances entering step 1 in [FunnelFrom, To): FunnelFrom is
-// earlier than From when recent cohorts, whose windows were still open at the
-// last run, must be recounted with the later steps that arrived since.
-//
-// To know whether a session had already entered, step 1 is read from
-// FunnelFrom minus the window; later steps are read until To plus the window,
-// but never past Horizon, the instant up to which the trace source is
-// trusted to be complete (now minus the ingestion lag). An instance whose
-// window extends past Horizon without reaching the last step is in flight.
+// A computation either carries on from the funnel state of the one that
+// ended at From (an Open), reading nothing before From, or, with no state
+// to carry on from, recounts: it also recounts the cohorts of the window
+// before From (whose instances could still reach steps inside the range),
+// reading step 1 from two windows before From to know which sessions or
+// traces had already entered.
 type Range struct {
-	From, To   time.Time
-	FunnelFrom time.Time // zero means From
-	Horizon    time.Time // zero means To
+	From, To time.Time
 }
 
-func (r Range) normalize() (Range, error) {
-	if r.FunnelFrom.IsZero() {
-		r.FunnelFrom = r.From
-	}
-	if r.Horizon.IsZero() {
-		r.Horizon = r.To
-	}
-	for _, t := range []time.Time{r.From, r.To, r.FunnelFrom} {
+func (r Range) validate() error {
+	for _, t := range []time.Time{r.From, r.To} {
 		if t.UnixNano()%int64(BucketWidth) != 0 {
-			return r, fmt.Errorf("range bound %s is not on a minute", t.UTC().Format(time.RFC3339Nano))
+			return fmt.Errorf("range bound %s is not on a minute", t.UTC().Format(time.RFC3339Nano))
 		}
 	}
-	switch {
-	case !r.From.Before(r.To):
-		return r, fmt.Errorf("range [%s, %s) is empty", r.From.UTC().Format(time.RFC3339), r.To.UTC().Format(time.RFC3339))
-	case r.FunnelFrom.After(r.From):
-		return r, fmt.Errorf("funnel range starts after the step range")
-	case r.Horizon.Before(r.To):
-		return r, fmt.Errorf("horizon %s is before the end of the range %s", r.Horizon.UTC().Format(time.RFC3339), r.To.UTC().Format(time.RFC3339))
+	if !r.From.Before(r.To) {
+		return fmt.Errorf("range [%s, %s) is empty", r.From.UTC().Format(time.RFC3339), r.To.UTC().Format(time.RFC3339))
 	}
-	return r, nil
+	return nil
 }
 
 // Aggregate reads the spans of every step of j for r from src and computes
-// its rows. Steps are read one after the other, step 1 first: each step's
-// funnel position depends on the step before it.
-func Aggregate(ctx context.Context, src TraceSource, j journeys.Journey, r Range) (*Result, error) {
-	a, err := NewAggregator(j, r)
+// its rows, carrying on from open (the state a computation ending at
+// r.From left; nil recounts). Steps are read one after the other, step 1
+// first: each step's funnel position depends on the step before it.
+func Aggregate(ctx context.Context, src TraceSource, j journeys.Journey, r Range, open *Open) (*Result, error) {
+	a, err := NewAggregator(j, r, open)
 	if err != nil {
 		return nil, err
 	}
@@ -87,38 +71,47 @@ const maxSteps = 32
 // Aggregator turns the spans of a journey's steps into rows. Feed it every
 // span of step 0 (from Query(0)), then of step 1, and so on; then call
 // Result. Memory grows with buckets × segment values, plus a few words per
-// trace or session for funnels (and, for attribute correlation, per step-1
-// span until step 1 is complete), not with the number of spans.
+// open trace or session for funnels (and per step-1 span until step 1 is
+// complete), not with the number of spans.
 //
 // What the rows mean:
 //
 //   - A span counts in the bucket of its start, in the all-traffic row and
 //     in one row per segment key: under its own attribute value, except
 //     with trace correlation past step 1, where the value is the one on
-//     the trace's step-1 span (business attributes live there); a span
-//     whose trace has no step-1 span counts in all traffic only.
-//   - Trace correlation: a trace enters with its earliest step-1 span and
-//     reaches step k with the earliest span of step k that starts at or
-//     after the span chosen for step k-1.
-//   - Attribute correlation: a session enters with its first step-1 span;
-//     its window is [entry, entry+window); a step-1 span at or after the
-//     window's end enters again. Steps are reached in order as above,
-//     inside the window.
+//     the step-1 span the trace entered with (business attributes live
+//     there); a span outside the window of any entry of its trace counts
+//     in all traffic only.
+//   - An instance is one entry of a trace or a session into step 1: a
+//     step-1 span enters unless an instance of its trace or session is
+//     open at its start. Its window is [entry, entry+window) (10 minutes
+//     for traces unless set). It reaches step k with the earliest span of
+//     step k that starts at or after the span chosen for step k-1, inside
+//     the window.
 //   - An errored span reaches its step; the instance counts as errored.
 //     Ties at one instant are broken so that arrival order never matters:
 //     the lower span id enters, and an errored span wins a later step.
 //   - An instance counts in the segment values of its entry span, so that
-//     a breakdown never loses a conversion.
+//     a breakdown never loses a conversion; it is in flight while its
+//     window is open at the end of the range without reaching the last
+//     step, and dropped once the window closes.
+//   - Per bucket and segment key, the TopValues values with the most spans
+//     and entries keep rows of their own; the rest fold into OtherValue.
+//
+// Splitting a range at any minute and carrying the Open of the first part
+// into the second gives exactly the rows of one computation over the whole
+// range.
 type Aggregator struct {
-	j        journeys.Journey
-	r        Range
-	slug     string
-	nSteps   int
-	byTrace  bool
-	window   int64
-	from, to int64
-	ffrom    int64
-	horizon  int64
+	j       journeys.Journey
+	r       Range
+	slug    string
+	nSteps  int
+	byTrace bool
+	window  int64
+	from    int64
+	to      int64
+	ffrom   int64 // cohorts entering from here are computed
+	recount bool
 
 	sel     []string
 	keys    []string
@@ -135,6 +128,7 @@ type Aggregator struct {
 
 	step      int // step being fed; -1 before the first span
 	spansRead int64
+	newSpans  int64
 	done      bool
 
 	funnel funnelState
@@ -153,10 +147,10 @@ type bucketRows struct {
 	byKey [][]*stepAcc // [key][value id]
 }
 
-// NewAggregator prepares the aggregation of j over r.
-func NewAggregator(j journeys.Journey, r Range) (*Aggregator, error) {
-	r, err := r.normalize()
-	if err != nil {
+// NewAggregator prepares the aggregation of j over r, carrying on from open
+// (nil recounts; see Range).
+func NewAggregator(j journeys.Journey, r Range, open *Open) (*Aggregator, error) {
+	if err := r.validate(); err != nil {
 		return nil, err
 	}
 	n := len(j.Spec.Steps)
@@ -177,13 +171,16 @@ func NewAggregator(j journeys.Journey, r Range) (*Aggregator, error) {
 		window:  int64(Window(j)),
 		from:    r.From.UnixNano(),
 		to:      r.To.UnixNano(),
-		ffrom:   r.FunnelFrom.UnixNano(),
-		horizon: r.Horizon.UnixNano(),
 		valueAt: -1,
 		corrAt:  -1,
 		buckets: make(map[bucketKey]*bucketRows),
 		lastKey: bucketKey{step: -1},
 		step:    -1,
+		recount: open == nil,
+	}
+	a.ffrom = a.from
+	if a.recount {
+		a.ffrom = a.from - a.window
 	}
 	a.sel = j.SelectKeys()
 	at := func(k string) int { return slices.Index(a.sel, k) }
@@ -203,13 +200,22 @@ func NewAggregator(j journeys.Journey, r Range) (*Aggregator, error) {
 	if slices.Contains(a.segAt, -1) || (j.Spec.Value != "" && a.valueAt < 0) || (!a.byTrace && a.corrAt < 0) {
 		return nil, errors.New("select keys do not cover the journey's attributes")
 	}
+	if open != nil {
+		switch {
+		case !open.Through.Equal(r.From):
+			return nil, fmt.Errorf("funnel state is through %s, not the range's start %s",
+				open.Through.UTC().Format(time.RFC3339), r.From.UTC().Format(time.RFC3339))
+		case open.NSteps != n || open.NKeys != len(a.keys):
+			return nil, fmt.Errorf("funnel state has %d steps and %d segment keys, the journey %d and %d", open.NSteps, open.NKeys, n, len(a.keys))
+		}
+	}
 	a.vals = make([]valueTable, len(a.keys))
 	for i := range a.vals {
 		a.vals[i] = newValueTable()
 	}
 	a.segBuf = make([]int32, len(a.keys))
 	a.thresholds = Thresholds(j)
-	a.funnel.init(a)
+	a.funnel.init(a, open)
 	return a, nil
 }
 
@@ -238,17 +244,16 @@ func Thresholds(j journeys.Journey) [][]time.Duration {
 // Query is the span query for step k: the step's pattern, the attributes the
 // rollup needs, and the time range to read (see Range).
 func (a *Aggregator) Query(k int) journeys.SpanQuery {
-	q := journeys.SpanQuery{Select: a.sel}
+	q := journeys.SpanQuery{Select: a.sel, From: a.r.From, To: a.r.To}
 	if k >= 0 && k < a.nSteps {
 		q.Pattern = a.j.Spec.Steps[k].Match
 	}
-	if k == 0 {
-		q.From = time.Unix(0, a.ffrom-a.window).UTC()
-		q.To = a.r.To
-		return q
+	if a.recount {
+		q.From = time.Unix(0, a.ffrom).UTC()
+		if k == 0 {
+			q.From = time.Unix(0, a.ffrom-a.window).UTC()
+		}
 	}
-	q.From = a.r.FunnelFrom
-	q.To = time.Unix(0, min(a.to+a.window, a.horizon)).UTC()
 	return q
 }
 
@@ -268,7 +273,7 @@ func (a *Aggregator) Add(k int, s journeys.Span) error {
 		if k < a.step || k < 0 || k >= a.nSteps {
 			return fmt.Errorf("span of step %d after step %d: steps must be fed in order", k, a.step)
 		}
-		if a.step <= 0 && k > 0 {
+		if k > 0 {
 			a.funnel.closeStep0()
 		}
 		a.step = k
@@ -276,38 +281,38 @@ func (a *Aggregator) Add(k int, s journeys.Span) error {
 	a.spansRead++
 	start := s.Start.UnixNano()
 	inRange := start >= a.from && start < a.to
-
-	// The segment values the span's rows go to: its own, except in trace
-	// correlation past step 1, where business attributes live on the
-	// step-1 span of the trace.
-	var seg []int32
-	inst := int32(-1)
-	switch {
-	case a.byTrace && k > 0:
-		if i, ok := a.funnel.traces[traceKey(s.TraceID)]; ok {
-			inst = i
-			seg = a.funnel.segs(i)
-		}
-	case inRange || k == 0:
-		seg = a.ownSegments(s)
-	}
 	if inRange {
-		a.addRows(k, start, s, seg, seg != nil)
+		a.newSpans++
 	}
-
-	switch {
-	case k == 0 && a.byTrace:
-		a.funnel.traceEntry(s, start, seg)
-	case k == 0:
-		a.funnel.sessionCandidate(attr(s.Attrs, a.corrAt), s, start, seg)
-	case a.byTrace:
-		if inst >= 0 {
-			a.funnel.reach(inst, k, start, s.Error)
+	var key corrKey
+	if a.byTrace {
+		key = traceCorr(s.TraceID)
+	} else {
+		key = a.funnel.sessionCorr(attr(s.Attrs, a.corrAt))
+	}
+	if k == 0 {
+		seg := a.ownSegments(s)
+		if inRange {
+			a.addRows(k, start, s, seg, true)
 		}
-	default:
-		if i, ok := a.funnel.sessionInstance(attr(s.Attrs, a.corrAt), start); ok {
-			a.funnel.reach(i, k, start, s.Error)
+		a.funnel.candidate(key, spanKey(s.SpanID), start, s.Error, seg)
+		return nil
+	}
+	i, ok := a.funnel.instanceAt(key, start)
+	if inRange {
+		// Past step 1, a trace's spans count in the segment values it
+		// entered with; a session's in their own.
+		switch {
+		case !a.byTrace:
+			a.addRows(k, start, s, a.ownSegments(s), true)
+		case ok:
+			a.addRows(k, start, s, a.funnel.segs(i), true)
+		default:
+			a.addRows(k, start, s, nil, false)
 		}
+	}
+	if ok {
+		a.funnel.reach(i, k, start, s.Error)
 	}
 	return nil
 }
@@ -356,7 +361,6 @@ func (a *Aggregator) addRows(k int, start int64, s journeys.Span, seg []int32, h
 			row[v] = acc
 		}
 		acc.add(th, start, s, idx, value, hasValue)
-		a.vals[i].counts[v]++
 	}
 }
 
@@ -432,22 +436,21 @@ func unhex(c byte) (byte, bool) {
 }
 
 // Result finishes the aggregation: funnels are counted, each segment key
-// keeps its TopValues most frequent values and folds the rest into
-// OtherValue, and rows come out sorted by step, bucket and segment. The
-// Aggregator cannot be used afterwards.
+// keeps, per bucket, its TopValues most frequent values and folds the rest
+// into OtherValue, and rows come out sorted by step, bucket and segment.
+// The Aggregator cannot be used afterwards.
 func (a *Aggregator) Result() *Result {
-	if !a.done && a.step <= 0 {
-		a.funnel.closeStep0()
-	}
+	a.funnel.closeStep0()
 	a.done = true
 	res := &Result{
 		Slug:       a.slug,
 		Range:      a.r,
+		FunnelFrom: time.Unix(0, a.ffrom).UTC(),
 		Thresholds: a.thresholds,
 		SpansRead:  a.spansRead,
+		NewSpans:   a.newSpans,
 	}
-	funnels := a.funnel.rows()
-	keep := a.topValues()
+	named := a.ranking()
 
 	for bk, br := range a.buckets {
 		bucket := time.Unix(0, bk.bucket*int64(BucketWidth)).UTC()
@@ -458,7 +461,7 @@ func (a *Aggregator) Result() *Result {
 				if acc == nil {
 					continue
 				}
-				if v != otherID && keep[i][v] {
+				if named(bk.bucket, i, int32(v)) {
 					res.Steps = append(res.Steps, a.stepRow(bk.step, bucket, Segment{Key: a.keys[i], Value: a.vals[i].names[v]}, acc))
 					continue
 				}
@@ -481,36 +484,24 @@ func (a *Aggregator) Result() *Result {
 		)
 	})
 
-	for bucket, fb := range funnels {
-		t := time.Unix(0, bucket*int64(BucketWidth)).UTC()
-		res.Funnels = append(res.Funnels, fb.all.row(t, Segment{}))
-		for i, row := range fb.byKey {
-			var folded *funnelAcc
-			for v, acc := range row {
-				if acc == nil {
-					continue
-				}
-				if v != otherID && keep[i][v] {
-					res.Funnels = append(res.Funnels, acc.row(t, Segment{Key: a.keys[i], Value: a.vals[i].names[v]}))
-					continue
-				}
-				if folded == nil {
-					folded = acc
-				} else {
-					folded.merge(acc)
-				}
-			}
-			if folded != nil {
-				res.Funnels = append(res.Funnels, folded.row(t, Segment{Key: a.keys[i], Value: OtherValue}))
-			}
-		}
-	}
-	slices.SortFunc(res.Funnels, func(x, y FunnelRow) int {
-		return cmp.Or(x.Bucket.Compare(y.Bucket), compareSegments(x.Segment, y.Segment))
-	})
+	full, deltas := a.funnel.funnelRows(named)
+	res.Funnels = funnelList(full)
+	res.Deltas = funnelList(deltas)
+	res.Open = a.funnel.open(named)
 	a.buckets, a.last = nil, nil
 	a.funnel = funnelState{}
 	return res
+}
+
+func funnelList(m map[funnelKey]*funnelAcc) []FunnelRow {
+	out := make([]FunnelRow, 0, len(m))
+	for k, acc := range m {
+		out = append(out, acc.row(time.Unix(0, k.bucket*int64(BucketWidth)).UTC(), k.seg))
+	}
+	slices.SortFunc(out, func(x, y FunnelRow) int {
+		return cmp.Or(x.Bucket.Compare(y.Bucket), compareSegments(x.Segment, y.Segment))
+	})
+	return out
 }
 
 // compareSegments orders all traffic first, then by key and value.
@@ -518,27 +509,72 @@ func compareSegments(x, y Segment) int {
 	return cmp.Or(strings.Compare(x.Key, y.Key), strings.Compare(x.Value, y.Value))
 }
 
-// topValues chooses, per key, the TopValues values with the most spans and
-// entries (ties by value, so the choice is deterministic).
-func (a *Aggregator) topValues() [][]bool {
-	keep := make([][]bool, len(a.keys))
-	for i := range a.vals {
-		t := &a.vals[i]
-		keep[i] = make([]bool, len(t.names))
-		ids := make([]int32, 0, len(t.names))
-		for id := 1; id < len(t.names); id++ {
-			if t.counts[id] > 0 {
-				ids = append(ids, int32(id))
+// ranking decides, per bucket and segment key, which values keep rows of
+// their own: the TopValues with the most spans (of every step) and entries
+// in that bucket, ties by value, so that the choice is deterministic and
+// the same however a range is split. Values beyond trackedValues never do.
+func (a *Aggregator) ranking() func(bucket int64, key int, v int32) bool {
+	type bk struct {
+		bucket int64
+		key    int
+	}
+	counts := map[bk][]int64{}
+	tally := func(bucket int64, key int, v int32, n int64) {
+		c := counts[bk{bucket, key}]
+		if int(v) >= len(c) {
+			c = append(c, make([]int64, int(v)+1-len(c))...)
+		}
+		c[v] += n
+		counts[bk{bucket, key}] = c
+	}
+	for k, br := range a.buckets {
+		for s, row := range br.byKey {
+			for v, acc := range row {
+				if acc != nil {
+					tally(k.bucket, s, int32(v), acc.spans)
+				}
 			}
 		}
-		slices.SortFunc(ids, func(x, y int32) int {
-			return cmp.Or(cmp.Compare(t.counts[y], t.counts[x]), strings.Compare(t.names[x], t.names[y]))
-		})
-		for _, id := range ids[:min(len(ids), TopValues)] {
-			keep[i][id] = true
+	}
+	f := &a.funnel
+	for i := f.seeded; i < len(f.inst); i++ {
+		in := &f.inst[i]
+		if in.entry < a.ffrom || in.entry >= a.to {
+			continue
+		}
+		for s, v := range f.segs(int32(i)) {
+			tally(floorDiv(in.entry, int64(BucketWidth)), s, v, 1)
 		}
 	}
-	return keep
+	// keep is nil where every value seen keeps its row.
+	keep := map[bk][]bool{}
+	for k, c := range counts {
+		var ids []int32
+		for v := 1; v < len(c); v++ {
+			if c[v] > 0 {
+				ids = append(ids, int32(v))
+			}
+		}
+		if len(ids) <= TopValues {
+			continue
+		}
+		names := a.vals[k.key].names
+		slices.SortFunc(ids, func(x, y int32) int {
+			return cmp.Or(cmp.Compare(c[y], c[x]), strings.Compare(names[x], names[y]))
+		})
+		kept := make([]bool, len(c))
+		for _, id := range ids[:TopValues] {
+			kept[id] = true
+		}
+		keep[k] = kept
+	}
+	return func(bucket int64, key int, v int32) bool {
+		if v == otherID {
+			return false
+		}
+		kept, ok := keep[bk{bucket, key}]
+		return !ok || (int(v) < len(kept) && kept[v])
+	}
 }
 
 func (a *Aggregator) stepRow(step int, bucket time.Time, seg Segment, r *stepAcc) StepRow {

@@ -37,7 +37,7 @@ func newBenchTraffic(spans int, byTrace bool) *benchTraffic {
 	j.Spec.SLOs = []journeys.SLO{{Name: "fast", Kind: journeys.SLOLatency, Threshold: journeys.NewDuration(300 * time.Millisecond), Objective: 0.99}}
 	b := &benchTraffic{
 		j: j,
-		r: rollup.Range{From: t0, To: at(time.Hour), Horizon: at(2 * time.Hour)},
+		r: rollup.Range{From: t0, To: at(time.Hour)},
 	}
 	tiers := []string{"free", "pro", "enterprise"}
 	var total int
@@ -134,7 +134,7 @@ func BenchmarkAggregate(b *testing.B) {
 					}
 					b.StartTimer()
 				}
-				a, err := rollup.NewAggregator(traffic.j, traffic.r)
+				a, err := rollup.NewAggregator(traffic.j, traffic.r, nil)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -19,14 +19,27 @@ var t0 = time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
 
 func at(d time.Duration) time.Time { return t0.Add(d) }
 
-// run aggregates spans through the in-memory source, as a real run would.
+// run aggregates spans through the in-memory source, as a first run
+// (recounting) would.
 func run(t *testing.T, j journeys.Journey, r rollup.Range, spans []rolluptest.Span) *rollup.Result {
 	t.Helper()
 	src := &rolluptest.Source{}
 	src.Add(spans...)
-	res, err := rollup.Aggregate(context.Background(), src, j, r)
+	res, err := rollup.Aggregate(context.Background(), src, j, r, nil)
 	require.NoError(t, err)
 	return res
+}
+
+// advance computes [from, to) as a first run would, then carries on an hour
+// at a time until horizon as later runs do; it returns the step rows of
+// [from, to) and every cohort row, as the store would hold them.
+func advance(t *testing.T, j journeys.Journey, from, to, horizon time.Time, spans []rolluptest.Span) ([]rollup.StepRow, []rollup.FunnelRow) {
+	t.Helper()
+	src := &rolluptest.Source{}
+	src.Add(spans...)
+	rows, _, err := rolluptest.Advance(context.Background(), src, j, from, to, horizon, time.Hour)
+	require.NoError(t, err)
+	return rows.Steps(from, to), rows.Funnels()
 }
 
 func seg(s rollup.Segment) string {
@@ -108,7 +121,8 @@ func traceSpans() []rolluptest.Span {
 		rolluptest.StepSpan(3, 1, 3, at(30*time.Second), 600*ms, true, attrs("span.total", "7")),
 		rolluptest.StepSpan(1, 2, 4, at(70*time.Second), 150*ms, false, attrs("span.total", "abc")),
 		// Starts before the trace's step-1 span: counted as a span of its
-		// step, in the trace's segment, but not as reaching step 2.
+		// step, in all traffic only (the trace had not entered), and not as
+		// reaching step 2.
 		rolluptest.StepSpan(2, 2, 5, at(65*time.Second), 80*ms, false, nil),
 		// No step-1 span in its trace: all traffic only, whatever it
 		// carries itself.
@@ -130,19 +144,23 @@ func TestTraceCorrelation(t *testing.T) {
 		"s2 m0 all n=2 err=1 good=[2] sum=0 slow=[3 1] errs=[3]",
 		"s2 m0 span.tier=gold n=1 err=0 good=[1] sum=0 slow=[1] errs=[]",
 		"s2 m1 all n=1 err=0 good=[1] sum=0 slow=[2] errs=[]",
-		"s2 m1 span.tier=(none) n=1 err=0 good=[1] sum=0 slow=[2] errs=[]",
 		"s3 m0 all n=1 err=1 good=[0] sum=7 slow=[1] errs=[1]",
 		"s3 m0 span.tier=gold n=1 err=1 good=[0] sum=7 slow=[1] errs=[1]",
 	}, describeSteps(t, res.Steps, true))
 	require.Equal(t, []string{
 		"m0 all reached=[1 1 1] err=1 inflight=[0 0 0] times=[1 1]",
 		"m0 span.tier=gold reached=[1 1 1] err=1 inflight=[0 0 0] times=[1 1]",
-		"m1 all reached=[1 0 0] err=0 inflight=[0 0 0] times=[0 0]",
-		"m1 span.tier=(none) reached=[1 0 0] err=0 inflight=[0 0 0] times=[0 0]",
+		// Trace 2's window is still open at the end of the range: in
+		// flight, not dropped.
+		"m1 all reached=[1 0 0] err=0 inflight=[1 0 0] times=[0 0]",
+		"m1 span.tier=(none) reached=[1 0 0] err=0 inflight=[1 0 0] times=[0 0]",
 	}, describeFunnels(res.Funnels))
 	require.InEpsilon(t, float64(10*time.Second), float64(res.Funnels[0].StepTimes[0].Quantile(0.5)), 0.01)
-	require.Equal(t, time.Duration(600*ms), res.Steps[8].Slowest[0].Duration)
-	require.Equal(t, at(30*time.Second), res.Steps[8].Slowest[0].Start)
+	require.Equal(t, time.Duration(600*ms), res.Steps[7].Slowest[0].Duration)
+	require.Equal(t, at(30*time.Second), res.Steps[7].Slowest[0].Start)
+	// Both traces are carried: trace 2 in flight, trace 1 complete but
+	// inside its window, where another step-1 span would not enter.
+	require.Equal(t, 2, res.Open.Len())
 	require.Equal(t, int64(6), res.Fetch.Spans)
 }
 
@@ -184,20 +202,20 @@ func TestTraceFunnelOrdering(t *testing.T) {
 			for i, x := range tc.spans {
 				spans = append(spans, rolluptest.StepSpan(x.step, 1, i+1, at(time.Minute+x.at), time.Millisecond, x.err, nil))
 			}
-			r := rollup.Range{From: t0, To: at(10 * time.Minute), Horizon: at(30 * time.Minute)}
 			// Every arrival order gives the same funnel.
 			for _, perm := range permutations(len(spans)) {
 				ordered := make([]rolluptest.Span, len(spans))
 				for i, p := range perm {
 					ordered[i] = spans[p]
 				}
-				res := run(t, j, r, ordered)
+				_, funnels := advance(t, j, t0, at(10*time.Minute), at(30*time.Minute), ordered)
 				if tc.reached == nil {
-					require.Empty(t, res.Funnels)
+					require.Empty(t, funnels)
 					continue
 				}
-				require.Len(t, res.Funnels, 1, "order %v", perm)
-				f := res.Funnels[0]
+				require.Len(t, funnels, 1, "order %v", perm)
+				f := funnels[0]
+				require.Equal(t, []int64{0, 0, 0}, f.InFlight, "order %v", perm)
 				require.Equal(t, tc.reached, f.Reached, "order %v", perm)
 				require.Equal(t, tc.errored, f.Errored, "order %v", perm)
 				require.Equal(t, at(time.Minute), f.Bucket)
@@ -252,84 +270,107 @@ var sessionStepRows = []string{
 	"s3 m100 span.tier=(none) n=2 err=0",
 }
 
+// sessionFunnels are the cohorts of sessionSpans once every window has
+// closed. A run over [60m, 120m) recounts the window before it too: A's
+// entry at 50m is a cohort of its own.
+var sessionFunnels = []string{
+	"m50 all reached=[1 1 0] err=0 inflight=[0 0 0] times=[1 0]",
+	"m50 span.tier=gold reached=[1 1 0] err=0 inflight=[0 0 0] times=[1 0]",
+	"m61 all reached=[1 1 0] err=0 inflight=[0 0 0] times=[1 0]",
+	"m61 span.tier=silver reached=[1 1 0] err=0 inflight=[0 0 0] times=[1 0]",
+	"m70 all reached=[1 1 0] err=1 inflight=[0 0 0] times=[1 0]",
+	"m70 span.tier=silver reached=[1 1 0] err=1 inflight=[0 0 0] times=[1 0]",
+	"m85 all reached=[1 1 1] err=0 inflight=[0 0 0] times=[1 1]",
+	"m85 span.tier=gold reached=[1 1 1] err=0 inflight=[0 0 0] times=[1 1]",
+	"m110 all reached=[1 1 0] err=0 inflight=[0 0 0] times=[1 0]",
+	"m110 span.tier=(none) reached=[1 1 0] err=0 inflight=[0 0 0] times=[1 0]",
+	"m119 all reached=[1 0 0] err=0 inflight=[0 0 0] times=[0 0]",
+	"m119 span.tier=(none) reached=[1 0 0] err=0 inflight=[0 0 0] times=[0 0]",
+}
+
 func TestSessionCorrelation(t *testing.T) {
 	t.Parallel()
 	j := sessionJourney()
-	r := rollup.Range{From: at(60 * time.Minute), To: at(120 * time.Minute), Horizon: at(200 * time.Minute)}
+	from, to, horizon := at(60*time.Minute), at(120*time.Minute), at(200*time.Minute)
 	spans := sessionSpans()
-	res := run(t, j, r, spans)
-	require.Equal(t, sessionStepRows, describeSteps(t, res.Steps, false))
-	want := []string{
-		"m61 all reached=[1 1 0] err=0 inflight=[0 0 0] times=[1 0]",
-		"m61 span.tier=silver reached=[1 1 0] err=0 inflight=[0 0 0] times=[1 0]",
-		"m70 all reached=[1 1 0] err=1 inflight=[0 0 0] times=[1 0]",
-		"m70 span.tier=silver reached=[1 1 0] err=1 inflight=[0 0 0] times=[1 0]",
-		"m85 all reached=[1 1 1] err=0 inflight=[0 0 0] times=[1 1]",
-		"m85 span.tier=gold reached=[1 1 1] err=0 inflight=[0 0 0] times=[1 1]",
-		"m110 all reached=[1 1 0] err=0 inflight=[0 0 0] times=[1 0]",
-		"m110 span.tier=(none) reached=[1 1 0] err=0 inflight=[0 0 0] times=[1 0]",
-		"m119 all reached=[1 0 0] err=0 inflight=[0 0 0] times=[0 0]",
-		"m119 span.tier=(none) reached=[1 0 0] err=0 inflight=[0 0 0] times=[0 0]",
-	}
-	require.Equal(t, want, describeFunnels(res.Funnels))
-	require.InEpsilon(t, float64(time.Minute), float64(res.Funnels[0].StepTimes[0].Quantile(0.5)), 0.01)
-	require.InEpsilon(t, float64(5*time.Minute), float64(res.Funnels[4].StepTimes[1].Quantile(0.5)), 0.01)
+	steps, funnels := advance(t, j, from, to, horizon, spans)
+	require.Equal(t, sessionStepRows, describeSteps(t, steps, false))
+	require.Equal(t, sessionFunnels, describeFunnels(funnels))
+	require.InEpsilon(t, float64(20*time.Minute), float64(funnels[0].StepTimes[0].Quantile(0.5)), 0.01)
+	require.InEpsilon(t, float64(5*time.Minute), float64(funnels[6].StepTimes[1].Quantile(0.5)), 0.01)
 
-	// What was read: step 1 from a window before the funnel range, later
-	// steps until a window after it.
+	// What a first run reads: step 1 from two windows before the range,
+	// later steps from one window before; nothing after the range.
 	src := &rolluptest.Source{}
 	src.Add(spans...)
-	_, err := rollup.Aggregate(context.Background(), src, j, r)
+	_, err := rollup.Aggregate(context.Background(), src, j, rollup.Range{From: from, To: to}, nil)
 	require.NoError(t, err)
 	q := src.Queries()
 	require.Len(t, q, 3)
-	require.Equal(t, []time.Time{at(30 * time.Minute), at(120 * time.Minute)}, []time.Time{q[0].From, q[0].To})
-	require.Equal(t, []time.Time{at(60 * time.Minute), at(150 * time.Minute)}, []time.Time{q[1].From, q[1].To})
+	require.Equal(t, []time.Time{at(0), at(120 * time.Minute)}, []time.Time{q[0].From, q[0].To})
+	require.Equal(t, []time.Time{at(30 * time.Minute), at(120 * time.Minute)}, []time.Time{q[1].From, q[1].To})
 	require.Equal(t, []string{"span.session.id", "span.tier"}, q[0].Select)
+
+	// A later run, carrying the state on, reads only what is new.
+	res, err := rollup.Aggregate(context.Background(), src, j, rollup.Range{From: to, To: horizon}, mustOpen(t, j, from, to, spans))
+	require.NoError(t, err)
+	q = src.Queries()[3:]
+	require.Len(t, q, 3)
+	for _, x := range q {
+		require.Equal(t, []time.Time{to, horizon}, []time.Time{x.From, x.To})
+	}
+	require.Equal(t, int64(2), res.NewSpans) // F's step 1 at 121m, D's step 2 at 125m
 
 	// Arrival order does not matter.
 	slices.Reverse(spans)
-	rev := run(t, j, r, spans)
-	require.Equal(t, sessionStepRows, describeSteps(t, rev.Steps, false))
-	require.Equal(t, want, describeFunnels(rev.Funnels))
+	steps, funnels = advance(t, j, from, to, horizon, spans)
+	require.Equal(t, sessionStepRows, describeSteps(t, steps, false))
+	require.Equal(t, sessionFunnels, describeFunnels(funnels))
+}
+
+func mustOpen(t *testing.T, j journeys.Journey, from, to time.Time, spans []rolluptest.Span) *rollup.Open {
+	t.Helper()
+	return run(t, j, rollup.Range{From: from, To: to}, spans).Open
 }
 
 func TestSessionInFlight(t *testing.T) {
 	t.Parallel()
-	// With the horizon at 130m, windows opening after 100m are still open:
-	// D (at step 2) and F (at step 1) are in flight, not dropped.
-	r := rollup.Range{From: at(60 * time.Minute), To: at(120 * time.Minute), Horizon: at(130 * time.Minute)}
-	res := run(t, sessionJourney(), r, sessionSpans())
-	require.Equal(t, []string{
-		"m61 all reached=[1 1 0] err=0 inflight=[0 0 0] times=[1 0]",
-		"m61 span.tier=silver reached=[1 1 0] err=0 inflight=[0 0 0] times=[1 0]",
-		"m70 all reached=[1 1 0] err=1 inflight=[0 0 0] times=[1 0]",
-		"m70 span.tier=silver reached=[1 1 0] err=1 inflight=[0 0 0] times=[1 0]",
-		"m85 all reached=[1 1 1] err=0 inflight=[0 0 0] times=[1 1]",
-		"m85 span.tier=gold reached=[1 1 1] err=0 inflight=[0 0 0] times=[1 1]",
-		"m110 all reached=[1 1 0] err=0 inflight=[1 1 0] times=[1 0]",
-		"m110 span.tier=(none) reached=[1 1 0] err=0 inflight=[1 1 0] times=[1 0]",
-		"m119 all reached=[1 0 0] err=0 inflight=[1 0 0] times=[0 0]",
-		"m119 span.tier=(none) reached=[1 0 0] err=0 inflight=[1 0 0] times=[0 0]",
-	}, describeFunnels(res.Funnels))
+	// At 130m, windows opening after 100m are still open: D (at step 2) and
+	// F (at step 1) are in flight, not dropped.
+	_, funnels := advance(t, sessionJourney(), at(60*time.Minute), at(120*time.Minute), at(130*time.Minute), sessionSpans())
+	want := slices.Clone(sessionFunnels)
+	want[8] = "m110 all reached=[1 1 0] err=0 inflight=[1 1 0] times=[1 0]"
+	want[9] = "m110 span.tier=(none) reached=[1 1 0] err=0 inflight=[1 1 0] times=[1 0]"
+	want[10] = "m119 all reached=[1 0 0] err=0 inflight=[1 0 0] times=[0 0]"
+	want[11] = "m119 span.tier=(none) reached=[1 0 0] err=0 inflight=[1 0 0] times=[0 0]"
+	require.Equal(t, want, describeFunnels(funnels))
+
+	// Once the windows close, in flight becomes dropped.
+	_, funnels = advance(t, sessionJourney(), at(60*time.Minute), at(120*time.Minute), at(150*time.Minute), sessionSpans())
+	require.Equal(t, sessionFunnels, describeFunnels(funnels))
 }
 
-func TestFunnelRangeBeforeStepRange(t *testing.T) {
+func TestTraceReentersOnlyAfterItsWindow(t *testing.T) {
 	t.Parallel()
-	// A trailing run: step rows for the last 20 minutes, cohorts for the
-	// whole hour.
-	r := rollup.Range{From: at(100 * time.Minute), To: at(120 * time.Minute), FunnelFrom: at(60 * time.Minute), Horizon: at(200 * time.Minute)}
-	res := run(t, sessionJourney(), r, sessionSpans())
-	require.Equal(t, []string{
-		"s1 m110 all n=1 err=0",
-		"s1 m110 span.tier=(none) n=1 err=0",
-		"s1 m119 all n=1 err=0",
-		"s1 m119 span.tier=(none) n=1 err=0",
-		"s3 m100 all n=2 err=0",
-		"s3 m100 span.tier=(none) n=2 err=0",
-	}, describeSteps(t, res.Steps, false))
-	require.Len(t, res.Funnels, 10)
-	require.Equal(t, at(61*time.Minute), res.Funnels[0].Bucket)
+	j := rolluptest.Journey("order", journeys.CorrelateByTrace, 0, 2)
+	w := rollup.DefaultTraceWindow
+	spans := []rolluptest.Span{
+		rolluptest.StepSpan(1, 1, 1, at(0), time.Millisecond, false, nil),
+		rolluptest.StepSpan(1, 1, 2, at(w-time.Second), time.Millisecond, false, nil), // inside: no entry
+		rolluptest.StepSpan(1, 1, 3, at(w), time.Millisecond, false, nil),             // at the end: enters
+		rolluptest.StepSpan(2, 1, 4, at(w+time.Second), time.Millisecond, false, nil), // the second entry's
+	}
+	// However the hour is cut, the trace enters twice.
+	for _, split := range []time.Duration{time.Minute, 9 * time.Minute, 10 * time.Minute, 11 * time.Minute} {
+		src := &rolluptest.Source{}
+		src.Add(spans...)
+		rows, _, err := rolluptest.Advance(context.Background(), src, j, t0, at(split), at(time.Hour), time.Minute)
+		require.NoError(t, err)
+		require.Equal(t, []string{
+			"m0 all reached=[1 0] err=0 inflight=[0 0] times=[0]",
+			"m10 all reached=[1 1] err=0 inflight=[0 0] times=[1]",
+		}, describeFunnels(rows.Funnels()), "split at %s", split)
+	}
 }
 
 func TestTopValuesFoldIntoOther(t *testing.T) {
@@ -364,6 +405,18 @@ func TestTopValuesFoldIntoOther(t *testing.T) {
 	require.Equal(t, int64(55), entered[rollup.OtherValue])
 	require.Equal(t, int64(1830), entered[""])
 	require.Len(t, entered, 52)
+
+	// The ranking is per minute: the next minute's one value, u00, keeps
+	// its row there.
+	spans = append(spans, rolluptest.StepSpan(1, n+1, n+1, at(90*time.Second), time.Millisecond, false, attrs("span.user", "u00")))
+	res = run(t, j, rollup.Range{From: t0, To: at(2 * time.Minute)}, spans)
+	var m1 []string
+	for _, r := range res.Steps {
+		if r.Bucket.Equal(at(time.Minute)) {
+			m1 = append(m1, seg(r.Segment))
+		}
+	}
+	require.Equal(t, []string{"all", "span.user=u00"}, m1)
 }
 
 func TestExemplars(t *testing.T) {
@@ -414,25 +467,29 @@ func TestInvalidInput(t *testing.T) {
 	t.Parallel()
 	j := rolluptest.Journey("bad", journeys.CorrelateByTrace, 0, 2)
 	ranges := map[string]rollup.Range{
-		"unaligned":           {From: t0.Add(time.Second), To: at(time.Minute)},
-		"empty":               {From: t0, To: t0},
-		"reversed":            {From: at(time.Minute), To: t0},
-		"funnel after steps":  {From: t0, To: at(2 * time.Minute), FunnelFrom: at(time.Minute)},
-		"horizon before end":  {From: t0, To: at(2 * time.Minute), Horizon: at(time.Minute)},
-		"unaligned funnelsta": {From: t0, To: at(2 * time.Minute), FunnelFrom: t0.Add(-time.Second)},
+		"unaligned": {From: t0.Add(time.Second), To: at(time.Minute)},
+		"empty":     {From: t0, To: t0},
+		"reversed":  {From: at(time.Minute), To: t0},
 	}
 	for name, r := range ranges {
-		_, err := rollup.NewAggregator(j, r)
+		_, err := rollup.NewAggregator(j, r, nil)
 		require.Error(t, err, name)
 	}
 	ok := rollup.Range{From: t0, To: at(time.Minute)}
-	_, err := rollup.NewAggregator(journeys.Journey{}, ok)
+	_, err := rollup.NewAggregator(journeys.Journey{}, ok, nil)
 	require.ErrorContains(t, err, "no steps")
 	noCorr := rolluptest.Journey("bad", "", 0, 2)
-	_, err = rollup.NewAggregator(noCorr, ok)
+	_, err = rollup.NewAggregator(noCorr, ok, nil)
 	require.ErrorContains(t, err, "correlation")
 
-	a, err := rollup.NewAggregator(sessionJourney(), ok)
+	// A state from elsewhere is refused.
+	open := run(t, j, ok, nil).Open
+	_, err = rollup.NewAggregator(j, rollup.Range{From: at(2 * time.Minute), To: at(3 * time.Minute)}, open)
+	require.EqualError(t, err, "funnel state is through 2025-03-01T10:01:00Z, not the range's start 2025-03-01T10:02:00Z")
+	_, err = rollup.NewAggregator(rolluptest.Journey("bad", journeys.CorrelateByTrace, 0, 3), rollup.Range{From: at(time.Minute), To: at(2 * time.Minute)}, open)
+	require.EqualError(t, err, "funnel state has 2 steps and 0 segment keys, the journey 3 and 0")
+
+	a, err := rollup.NewAggregator(sessionJourney(), ok, nil)
 	require.NoError(t, err)
 	// Spans without the selected attributes are counted, not refused.
 	require.NoError(t, a.Add(0, journeys.Span{TraceID: "x", SpanID: "y", Start: at(time.Second)}))
@@ -454,7 +511,7 @@ func TestSourceErrorIsWrapped(t *testing.T) {
 	src := &rolluptest.Source{}
 	boom := fmt.Errorf("tempo returned 503")
 	src.SetError(boom)
-	_, err := rollup.Aggregate(context.Background(), src, sessionJourney(), rollup.Range{From: t0, To: at(time.Minute)})
+	_, err := rollup.Aggregate(context.Background(), src, sessionJourney(), rollup.Range{From: t0, To: at(time.Minute)}, nil)
 	require.ErrorIs(t, err, boom)
 	require.ErrorContains(t, err, `step "s1"`)
 }

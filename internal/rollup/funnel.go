@@ -10,88 +10,159 @@ import (
 	"time"
 
 	"github.com/waymarkhq/waymark/internal/sketch"
-	"github.com/waymarkhq/waymark/journeys"
 )
 
-// funnelState follows journey instances (traces or sessions) through the
-// steps. It lives in flat slabs so that an instance costs a few words:
-// inst[i], segs(i) and chosen[i*nSteps:] describe instance i.
+// funnelState follows journey instances through the steps. An instance is
+// one entry of a correlation key (a trace, or a session) into step 1; its
+// window is [entry, entry+window). Both correlations follow the same rule:
+// a step-1 span enters unless an instance of its key is open at its start.
+//
+// It lives in flat slabs so that an instance costs a few words: inst[i],
+// segs(i) and chosen[i*nSteps:] describe instance i. The first seeded
+// instances were carried in from the previous computation (Open); was[i]
+// is how far each had got then, so that only the change is counted.
 type funnelState struct {
 	a       *Aggregator
 	nSteps  int
 	nKeys   int
 	window  int64
+	byTrace bool
+
 	inst    []instance
-	segSlab []int32
+	segSlab []int32 // value ids in a.vals, nKeys per instance
 	chosen  []int64 // start of the span chosen for each reached step
 
-	// Trace correlation: trace → instance, and the entry span's id to
-	// break ties between step-1 spans starting at the same instant.
-	traces   map[[16]byte]int32
-	entryIDs [][8]byte
+	seed   *Open
+	seeded int
+	was    []instance
 
-	// Attribute correlation: session → session number, its step-1 spans
-	// until step 1 is complete, then its instances. Sessions are keyed by a
-	// 128-bit hash of their id: a map without pointers is not scanned by
-	// the garbage collector, and keeps no copy of millions of ids.
-	seeds    [2]maphash.Seed
-	sessIdx  map[[16]byte]int32
+	// Correlation keys: a trace's 16 bytes, or a 128-bit hash of a session
+	// id (a map without pointers is not scanned by the garbage collector,
+	// and keeps no copy of millions of ids). raw keeps each key as it must
+	// be carried to the next computation.
+	seeds   [2]maphash.Seed
+	keyIdx  map[[16]byte]int32
+	raw     []byte
+	rawOff  []int32
+	keySeed []int32     // per key: its seeded instance, or -1
+	keyNew  []instRange // per key: its new instances, by entry
+
+	// Step-1 spans, kept until step 1 is complete: which of them enter
+	// depends on all of them in start order.
 	cands    []candidate
 	candSegs []int32
-	sessions []instRange
+	closed   bool
 }
 
 type instance struct {
 	entry int64
+	key   int32
 	depth uint8  // steps reached
 	errs  uint32 // bit k: the span chosen for step k is an error
 }
 
 type instRange struct{ first, n int32 }
 
-// candidate is a step-1 span of a session, kept until step 1 is complete:
-// which of them are entries depends on all of them in start order.
 type candidate struct {
 	start int64
 	id    [8]byte
-	sess  int32
+	key   int32
 	seg   int32 // offset in candSegs
 	err   bool
 }
 
-func (f *funnelState) init(a *Aggregator) {
+func (f *funnelState) init(a *Aggregator, seed *Open) {
 	f.a = a
 	f.nSteps = a.nSteps
 	f.nKeys = len(a.keys)
 	f.window = a.window
-	if a.byTrace {
-		f.traces = make(map[[16]byte]int32)
-	} else {
-		f.sessIdx = make(map[[16]byte]int32)
-		f.seeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
+	f.byTrace = a.byTrace
+	f.keyIdx = make(map[[16]byte]int32)
+	f.rawOff = []int32{0}
+	f.seeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
+	if seed == nil {
+		return
 	}
+	f.seed = seed
+	n := seed.Len()
+	f.inst = make([]instance, 0, n)
+	f.chosen = make([]int64, 0, n*f.nSteps)
+	f.segSlab = make([]int32, 0, n*f.nKeys)
+	ids := make([][]int32, f.nKeys) // seed value index → a.vals id
+	for s := range f.nKeys {
+		ids[s] = make([]int32, len(seed.vals[s]))
+		for v, name := range seed.vals[s] {
+			ids[s][v] = a.vals[s].intern(name)
+		}
+	}
+	for i := range n {
+		k := f.keyOf(f.carried(seed.key(i)))
+		f.keySeed[k] = int32(i)
+		f.inst = append(f.inst, instance{entry: seed.entry[i], key: k, depth: seed.depth[i], errs: seed.errs[i]})
+		f.chosen = append(f.chosen, seed.chosen[i*f.nSteps:(i+1)*f.nSteps]...)
+		for s := range f.nKeys {
+			f.segSlab = append(f.segSlab, ids[s][seed.segs[i*f.nKeys+s]])
+		}
+	}
+	f.seeded = n
+	f.was = slices.Clone(f.inst)
 }
 
-// sessKey hashes a session id to 128 bits; two ids colliding is as likely
-// as two random UUIDs being equal.
-func (f *funnelState) sessKey(sess string) [16]byte {
-	var k [16]byte
-	binary.LittleEndian.PutUint64(k[:8], maphash.String(f.seeds[0], sess))
-	binary.LittleEndian.PutUint64(k[8:], maphash.String(f.seeds[1], sess))
+// corrKey is a correlation key: h is what it is looked up by (a trace's 16
+// bytes, or a 128-bit hash of a session id), raw what is carried to the
+// next computation (empty for a trace: h itself).
+type corrKey struct {
+	h   [16]byte
+	raw string
+	ok  bool
+}
+
+// traceCorr is the key of a trace.
+func traceCorr(id string) corrKey { return corrKey{h: traceKey(id), ok: true} }
+
+// sessionCorr is the key of a session id; a span without one has none.
+func (f *funnelState) sessionCorr(id string) corrKey {
+	if id == "" {
+		return corrKey{}
+	}
+	k := corrKey{raw: id, ok: true}
+	binary.LittleEndian.PutUint64(k.h[:8], maphash.String(f.seeds[0], id))
+	binary.LittleEndian.PutUint64(k.h[8:], maphash.String(f.seeds[1], id))
 	return k
 }
 
-func (f *funnelState) segs(i int32) []int32 {
-	return f.segSlab[int(i)*f.nKeys : (int(i)+1)*f.nKeys]
+// carried is the key of a carried instance.
+func (f *funnelState) carried(raw []byte) corrKey {
+	if f.byTrace {
+		var k corrKey
+		copy(k.h[:], raw)
+		k.ok = true
+		return k
+	}
+	return f.sessionCorr(string(raw))
 }
 
-func (f *funnelState) newInstance(start int64, isErr bool, seg []int32) int32 {
-	i := int32(len(f.inst))
-	f.inst = append(f.inst, instance{entry: start, depth: 1, errs: errBit(0, isErr)})
-	f.segSlab = append(f.segSlab, seg...)
-	f.chosen = append(f.chosen, make([]int64, f.nSteps)...)
-	f.chosen[int(i)*f.nSteps] = start
-	return i
+// keyOf returns the number of a correlation key, adding it when new.
+func (f *funnelState) keyOf(k corrKey) int32 {
+	if n, ok := f.keyIdx[k.h]; ok {
+		return n
+	}
+	n := int32(len(f.keySeed))
+	f.keyIdx[k.h] = n
+	if f.byTrace {
+		f.raw = append(f.raw, k.h[:]...)
+	} else {
+		f.raw = append(f.raw, k.raw...)
+	}
+	f.rawOff = append(f.rawOff, int32(len(f.raw)))
+	f.keySeed = append(f.keySeed, -1)
+	return n
+}
+
+func (f *funnelState) rawKey(n int32) []byte { return f.raw[f.rawOff[n]:f.rawOff[n+1]] }
+
+func (f *funnelState) segs(i int32) []int32 {
+	return f.segSlab[int(i)*f.nKeys : (int(i)+1)*f.nKeys]
 }
 
 func errBit(k int, isErr bool) uint32 {
@@ -101,62 +172,42 @@ func errBit(k int, isErr bool) uint32 {
 	return 0
 }
 
-// traceEntry keeps, per trace, the earliest step-1 span (ties broken by span
-// id so that arrival order never matters): the trace's entry.
-func (f *funnelState) traceEntry(s journeys.Span, start int64, seg []int32) {
-	tk := traceKey(s.TraceID)
-	id := spanKey(s.SpanID)
-	i, ok := f.traces[tk]
-	if !ok {
-		f.traces[tk] = f.newInstance(start, s.Error, seg)
-		f.entryIDs = append(f.entryIDs, id)
+// candidate records a step-1 span of correlation key k (none: the span
+// has no key and enters nothing).
+func (f *funnelState) candidate(k corrKey, id [8]byte, start int64, isErr bool, seg []int32) {
+	if !k.ok {
 		return
 	}
-	in := &f.inst[i]
-	if start < in.entry || (start == in.entry && bytes.Compare(id[:], f.entryIDs[i][:]) < 0) {
-		in.entry, f.entryIDs[i] = start, id
-		in.errs = errBit(0, s.Error)
-		f.chosen[int(i)*f.nSteps] = start
-		copy(f.segs(i), seg)
-	}
-}
-
-func (f *funnelState) sessionCandidate(sess string, s journeys.Span, start int64, seg []int32) {
-	if sess == "" {
-		return
-	}
-	key := f.sessKey(sess)
-	n, ok := f.sessIdx[key]
-	if !ok {
-		n = int32(len(f.sessIdx))
-		f.sessIdx[key] = n
-	}
-	f.cands = append(f.cands, candidate{start: start, id: spanKey(s.SpanID), sess: n, seg: int32(len(f.candSegs)), err: s.Error})
+	f.cands = append(f.cands, candidate{start: start, id: id, key: f.keyOf(k), seg: int32(len(f.candSegs)), err: isErr})
 	f.candSegs = append(f.candSegs, seg...)
 }
 
-// closeStep0 turns each session's step-1 spans into instances: the first
-// enters; a step-1 span at or after the end of the open instance's window
-// enters again. Only instances entering in the funnel range are kept; the
-// earlier ones were read only to know that a session had already entered.
+// closeStep0 turns the step-1 spans into instances: per key in start order
+// (ties by span id, so arrival order never matters), a span enters unless
+// an instance of the key is still open at its start. Only entries in the
+// funnel range become instances; earlier ones were read to know whether a
+// key had already entered.
 func (f *funnelState) closeStep0() {
-	if f.a == nil || f.a.byTrace || f.sessions != nil {
+	if f.closed {
 		return
 	}
-	f.entryIDs = nil
+	f.closed = true
 	slices.SortFunc(f.cands, func(x, y candidate) int {
-		return cmp.Or(cmp.Compare(x.sess, y.sess), cmp.Compare(x.start, y.start), bytes.Compare(x.id[:], y.id[:]))
+		return cmp.Or(cmp.Compare(x.key, y.key), cmp.Compare(x.start, y.start), bytes.Compare(x.id[:], y.id[:]))
 	})
-	f.sessions = make([]instRange, len(f.sessIdx))
+	f.keyNew = make([]instRange, len(f.keySeed))
 	ffrom, to := f.a.ffrom, f.a.to
 	for lo := 0; lo < len(f.cands); {
-		sess := f.cands[lo].sess
+		key := f.cands[lo].key
 		hi := lo
-		for hi < len(f.cands) && f.cands[hi].sess == sess {
+		for hi < len(f.cands) && f.cands[hi].key == key {
 			hi++
 		}
 		first := int32(len(f.inst))
 		open := int64(math.MinInt64)
+		if s := f.keySeed[key]; s >= 0 {
+			open = f.inst[s].entry
+		}
 		for _, c := range f.cands[lo:hi] {
 			if open != math.MinInt64 && c.start < open+f.window {
 				continue
@@ -165,35 +216,45 @@ func (f *funnelState) closeStep0() {
 			if c.start < ffrom || c.start >= to {
 				continue
 			}
-			f.newInstance(c.start, c.err, f.candSegs[c.seg:int(c.seg)+f.nKeys])
+			f.inst = append(f.inst, instance{entry: c.start, key: key, depth: 1, errs: errBit(0, c.err)})
+			f.segSlab = append(f.segSlab, f.candSegs[c.seg:int(c.seg)+f.nKeys]...)
+			f.chosen = append(f.chosen, make([]int64, f.nSteps)...)
+			f.chosen[(len(f.inst)-1)*f.nSteps] = c.start
 		}
-		f.sessions[sess] = instRange{first: first, n: int32(len(f.inst)) - first}
+		f.keyNew[key] = instRange{first: first, n: int32(len(f.inst)) - first}
 		lo = hi
 	}
 	f.cands, f.candSegs = nil, nil
 }
 
-// sessionInstance finds the instance of session sess whose window holds t.
-// Windows of one session never overlap, so there is at most one.
-func (f *funnelState) sessionInstance(sess string, t int64) (int32, bool) {
-	if sess == "" {
+// instanceAt finds the instance of key k whose window holds t. Windows of
+// one key never overlap, so there is at most one.
+func (f *funnelState) instanceAt(k corrKey, t int64) (int32, bool) {
+	if !k.ok {
 		return 0, false
 	}
-	n, ok := f.sessIdx[f.sessKey(sess)]
-	if !ok || int(n) >= len(f.sessions) {
+	key, ok := f.keyIdx[k.h]
+	if !ok {
 		return 0, false
 	}
-	rg := f.sessions[n]
-	insts := f.inst[rg.first : rg.first+rg.n]
-	// The last instance entering at or before t.
-	j := len(insts)
-	for j > 0 && insts[j-1].entry > t {
-		j--
+	i := int32(-1)
+	if int(key) < len(f.keyNew) {
+		rg := f.keyNew[key]
+		// The last new instance entering at or before t.
+		for j := rg.first + rg.n - 1; j >= rg.first; j-- {
+			if f.inst[j].entry <= t {
+				i = j
+				break
+			}
+		}
 	}
-	if j == 0 || t >= insts[j-1].entry+f.window {
+	if i < 0 {
+		i = f.keySeed[key]
+	}
+	if i < 0 || t < f.inst[i].entry || t >= f.inst[i].entry+f.window {
 		return 0, false
 	}
-	return rg.first + int32(j-1), true
+	return i, true
 }
 
 // reach offers a span of step k (k ≥ 1) starting at t to instance i. The
@@ -223,12 +284,6 @@ func (f *funnelState) reach(i int32, k int, t int64, isErr bool) {
 	}
 }
 
-// funnelBucket holds the funnel rows of one entry bucket.
-type funnelBucket struct {
-	all   *funnelAcc
-	byKey [][]*funnelAcc // [key][value id]
-}
-
 type funnelAcc struct {
 	reached  []int64
 	inFlight []int64
@@ -244,63 +299,87 @@ func newFunnelAcc(n int) *funnelAcc {
 	}
 }
 
-// rows counts every instance entering in the funnel range into its entry
-// bucket's all-traffic row and segment rows. Entries count towards a
-// value's rank too, so that a value seen only in recounted cohorts keeps
-// its rows.
-func (f *funnelState) rows() map[int64]*funnelBucket {
-	out := make(map[int64]*funnelBucket)
-	a := f.a
-	if a == nil {
-		return out
-	}
-	var lastKey int64 = math.MinInt64
-	var last *funnelBucket
-	for i := range f.inst {
-		in := &f.inst[i]
-		if in.entry < a.ffrom || in.entry >= a.to {
-			continue
-		}
-		bucket := floorDiv(in.entry, int64(BucketWidth))
-		if bucket != lastKey {
-			last = out[bucket]
-			if last == nil {
-				last = &funnelBucket{all: newFunnelAcc(f.nSteps), byKey: make([][]*funnelAcc, f.nKeys)}
-				out[bucket] = last
-			}
-			lastKey = bucket
-		}
-		depth := int(in.depth)
-		inFlight := !a.byTrace && depth < f.nSteps && in.entry+f.window > a.horizon
-		chosen := f.chosen[i*f.nSteps : (i+1)*f.nSteps]
-		last.all.add(depth, inFlight, in.errs != 0, chosen)
-		for s, v := range f.segs(int32(i)) {
-			row := last.byKey[s]
-			if int(v) >= len(row) {
-				row = append(row, make([]*funnelAcc, int(v)+1-len(row))...)
-				last.byKey[s] = row
-			}
-			if row[v] == nil {
-				row[v] = newFunnelAcc(f.nSteps)
-			}
-			row[v].add(depth, inFlight, in.errs != 0, chosen)
-			a.vals[s].counts[v]++
-		}
-	}
-	return out
+// funnelKey names one cohort row: entry bucket and segment.
+type funnelKey struct {
+	bucket int64
+	seg    Segment
 }
 
-func (c *funnelAcc) add(depth int, inFlight, errored bool, chosen []int64) {
-	for k := 0; k < depth; k++ {
-		c.reached[k]++
-		if inFlight {
-			c.inFlight[k]++
+// funnelRows counts the instances into their cohort rows: a new instance
+// whole, under the segment values its entry bucket's ranking names; a
+// carried one by what changed since it was carried, under the names it
+// was first counted with. An instance is in flight while its window is
+// still open at the end of the range without reaching the last step.
+func (f *funnelState) funnelRows(named func(bucket int64, key int, v int32) bool) (full, deltas map[funnelKey]*funnelAcc) {
+	full, deltas = map[funnelKey]*funnelAcc{}, map[funnelKey]*funnelAcc{}
+	a := f.a
+	add := func(m map[funnelKey]*funnelAcc, k funnelKey) *funnelAcc {
+		acc := m[k]
+		if acc == nil {
+			acc = newFunnelAcc(f.nSteps)
+			m[k] = acc
 		}
+		return acc
+	}
+	for i := range f.inst {
+		in := &f.inst[i]
+		bucket := floorDiv(in.entry, int64(BucketWidth))
+		flying := int(in.depth) < f.nSteps && in.entry+f.window > a.to
+		chosen := f.chosen[i*f.nSteps : (i+1)*f.nSteps]
+		if i >= f.seeded {
+			if in.entry < a.ffrom || in.entry >= a.to {
+				continue
+			}
+			k := funnelKey{bucket: bucket}
+			add(full, k).count(0, int(in.depth), false, flying, 0, in.errs, chosen)
+			for s, v := range f.segs(int32(i)) {
+				k.seg = Segment{Key: a.keys[s], Value: OtherValue}
+				if named(bucket, s, v) {
+					k.seg.Value = a.vals[s].names[v]
+				}
+				add(full, k).count(0, int(in.depth), false, flying, 0, in.errs, chosen)
+			}
+			continue
+		}
+		was := f.was[i]
+		wasFlying := int(was.depth) < f.nSteps
+		if was.depth == in.depth && was.errs == in.errs && flying == wasFlying {
+			continue
+		}
+		k := funnelKey{bucket: bucket}
+		add(deltas, k).count(int(was.depth), int(in.depth), wasFlying, flying, was.errs, in.errs, chosen)
+		for s := range f.nKeys {
+			k.seg = Segment{Key: a.keys[s], Value: OtherValue}
+			if f.seed.folded[i]&(1<<s) == 0 {
+				k.seg.Value = f.seed.segName(i, s)
+			}
+			add(deltas, k).count(int(was.depth), int(in.depth), wasFlying, flying, was.errs, in.errs, chosen)
+		}
+	}
+	return full, deltas
+}
+
+// count adds the change of one instance from depth from (in flight or
+// not, errors wasErrs) to depth to (flying, errs): every step newly
+// reached, the time taken to reach it, the move out of or into flight.
+func (c *funnelAcc) count(from, to int, wasFlying, flying bool, wasErrs, errs uint32, chosen []int64) {
+	for k := from; k < to; k++ {
+		c.reached[k]++
 		if k > 0 {
 			c.times[k-1].Add(time.Duration(chosen[k] - chosen[k-1]))
 		}
 	}
-	if errored {
+	if wasFlying {
+		for k := 0; k < from; k++ {
+			c.inFlight[k]--
+		}
+	}
+	if flying {
+		for k := 0; k < to; k++ {
+			c.inFlight[k]++
+		}
+	}
+	if wasErrs == 0 && errs != 0 {
 		c.errored++
 	}
 }
@@ -330,4 +409,50 @@ func (c *funnelAcc) row(bucket time.Time, seg Segment) FunnelRow {
 		InFlight:  c.inFlight,
 		StepTimes: times,
 	}
+}
+
+// open returns the instances still open at the end of the range, to be
+// carried into the next computation.
+func (f *funnelState) open(named func(bucket int64, key int, v int32) bool) *Open {
+	a := f.a
+	o := newOpen(time.Unix(0, a.to).UTC(), f.nSteps, f.nKeys)
+	valIdx := make([]map[string]int32, f.nKeys)
+	for s := range valIdx {
+		valIdx[s] = map[string]int32{}
+	}
+	intern := func(s int, name string) int32 {
+		if v, ok := valIdx[s][name]; ok {
+			return v
+		}
+		v := int32(len(o.vals[s]))
+		valIdx[s][name] = v
+		o.vals[s] = append(o.vals[s], name)
+		return v
+	}
+	for i := range f.inst {
+		in := &f.inst[i]
+		if in.entry+f.window <= a.to || (i >= f.seeded && (in.entry < a.ffrom || in.entry >= a.to)) {
+			continue
+		}
+		o.keys = append(o.keys, f.rawKey(in.key)...)
+		o.keyOff = append(o.keyOff, uint32(len(o.keys)))
+		o.entry = append(o.entry, in.entry)
+		o.depth = append(o.depth, in.depth)
+		o.errs = append(o.errs, in.errs)
+		o.chosen = append(o.chosen, f.chosen[i*f.nSteps:(i+1)*f.nSteps]...)
+		var folded uint16
+		bucket := floorDiv(in.entry, int64(BucketWidth))
+		for s, v := range f.segs(int32(i)) {
+			name := a.vals[s].names[v]
+			if i < f.seeded {
+				name = f.seed.segName(i, s)
+				folded |= f.seed.folded[i] & (1 << s)
+			} else if !named(bucket, s, v) {
+				folded |= 1 << s
+			}
+			o.segs = append(o.segs, intern(s, name))
+		}
+		o.folded = append(o.folded, folded)
+	}
+	return o
 }

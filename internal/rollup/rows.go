@@ -20,14 +20,14 @@ func (s Segment) All() bool { return s.Key == "" }
 // Values a segment row may carry besides the attribute's own.
 const (
 	// OtherValue collects the values of a key beyond the TopValues most
-	// frequent in one computation.
+	// frequent in one bucket.
 	OtherValue = "other"
 	// NoneValue stands for a span without the attribute.
 	NoneValue = "(none)"
 )
 
 // TopValues is how many values of each segment key get rows of their own in
-// one computation; the rest are folded into OtherValue.
+// one bucket; the rest are folded into OtherValue.
 const TopValues = 50
 
 // trackedValues bounds the distinct values of one key held while aggregating
@@ -107,8 +107,9 @@ type FunnelRow struct {
 	// Errored counts instances with an error on any step they reached.
 	Errored int64
 	// InFlight[k] counts instances that reached step k and whose window was
-	// still open at the horizon without reaching the last step: not dropped
-	// yet. InFlight[0] is all of them. Always zero for trace correlation.
+	// still open when the rollups were last complete, without reaching the
+	// last step: not dropped yet. InFlight[0] is all of them. Once the
+	// cohort's windows have closed it is zero.
 	InFlight []int64
 	// StepTimes[k] is the sketch of the time from step k to step k+1 of the
 	// instances that reached k+1.
@@ -123,20 +124,30 @@ func (r FunnelRow) Entered() int64 {
 	return r.Reached[0]
 }
 
-// Result is what one computation of a journey over a Range produced. It
-// replaces, as a whole, what an earlier computation of the same range
-// produced.
+// Result is what one computation of a journey over a Range produced. Its
+// Steps replace, as a whole, every step row in [Range.From, Range.To), and
+// its Funnels every cohort row in [FunnelFrom, Range.To); its Deltas are
+// added to the cohort rows before FunnelFrom, whose instances were carried
+// in open and moved on.
 type Result struct {
 	Slug  string
 	Range Range
+	// FunnelFrom is Range.From when carrying on from an Open, one window
+	// earlier when recounting.
+	FunnelFrom time.Time
 	// Thresholds[k] are the latency SLO thresholds of step k, ascending,
 	// that StepRow.Good counts against.
 	Thresholds [][]time.Duration
 	Steps      []StepRow
 	Funnels    []FunnelRow
+	Deltas     []FunnelRow
+	// Open is the funnel state at Range.To, for the next computation.
+	Open *Open
 	// Fetch is what reading the spans cost the trace source.
 	Fetch journeys.FetchStats
 	// SpansRead counts every span the computation consumed, including
-	// those read only for context outside the range.
+	// those read only for context before the range; NewSpans those that
+	// start in the range.
 	SpansRead int64
+	NewSpans  int64
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -73,21 +74,31 @@ func lockJourney(ctx context.Context, tx pgx.Tx, id int64) error {
 type WriteOptions struct {
 	// Version is the journey version that was computed.
 	Version int
-	// Live marks a scheduled run at the live edge, as opposed to a backfill
-	// of history: only live runs update freshness.
+	// Live marks a run that advanced the journey's rollups, as opposed to a
+	// fixture: only live runs update freshness.
 	Live bool
 	// Started is when the run began; its duration is measured from it.
 	Started time.Time
+	// Progress, when set, is the journey's progress the result was computed
+	// from: the write happens only while it still is (else ErrSuperseded),
+	// and moves it to the result's end with the result's funnel state.
+	Progress *Progress
+	// Recount marks a result that recomputed minutes already counted, for
+	// the cost the run reports.
+	Recount bool
 }
 
-// Write stores res, replacing in one transaction every step row of the
+// Write stores res in one transaction: it replaces every step row of the
 // journey in [From, To) and every funnel row in [FunnelFrom, To), of any
-// width. Writing the same range twice, or two workers racing on it, never
-// double counts.
+// width, and adds res.Deltas to the cohort rows before FunnelFrom. Writing
+// the same result twice replaces, but would add its deltas twice: results
+// that carry deltas are written under their Progress, which refuses the
+// second write, so that nothing is ever counted twice.
 func (s *Store) Write(ctx context.Context, res *Result, opt WriteOptions) error {
 	r := res.Range
-	if r.FunnelFrom.IsZero() {
-		r.FunnelFrom = r.From
+	ffrom := res.FunnelFrom
+	if ffrom.IsZero() {
+		ffrom = r.From
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		ref, err := lookup(ctx, tx, res.Slug)
@@ -97,10 +108,18 @@ func (s *Store) Write(ctx context.Context, res *Result, opt WriteOptions) error 
 		if err := lockJourney(ctx, tx, ref.id); err != nil {
 			return err
 		}
+		if opt.Progress != nil {
+			if opt.Progress.JourneyID != ref.id {
+				return ErrSuperseded
+			}
+			if err := advance(ctx, tx, opt.Progress, res, opt.Version); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.Exec(ctx, `DELETE FROM rollup_steps WHERE journey_id = $1 AND bucket >= $2 AND bucket < $3`, ref.id, r.From, r.To); err != nil {
 			return fmt.Errorf("delete step rows: %w", err)
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM rollup_funnels WHERE journey_id = $1 AND bucket >= $2 AND bucket < $3`, ref.id, r.FunnelFrom, r.To); err != nil {
+		if _, err := tx.Exec(ctx, `DELETE FROM rollup_funnels WHERE journey_id = $1 AND bucket >= $2 AND bucket < $3`, ref.id, ffrom, r.To); err != nil {
 			return fmt.Errorf("delete funnel rows: %w", err)
 		}
 		ths := make([][]time.Duration, len(res.Steps))
@@ -115,15 +134,133 @@ func (s *Store) Write(ctx context.Context, res *Result, opt WriteOptions) error 
 		if err := copyFunnels(ctx, tx, ref.id, opt.Version, res.Funnels); err != nil {
 			return err
 		}
+		if err := mergeDeltas(ctx, tx, ref.id, opt.Version, res.Deltas, ffrom); err != nil {
+			return err
+		}
 		if opt.Live {
 			return recordRun(ctx, tx, ref.id, opt, res)
 		}
 		return nil
 	})
 	if err != nil {
+		if errors.Is(err, ErrSuperseded) {
+			return fmt.Errorf("write rollups of %q: %w", res.Slug, ErrSuperseded)
+		}
 		return fmt.Errorf("write rollups of %q: %w", res.Slug, err)
 	}
 	return nil
+}
+
+// mergeDeltas adds deltas to the cohort rows they change, all before
+// before. A cohort downsampled to its hour (only possible for windows over
+// two days) takes the change in its hour row.
+func mergeDeltas(ctx context.Context, tx pgx.Tx, id int64, version int, deltas []FunnelRow, before time.Time) error {
+	if len(deltas) == 0 {
+		return nil
+	}
+	from := deltas[0].Bucket
+	for _, d := range deltas {
+		if d.Bucket.Before(from) {
+			from = d.Bucket
+		}
+	}
+	rows, err := tx.Query(ctx, `
+		SELECT segment_key, segment_value, bucket, width_s, journey_version, reached, in_flight, errored, step_times
+		FROM rollup_funnels
+		WHERE journey_id = $1 AND bucket >= $2 AND bucket < $3
+		FOR UPDATE`, id, from.Truncate(HourWidth), before)
+	if err != nil {
+		return fmt.Errorf("read cohorts to update: %w", err)
+	}
+	type key struct {
+		seg    Segment
+		bucket time.Time
+	}
+	stored := map[key]*FunnelRow{}
+	for rows.Next() {
+		var fr FunnelRow
+		var width int32
+		var times [][]byte
+		var v int
+		if err := rows.Scan(&fr.Segment.Key, &fr.Segment.Value, &fr.Bucket, &width, &v, &fr.Reached, &fr.InFlight, &fr.Errored, &times); err != nil {
+			rows.Close()
+			return fmt.Errorf("read cohorts to update: %w", err)
+		}
+		fr.Bucket, fr.Width = fr.Bucket.UTC(), time.Duration(width)*time.Second
+		for _, b := range times {
+			sk, err := decodeSketch(b)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			fr.StepTimes = append(fr.StepTimes, sk)
+		}
+		stored[key{fr.Segment, fr.Bucket}] = &fr
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read cohorts to update: %w", err)
+	}
+	changed := map[key]*FunnelRow{}
+	for _, d := range deltas {
+		k := key{d.Segment, d.Bucket}
+		row, ok := stored[k]
+		if !ok {
+			if h := (key{d.Segment, d.Bucket.Truncate(HourWidth)}); stored[h] != nil && stored[h].Width == HourWidth {
+				k, row, ok = h, stored[h], true
+			}
+		}
+		if !ok {
+			// The cohort's row is gone (retention): the change stands alone.
+			cp := d
+			cp.StepTimes = nil
+			for _, sk := range d.StepTimes {
+				cp.StepTimes = append(cp.StepTimes, sk.Clone())
+			}
+			cp.Reached, cp.InFlight = slices.Clone(d.Reached), slices.Clone(d.InFlight)
+			row = &cp
+			stored[k] = row
+			changed[k] = row
+			continue
+		}
+		addFunnel(row, d)
+		changed[k] = row
+	}
+	out := make([]FunnelRow, 0, len(changed))
+	for k, row := range changed {
+		for i := range row.InFlight {
+			row.InFlight[i] = max(row.InFlight[i], 0)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM rollup_funnels WHERE journey_id = $1 AND segment_key = $2 AND segment_value = $3 AND bucket = $4`,
+			id, k.seg.Key, k.seg.Value, k.bucket); err != nil {
+			return fmt.Errorf("update cohort: %w", err)
+		}
+		out = append(out, *row)
+	}
+	return copyFunnels(ctx, tx, id, version, out)
+}
+
+// addFunnel adds d to row, step by step.
+func addFunnel(row *FunnelRow, d FunnelRow) {
+	for len(row.Reached) < len(d.Reached) {
+		row.Reached = append(row.Reached, 0)
+	}
+	for len(row.InFlight) < len(row.Reached) {
+		row.InFlight = append(row.InFlight, 0)
+	}
+	for k, n := range d.Reached {
+		row.Reached[k] += n
+	}
+	for k, n := range d.InFlight {
+		row.InFlight[k] += n
+	}
+	row.Errored += d.Errored
+	for len(row.StepTimes) < len(d.StepTimes) {
+		row.StepTimes = append(row.StepTimes, &sketch.Sketch{})
+	}
+	for k, sk := range d.StepTimes {
+		row.StepTimes[k].Merge(sk)
+	}
 }
 
 var stepColumns = []string{
@@ -255,11 +392,102 @@ func recordRun(ctx context.Context, tx pgx.Tx, id int64, opt WriteOptions, res *
 			last_fetch       = EXCLUDED.last_fetch,
 			last_error       = CASE WHEN f.complete_through IS NULL OR EXCLUDED.complete_through >= f.complete_through THEN '' ELSE f.last_error END,
 			failing_since    = CASE WHEN f.complete_through IS NULL OR EXCLUDED.complete_through >= f.complete_through THEN NULL ELSE f.failing_since END`,
-		id, opt.Version, r.To, started, r.FunnelFrom, r.To, time.Since(started).Milliseconds(), res.SpansRead, fetch)
+		id, opt.Version, r.To, started, r.From, r.To, time.Since(started).Milliseconds(), res.SpansRead, fetch)
 	if err != nil {
 		return fmt.Errorf("record run: %w", err)
 	}
 	return nil
+}
+
+// RunReport is what one run advancing a journey's rollups did and cost.
+type RunReport struct {
+	Slug    string
+	Version int
+	Started time.Time
+	// Skipped is set when the run did nothing because another worker was
+	// advancing the journey, or the journey changed meanwhile: the next run
+	// does the work.
+	Skipped bool
+	// From and To bound what the run computed: To is the new watermark.
+	From, To time.Time
+	// Spans counts every span read, NewSpans those starting in new
+	// minutes, RecountSpans those read again to count late arrivals.
+	Spans, NewSpans, RecountSpans int64
+	Fetch                         journeys.FetchStats
+}
+
+// Amplification is how many spans the run read per new span: 1 when it
+// read only what was new. 0 when nothing was new.
+func (r RunReport) Amplification() float64 {
+	if r.NewSpans == 0 {
+		return 0
+	}
+	return float64(r.Spans) / float64(r.NewSpans)
+}
+
+// RecordRun records a successful run for the freshness line: what it
+// covered and cost. It clears the failure, if any: the rollups are moving
+// again.
+func (s *Store) RecordRun(ctx context.Context, r RunReport) error {
+	ref, err := lookup(ctx, s.pool, r.Slug)
+	if err != nil {
+		return err
+	}
+	fetch, err := json.Marshal(r.Fetch)
+	if err != nil {
+		return fmt.Errorf("encode fetch stats: %w", err)
+	}
+	_, err = s.pool.Exec(ctx, `
+		INSERT INTO rollup_freshness AS f (journey_id, journey_version, complete_through, last_run_at,
+			last_run_from, last_run_to, last_run_ms, last_spans, last_new_spans, last_recount_spans, last_fetch)
+		VALUES ($1, $2, $3, $4, $5, $3, $6, $7, $8, $9, $10)
+		ON CONFLICT (journey_id) DO UPDATE SET
+			journey_version    = EXCLUDED.journey_version,
+			complete_through   = EXCLUDED.complete_through,
+			last_run_at        = EXCLUDED.last_run_at,
+			last_run_from      = EXCLUDED.last_run_from,
+			last_run_to        = EXCLUDED.last_run_to,
+			last_run_ms        = EXCLUDED.last_run_ms,
+			last_spans         = EXCLUDED.last_spans,
+			last_new_spans     = EXCLUDED.last_new_spans,
+			last_recount_spans = EXCLUDED.last_recount_spans,
+			last_fetch         = EXCLUDED.last_fetch,
+			last_error         = '',
+			failing_since      = NULL`,
+		ref.id, r.Version, r.To, r.Started, r.From, time.Since(r.Started).Milliseconds(), r.Spans, r.NewSpans, r.RecountSpans, fetch)
+	if err != nil {
+		return fmt.Errorf("record run of %q: %w", r.Slug, err)
+	}
+	return nil
+}
+
+// stepBucket names one step's all-traffic row in one bucket.
+type stepBucket struct {
+	step   int
+	bucket int64
+}
+
+// stepCounts returns the spans of every step's all-traffic rows in
+// [from, to), by step and bucket.
+func (s *Store) stepCounts(ctx context.Context, id int64, from, to time.Time) (map[stepBucket]int64, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT step, bucket, spans FROM rollup_steps
+		WHERE journey_id = $1 AND segment_key = '' AND bucket >= $2 AND bucket < $3`, id, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("read step counts: %w", err)
+	}
+	defer rows.Close()
+	out := map[stepBucket]int64{}
+	for rows.Next() {
+		var step int16
+		var b time.Time
+		var n int64
+		if err := rows.Scan(&step, &b, &n); err != nil {
+			return nil, fmt.Errorf("read step counts: %w", err)
+		}
+		out[stepBucket{int(step), b.UnixNano()}] = n
+	}
+	return out, rows.Err()
 }
 
 // RecordFailure notes that a live run of the journey failed at the given
@@ -297,13 +525,21 @@ type Freshness struct {
 	Version int    `json:"version"`
 	// CompleteThrough is the end of the last complete bucket: rollups
 	// before it are final up to late spans. Zero before the first run.
-	CompleteThrough time.Time           `json:"complete_through"`
-	LastRunAt       time.Time           `json:"last_run_at"`
-	LastRunFrom     time.Time           `json:"last_run_from"`
-	LastRunTo       time.Time           `json:"last_run_to"`
-	LastRunDuration time.Duration       `json:"last_run_duration_ns"`
-	LastSpans       int64               `json:"last_spans"`
-	LastFetch       journeys.FetchStats `json:"last_fetch"`
+	CompleteThrough time.Time     `json:"complete_through"`
+	LastRunAt       time.Time     `json:"last_run_at"`
+	LastRunFrom     time.Time     `json:"last_run_from"`
+	LastRunTo       time.Time     `json:"last_run_to"`
+	LastRunDuration time.Duration `json:"last_run_duration_ns"`
+	// LastSpans counts the spans the last run read, LastNewSpans those in
+	// minutes it counted for the first time, LastRecountSpans those it
+	// read again for late arrivals.
+	LastSpans        int64               `json:"last_spans"`
+	LastNewSpans     int64               `json:"last_new_spans"`
+	LastRecountSpans int64               `json:"last_recount_spans"`
+	LastFetch        journeys.FetchStats `json:"last_fetch"`
+	// OpenInstances counts the traces or sessions whose window is still
+	// open: the funnel state carried from run to run.
+	OpenInstances int `json:"open_instances"`
 	// LastError is the message of the last failed run, empty once a run
 	// succeeds again; FailingSince is when the current failures began.
 	LastError    string    `json:"last_error,omitempty"`
@@ -322,15 +558,24 @@ func (f Freshness) LastCompleteBucket() time.Time {
 // Failing reports whether the latest runs failed.
 func (f Freshness) Failing() bool { return !f.FailingSince.IsZero() }
 
-const freshnessColumns = `j.slug, f.journey_version, f.complete_through, f.last_run_at, f.last_run_from, f.last_run_to,
-	f.last_run_ms, f.last_spans, f.last_fetch, f.last_error, f.last_error_at, f.failing_since`
+// Once a run has succeeded, the watermark of a journey's progress is how far
+// its rollups are complete (it moves back when the history is recomputed);
+// complete_through is the fallback for rows written without progress.
+const freshnessColumns = `j.slug, COALESCE(p.journey_version, f.journey_version),
+	CASE WHEN f.last_run_to IS NULL THEN f.complete_through ELSE COALESCE(p.watermark, f.complete_through) END,
+	f.last_run_at, f.last_run_from, f.last_run_to,
+	f.last_run_ms, f.last_spans, f.last_new_spans, f.last_recount_spans, COALESCE(p.open_instances, 0), f.last_fetch,
+	f.last_error, f.last_error_at, f.failing_since`
+
+const freshnessFrom = `rollup_freshness f JOIN journeys j ON j.id = f.journey_id LEFT JOIN rollup_progress p ON p.journey_id = f.journey_id`
 
 func scanFreshness(row pgx.CollectableRow) (Freshness, error) {
 	var f Freshness
 	var complete, runAt, runFrom, runTo, errAt, since *time.Time
 	var ms int64
 	var fetch []byte
-	if err := row.Scan(&f.Slug, &f.Version, &complete, &runAt, &runFrom, &runTo, &ms, &f.LastSpans, &fetch, &f.LastError, &errAt, &since); err != nil {
+	if err := row.Scan(&f.Slug, &f.Version, &complete, &runAt, &runFrom, &runTo, &ms, &f.LastSpans, &f.LastNewSpans, &f.LastRecountSpans,
+		&f.OpenInstances, &fetch, &f.LastError, &errAt, &since); err != nil {
 		return f, err
 	}
 	f.CompleteThrough, f.LastRunAt, f.LastRunFrom, f.LastRunTo = deref(complete), deref(runAt), deref(runFrom), deref(runTo)
@@ -358,8 +603,7 @@ func (s *Store) Freshness(ctx context.Context, slug string) (Freshness, error) {
 	if err != nil {
 		return Freshness{}, err
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+freshnessColumns+`
-		FROM rollup_freshness f JOIN journeys j ON j.id = f.journey_id
+	rows, err := s.pool.Query(ctx, `SELECT `+freshnessColumns+` FROM `+freshnessFrom+`
 		WHERE f.journey_id = $1`, ref.id)
 	if err != nil {
 		return Freshness{}, fmt.Errorf("read freshness of %q: %w", slug, err)
@@ -377,8 +621,7 @@ func (s *Store) Freshness(ctx context.Context, slug string) (Freshness, error) {
 // AllFreshness returns the freshness of every live journey that was rolled
 // up at least once, by slug.
 func (s *Store) AllFreshness(ctx context.Context) ([]Freshness, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+freshnessColumns+`
-		FROM rollup_freshness f JOIN journeys j ON j.id = f.journey_id
+	rows, err := s.pool.Query(ctx, `SELECT `+freshnessColumns+` FROM `+freshnessFrom+`
 		WHERE j.deleted_at IS NULL
 		ORDER BY j.slug COLLATE "C"`)
 	if err != nil {

@@ -47,6 +47,20 @@ func (b bundle) compute(t *testing.T, j journeys.Journey, version int, r rollup.
 	return res
 }
 
+// advance computes [from, to) as a first run would, then carries on an hour
+// at a time to horizon, writing every result as the runs would.
+func (b bundle) advance(t *testing.T, j journeys.Journey, version int, from, to, horizon time.Time, spans []rolluptest.Span) []*rollup.Result {
+	t.Helper()
+	src := &rolluptest.Source{}
+	src.Add(spans...)
+	_, results, err := rolluptest.Advance(b.ctx, src, j, from, to, horizon, time.Hour)
+	require.NoError(t, err)
+	for _, res := range results {
+		require.NoError(t, b.rollups.Write(b.ctx, res, rollup.WriteOptions{Version: version}))
+	}
+	return results
+}
+
 func (b bundle) count(t *testing.T, table string) int {
 	t.Helper()
 	var n int
@@ -59,7 +73,7 @@ func TestStatsOverRange(t *testing.T) {
 	b := setup(t)
 	j := traceJourney()
 	v := b.put(t, j)
-	b.compute(t, j, v, rollup.Range{From: t0, To: at(2 * time.Minute)}, traceSpans(), true)
+	b.advance(t, j, v, t0, at(2*time.Minute), at(15*time.Minute), traceSpans())
 
 	st, err := b.rollups.Stats(b.ctx, "shop", t0, at(2*time.Minute), nil)
 	require.NoError(t, err)
@@ -117,31 +131,52 @@ func TestStatsOverRange(t *testing.T) {
 	require.ErrorIs(t, err, rollup.ErrNotFound)
 }
 
-func TestWriteTwiceChangesNothing(t *testing.T) {
+func TestWriteTwiceNeverDoubleCounts(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	j := sessionJourney()
 	v := b.put(t, j)
-	r := rollup.Range{From: at(60 * time.Minute), To: at(120 * time.Minute), Horizon: at(200 * time.Minute)}
-	res := b.compute(t, j, v, r, sessionSpans(), false)
-	first, err := b.rollups.Stats(b.ctx, "checkout", at(60*time.Minute), at(120*time.Minute), nil)
-	require.NoError(t, err)
-	require.Equal(t, len(res.Steps), b.count(t, "rollup_steps"))
-	require.Equal(t, len(res.Funnels), b.count(t, "rollup_funnels"))
+	stats := func() rollup.JourneyStats {
+		st, err := b.rollups.Stats(b.ctx, "checkout", at(60*time.Minute), at(120*time.Minute), nil)
+		require.NoError(t, err)
+		clearSketches(&st)
+		return st
+	}
 
-	b.compute(t, j, v, r, sessionSpans(), false)
-	second, err := b.rollups.Stats(b.ctx, "checkout", at(60*time.Minute), at(120*time.Minute), nil)
-	require.NoError(t, err)
+	// A recount replaces: writing it twice changes nothing.
+	r := rollup.Range{From: at(60 * time.Minute), To: at(200 * time.Minute)}
+	res := b.compute(t, j, v, r, sessionSpans(), false)
+	first := stats()
 	require.Equal(t, len(res.Steps), b.count(t, "rollup_steps"))
 	require.Equal(t, len(res.Funnels), b.count(t, "rollup_funnels"))
-	clearSketches(&first)
-	clearSketches(&second)
-	require.Equal(t, first, second)
-	require.Equal(t, int64(5), second.Entered)
-	require.Equal(t, int64(1), second.Completed)
-	require.Equal(t, int64(1), second.Errored)
-	require.Equal(t, []int64{5, 4, 1}, []int64{second.Steps[0].Reached, second.Steps[1].Reached, second.Steps[2].Reached})
-	require.Equal(t, []int64{8, 4, 3}, []int64{second.Steps[0].Spans, second.Steps[1].Spans, second.Steps[2].Spans})
+	b.compute(t, j, v, r, sessionSpans(), false)
+	require.Equal(t, first, stats())
+	require.Equal(t, len(res.Funnels), b.count(t, "rollup_funnels"))
+	require.Equal(t, int64(5), first.Entered)
+	require.Equal(t, int64(1), first.Completed)
+	require.Equal(t, int64(1), first.Errored)
+	require.Equal(t, []int64{5, 4, 1}, []int64{first.Steps[0].Reached, first.Steps[1].Reached, first.Steps[2].Reached})
+	require.Equal(t, []int64{8, 4, 3}, []int64{first.Steps[0].Spans, first.Steps[1].Spans, first.Steps[2].Spans})
+
+	// Runs carrying state on write under the journey's progress: the same
+	// result again is refused, so its changes are never added twice.
+	p, err := b.rollups.Start(b.ctx, "checkout", v, at(60*time.Minute))
+	require.NoError(t, err)
+	src := &rolluptest.Source{}
+	src.Add(sessionSpans()...)
+	res, err = rollup.Aggregate(b.ctx, src, j, rollup.Range{From: at(60 * time.Minute), To: at(120 * time.Minute)}, p.Open)
+	require.NoError(t, err)
+	require.NoError(t, b.rollups.Write(b.ctx, res, rollup.WriteOptions{Version: v, Progress: &p}))
+	carried, err := rollup.Aggregate(b.ctx, src, j, rollup.Range{From: at(120 * time.Minute), To: at(200 * time.Minute)}, p.Open)
+	require.NoError(t, err)
+	require.NotEmpty(t, carried.Deltas)
+	stale := p
+	require.NoError(t, b.rollups.Write(b.ctx, carried, rollup.WriteOptions{Version: v, Progress: &p}))
+	require.Equal(t, at(200*time.Minute), p.Watermark)
+	require.Equal(t, first, stats())
+	err = b.rollups.Write(b.ctx, carried, rollup.WriteOptions{Version: v, Progress: &stale})
+	require.ErrorIs(t, err, rollup.ErrSuperseded)
+	require.Equal(t, first, stats())
 }
 
 func clearSketches(s *rollup.JourneyStats) {
@@ -150,52 +185,12 @@ func clearSketches(s *rollup.JourneyStats) {
 	}
 }
 
-func TestLateSpansAreCountedByTheNextRun(t *testing.T) {
-	t.Parallel()
-	b := setup(t)
-	j := sessionJourney()
-	v := b.put(t, j)
-	spans := sessionSpans()
-	// The first run, with the horizon at 125m, has not yet seen D's step-2
-	// span (ingested late) nor B's ...
-	early := rollup.Range{From: at(60 * time.Minute), To: at(120 * time.Minute), Horizon: at(125 * time.Minute)}
-	var seen []rolluptest.Span
-	for _, s := range spans {
-		if s.Name == "s2" && s.Attrs["span.session.id"] == "D" {
-			continue
-		}
-		seen = append(seen, s)
-	}
-	b.compute(t, j, v, early, seen, true)
-	st, err := b.rollups.Stats(b.ctx, "checkout", at(60*time.Minute), at(120*time.Minute), nil)
-	require.NoError(t, err)
-	require.Equal(t, []int64{5, 3, 1}, []int64{st.Steps[0].Reached, st.Steps[1].Reached, st.Steps[2].Reached})
-	require.Equal(t, int64(2), st.InFlight) // D and F: windows open at 125m
-
-	// ... a later trailing run covers the cohorts again and counts it, in
-	// D's entry segment.
-	late := rollup.Range{From: at(110 * time.Minute), To: at(130 * time.Minute), FunnelFrom: at(60 * time.Minute), Horizon: at(200 * time.Minute)}
-	b.compute(t, j, v, late, spans, true)
-	st, err = b.rollups.Stats(b.ctx, "checkout", at(60*time.Minute), at(120*time.Minute), nil)
-	require.NoError(t, err)
-	require.Equal(t, []int64{5, 4, 1}, []int64{st.Steps[0].Reached, st.Steps[1].Reached, st.Steps[2].Reached})
-	require.Equal(t, int64(0), st.InFlight)
-	require.Equal(t, int64(4), st.Dropped)
-	none, err := b.rollups.Stats(b.ctx, "checkout", at(60*time.Minute), at(120*time.Minute), &rollup.Segment{Key: "span.tier", Value: rollup.NoneValue})
-	require.NoError(t, err)
-	require.Equal(t, int64(2), none.Entered)          // D and F
-	require.Equal(t, int64(1), none.Steps[1].Reached) // D's late step 2
-	// Step rows before 110m are the first run's: D's step-2 span at 125m
-	// is outside the range asked for.
-	require.Equal(t, []int64{3, 3, 3}, []int64{none.Steps[0].Spans, none.Steps[1].Spans, none.Steps[2].Spans})
-}
-
 func TestSessionConversionsStayInEntrySegment(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	j := sessionJourney()
 	v := b.put(t, j)
-	b.compute(t, j, v, rollup.Range{From: at(60 * time.Minute), To: at(120 * time.Minute), Horizon: at(200 * time.Minute)}, sessionSpans(), false)
+	b.advance(t, j, v, at(60*time.Minute), at(120*time.Minute), at(200*time.Minute), sessionSpans())
 	// B entered silver and its step-2 span says bronze: the conversion
 	// stays with silver, the span is counted under bronze.
 	silver, err := b.rollups.Stats(b.ctx, "checkout", at(60*time.Minute), at(120*time.Minute), &rollup.Segment{Key: "span.tier", Value: "silver"})
@@ -255,7 +250,7 @@ func TestSLI(t *testing.T) {
 	b := setup(t)
 	j := traceJourney()
 	v := b.put(t, j)
-	b.compute(t, j, v, rollup.Range{From: t0, To: at(2 * time.Minute)}, traceSpans(), false)
+	b.advance(t, j, v, t0, at(2*time.Minute), at(15*time.Minute), traceSpans())
 	ms := time.Millisecond
 	cases := []struct {
 		name string
@@ -286,7 +281,7 @@ func TestSLIConversionLeavesOutInFlight(t *testing.T) {
 	b := setup(t)
 	j := sessionJourney()
 	v := b.put(t, j)
-	b.compute(t, j, v, rollup.Range{From: at(60 * time.Minute), To: at(120 * time.Minute), Horizon: at(130 * time.Minute)}, sessionSpans(), false)
+	b.advance(t, j, v, at(60*time.Minute), at(120*time.Minute), at(130*time.Minute), sessionSpans())
 	got, err := b.rollups.SLI(b.ctx, rollup.SLIQuery{Slug: "checkout", Kind: journeys.SLOConversion, Step: -1, From: at(60 * time.Minute), To: at(120 * time.Minute)})
 	require.NoError(t, err)
 	require.Equal(t, rollup.SLICounts{Good: 1, Total: 3}, got) // 5 entered, D and F in flight
@@ -353,7 +348,7 @@ func TestRacingWritersNeverDoubleCount(t *testing.T) {
 	b := setup(t)
 	j := sessionJourney()
 	v := b.put(t, j)
-	r := rollup.Range{From: at(60 * time.Minute), To: at(120 * time.Minute), Horizon: at(200 * time.Minute)}
+	r := rollup.Range{From: at(60 * time.Minute), To: at(200 * time.Minute)}
 	res := run(t, j, r, sessionSpans())
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
@@ -373,6 +368,36 @@ func TestRacingWritersNeverDoubleCount(t *testing.T) {
 	st, err := b.rollups.Stats(b.ctx, "checkout", at(60*time.Minute), at(120*time.Minute), nil)
 	require.NoError(t, err)
 	require.Equal(t, int64(5), st.Entered)
+
+	// Writers carrying state on race under one progress: one wins.
+	p, err := b.rollups.Start(b.ctx, "checkout", v, at(200*time.Minute))
+	require.NoError(t, err)
+	p.Open = res.Open
+	require.NoError(t, b.pool.QueryRow(b.ctx, `UPDATE rollup_progress SET open_state = $1 RETURNING generation`, res.Open.Encode()).Scan(&p.Generation))
+	src := &rolluptest.Source{}
+	src.Add(sessionSpans()...)
+	next, err := rollup.Aggregate(b.ctx, src, j, rollup.Range{From: at(200 * time.Minute), To: at(260 * time.Minute)}, res.Open)
+	require.NoError(t, err)
+	results := make(chan error, 8)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			mine := p
+			results <- b.rollups.Write(b.ctx, next, rollup.WriteOptions{Version: v, Progress: &mine})
+		}()
+	}
+	wg.Wait()
+	close(results)
+	won := 0
+	for err := range results {
+		if err == nil {
+			won++
+			continue
+		}
+		require.ErrorIs(t, err, rollup.ErrSuperseded)
+	}
+	require.Equal(t, 1, won)
 }
 
 func TestDownsampleKeepsTheNumbers(t *testing.T) {
@@ -380,26 +405,28 @@ func TestDownsampleKeepsTheNumbers(t *testing.T) {
 	b := setup(t)
 	j := sessionJourney()
 	v := b.put(t, j)
-	r := rollup.Range{From: at(60 * time.Minute), To: at(120 * time.Minute), Horizon: at(200 * time.Minute)}
-	b.compute(t, j, v, r, sessionSpans(), false)
+	b.advance(t, j, v, at(60*time.Minute), at(120*time.Minute), at(200*time.Minute), sessionSpans())
 	before, err := b.rollups.Stats(b.ctx, "checkout", at(60*time.Minute), at(120*time.Minute), nil)
 	require.NoError(t, err)
 	beforeSLI, err := b.rollups.SLI(b.ctx, rollup.SLIQuery{Slug: "checkout", Kind: journeys.SLOConversion, Step: -1, From: at(60 * time.Minute), To: at(120 * time.Minute)})
 	require.NoError(t, err)
 
-	// Only whole hours before the cut are merged: [60m, 120m) is one.
-	n, err := b.rollups.Downsample(b.ctx, at(130*time.Minute))
+	// Only whole hours before the cut are merged: [0, 60m) holds A's first
+	// cohort, [60m, 120m) the rest, [120m, 180m) F's and D's last spans.
+	n, err := b.rollups.Downsample(b.ctx, at(190*time.Minute))
 	require.NoError(t, err)
-	require.Equal(t, 1, n)
+	require.Equal(t, 3, n)
 	rows, err := b.pool.Query(b.ctx, `SELECT DISTINCT width_s FROM rollup_steps UNION SELECT DISTINCT width_s FROM rollup_funnels`)
 	require.NoError(t, err)
 	widths, err := pgx.CollectRows(rows, pgx.RowTo[int])
 	require.NoError(t, err)
 	require.Equal(t, []int{3600}, widths)
-	// One hour row per step and segment: all traffic plus the tiers each
-	// step saw (3, 2 and 1), and per segment for funnels.
-	require.Equal(t, 4+3+2, b.count(t, "rollup_steps"))
-	require.Equal(t, 4, b.count(t, "rollup_funnels"))
+	// One hour row per step and segment: in [60m, 120m) all traffic plus
+	// the tiers each step saw (3, 2 and 1); in [120m, 180m) steps 1 and 2
+	// in all traffic and (none). Cohorts: all and gold at 0, all and three
+	// tiers at 60m.
+	require.Equal(t, 3+3+2+1+4, b.count(t, "rollup_steps"))
+	require.Equal(t, 2+4, b.count(t, "rollup_funnels"))
 
 	after, err := b.rollups.Stats(b.ctx, "checkout", at(60*time.Minute), at(120*time.Minute), nil)
 	require.NoError(t, err)
@@ -414,7 +441,7 @@ func TestDownsampleKeepsTheNumbers(t *testing.T) {
 	require.Equal(t, beforeSLI, afterSLI)
 
 	// Running it again finds nothing to do.
-	n, err = b.rollups.Downsample(b.ctx, at(130*time.Minute))
+	n, err = b.rollups.Downsample(b.ctx, at(190*time.Minute))
 	require.NoError(t, err)
 	require.Zero(t, n)
 }

@@ -1,0 +1,225 @@
+package rollup
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+)
+
+// Open is the funnel state a computation carries to the next: every
+// journey instance whose window is still open at Through, with what it has
+// reached so far. The next computation starts from it and reads only the
+// spans after Through, so a rollup's cost grows with the new spans, not
+// with the correlation window.
+//
+// It is columnar (a few slices, no pointer per instance) because a busy
+// journey has hundreds of thousands of open sessions.
+type Open struct {
+	Through time.Time
+	NSteps  int
+	NKeys   int
+
+	// Instance i: its correlation key (a trace id's 16 bytes, or a session
+	// id) is keys[keyOff[i]:keyOff[i+1]].
+	keys   []byte
+	keyOff []uint32
+	entry  []int64
+	depth  []uint8
+	errs   []uint32
+	// chosen[i*NSteps+k] is the start of the span chosen for step k, for
+	// k < depth[i].
+	chosen []int64
+	// segs[i*NKeys+s] indexes vals[s]: the instance's own value of segment
+	// key s, at entry.
+	segs []int32
+	vals [][]string
+	// folded bit s: the instance's funnel rows count it under OtherValue
+	// for key s, as its entry bucket's ranking decided.
+	folded []uint16
+}
+
+// Len is the number of open instances.
+func (o *Open) Len() int {
+	if o == nil {
+		return 0
+	}
+	return len(o.entry)
+}
+
+func newOpen(through time.Time, nSteps, nKeys int) *Open {
+	return &Open{Through: through, NSteps: nSteps, NKeys: nKeys, keyOff: []uint32{0}, vals: make([][]string, nKeys)}
+}
+
+func (o *Open) key(i int) []byte { return o.keys[o.keyOff[i]:o.keyOff[i+1]] }
+
+func (o *Open) segName(i, s int) string { return o.vals[s][o.segs[i*o.NKeys+s]] }
+
+// openEncoding is the version of Encode's format.
+const openEncoding = 1
+
+// Encode serialises o compactly: times as varint deltas from the entry,
+// segment values as indexes into per-key tables.
+func (o *Open) Encode() []byte {
+	b := make([]byte, 0, 64+o.Len()*(24+o.NKeys))
+	b = append(b, openEncoding)
+	b = binary.AppendVarint(b, o.Through.UnixNano())
+	b = binary.AppendUvarint(b, uint64(o.NSteps))
+	b = binary.AppendUvarint(b, uint64(o.NKeys))
+	for _, vs := range o.vals {
+		b = binary.AppendUvarint(b, uint64(len(vs)))
+		for _, v := range vs {
+			b = binary.AppendUvarint(b, uint64(len(v)))
+			b = append(b, v...)
+		}
+	}
+	b = binary.AppendUvarint(b, uint64(o.Len()))
+	for i := range o.entry {
+		k := o.key(i)
+		b = binary.AppendUvarint(b, uint64(len(k)))
+		b = append(b, k...)
+		b = binary.AppendVarint(b, o.entry[i])
+		b = append(b, o.depth[i])
+		b = binary.AppendUvarint(b, uint64(o.errs[i]))
+		b = binary.AppendUvarint(b, uint64(o.folded[i]))
+		prev := o.entry[i]
+		for k := 1; k < int(o.depth[i]); k++ {
+			t := o.chosen[i*o.NSteps+k]
+			b = binary.AppendUvarint(b, uint64(t-prev))
+			prev = t
+		}
+		for s := range o.NKeys {
+			b = binary.AppendUvarint(b, uint64(o.segs[i*o.NKeys+s]))
+		}
+	}
+	return b
+}
+
+// errOpenCorrupt means a stored funnel state does not decode.
+var errOpenCorrupt = errors.New("corrupt funnel state")
+
+// DecodeOpen reads what Encode wrote.
+func DecodeOpen(b []byte) (*Open, error) {
+	d := decoder{b: b}
+	if v := d.byte(); v != openEncoding {
+		return nil, fmt.Errorf("decode funnel state: format %d, want %d", v, openEncoding)
+	}
+	through := d.varint()
+	nSteps, nKeys := int(d.uvarint()), int(d.uvarint())
+	if d.err != nil || nSteps < 1 || nSteps > maxSteps || nKeys < 0 || nKeys > 16 {
+		return nil, fmt.Errorf("decode funnel state: %w", errOpenCorrupt)
+	}
+	o := newOpen(time.Unix(0, through).UTC(), nSteps, nKeys)
+	for s := range nKeys {
+		n := d.count(1)
+		o.vals[s] = make([]string, n)
+		for v := range n {
+			o.vals[s][v] = string(d.bytes(d.count(1)))
+		}
+	}
+	n := d.count(3 + nKeys)
+	o.keyOff = make([]uint32, 1, n+1)
+	o.entry, o.depth, o.errs, o.folded = make([]int64, 0, n), make([]uint8, 0, n), make([]uint32, 0, n), make([]uint16, 0, n)
+	o.chosen, o.segs = make([]int64, 0, n*nSteps), make([]int32, 0, n*nKeys)
+	for range n {
+		o.keys = append(o.keys, d.bytes(d.count(1))...)
+		o.keyOff = append(o.keyOff, uint32(len(o.keys)))
+		entry := d.varint()
+		depth := d.byte()
+		errs, folded := d.uvarint(), d.uvarint()
+		if depth < 1 || int(depth) > nSteps || errs > math.MaxUint32 || folded > math.MaxUint16 {
+			d.fail()
+		}
+		o.entry, o.depth, o.errs, o.folded = append(o.entry, entry), append(o.depth, depth), append(o.errs, uint32(errs)), append(o.folded, uint16(folded))
+		t := entry
+		o.chosen = append(o.chosen, entry)
+		for k := 1; k < nSteps; k++ {
+			if k < int(depth) {
+				t += int64(d.uvarint())
+				o.chosen = append(o.chosen, t)
+			} else {
+				o.chosen = append(o.chosen, 0)
+			}
+		}
+		for s := range nKeys {
+			v := d.uvarint()
+			if v >= uint64(len(o.vals[s])) {
+				d.fail()
+			}
+			o.segs = append(o.segs, int32(v))
+		}
+		if d.err != nil {
+			break
+		}
+	}
+	if d.err != nil || len(d.b) != 0 {
+		return nil, fmt.Errorf("decode funnel state: %w", errOpenCorrupt)
+	}
+	return o, nil
+}
+
+// decoder reads varints, remembering the first failure.
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) fail() {
+	if d.err == nil {
+		d.err = errOpenCorrupt
+	}
+	d.b = nil
+}
+
+func (d *decoder) byte() byte {
+	if len(d.b) < 1 {
+		d.fail()
+		return 0
+	}
+	v := d.b[0]
+	d.b = d.b[1:]
+	return v
+}
+
+func (d *decoder) uvarint() uint64 {
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.fail()
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.fail()
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+// count reads a length whose items take at least min bytes each, refusing
+// one the remaining input cannot hold, so that corrupt input never makes a
+// huge allocation.
+func (d *decoder) count(min int) int {
+	v := d.uvarint()
+	if v > uint64(len(d.b)/max(min, 1)) {
+		d.fail()
+		return 0
+	}
+	return int(v)
+}
+
+func (d *decoder) bytes(n int) []byte {
+	if n > len(d.b) {
+		d.fail()
+		return nil
+	}
+	v := d.b[:n]
+	d.b = d.b[n:]
+	return v
+}

@@ -1,0 +1,30 @@
+-- Incremental rollups: how far each journey's rollups are computed, and the
+-- funnel state each computation carries to the next, so that a run reads
+-- only the spans that started since the last one.
+CREATE TABLE rollup_progress (
+	journey_id      bigint      PRIMARY KEY REFERENCES journeys (id) ON DELETE CASCADE,
+	-- The journey version the rollups are being computed for.
+	journey_version integer     NOT NULL,
+	-- Bumped each time the history is recomputed from an earlier instant
+	-- (a journey change, a recount): a computation that started under an
+	-- older generation is discarded instead of written.
+	generation      bigint      NOT NULL DEFAULT 1,
+	-- Spans starting before the watermark are counted; the next run starts
+	-- there.
+	watermark       timestamptz NOT NULL,
+	-- The instances whose window is still open at the watermark
+	-- (internal/rollup Open). NULL when there is none to carry on from, as
+	-- after a journey change: the next run then recounts the window before
+	-- the watermark.
+	open_state      bytea,
+	open_instances  integer     NOT NULL DEFAULT 0,
+	-- Late spans (arrived after the watermark passed their start) have been
+	-- looked for up to this instant.
+	late_checked    timestamptz,
+	updated_at      timestamptz NOT NULL DEFAULT now()
+);
+
+-- What the last run cost, for /metrics and the freshness line.
+ALTER TABLE rollup_freshness
+	ADD COLUMN last_new_spans bigint NOT NULL DEFAULT 0,
+	ADD COLUMN last_recount_spans bigint NOT NULL DEFAULT 0;
