@@ -223,8 +223,8 @@ func TestAdminTokens(t *testing.T) {
 		form       url.Values
 		field, msg string
 	}{
-		{url.Values{"name": {"x"}}, "scopes", "give at least one of read, gate:read, deployments:write, journeys:write"},
-		{url.Values{"name": {"x"}, "scopes": {"admin"}}, "scopes", `"admin" is not one of read, gate:read, deployments:write, journeys:write`},
+		{url.Values{"name": {"x"}}, "scopes", "give at least one of read, gate:read, deployments:write, journeys:write, incidents:write"},
+		{url.Values{"name": {"x"}, "scopes": {"admin"}}, "scopes", `"admin" is not one of read, gate:read, deployments:write, journeys:write, incidents:write`},
 		{url.Values{"name": {"  "}, "scopes": {"read"}}, "name", "must be set"},
 	} {
 		rec := b.postFormAs(t, admin, "/admin/tokens", tc.form)

@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 
 	"github.com/waymarkhq/waymark/internal/auth"
@@ -21,8 +20,9 @@ type access struct {
 }
 
 // Requirements of routes. Users hold the scopes their role implies (every
-// role reads; editors and admins also write journeys and deploy markers),
-// so one scope check serves both people and API tokens.
+// role reads; editors and admins also write journeys, deploy markers and
+// incidents), so one scope check serves both people and API tokens. People
+// refused are told the role to ask for, tokens the scope they lack.
 var (
 	// accessAny is anyone signed in, by session, auth proxy or token.
 	accessAny = access{refuse: func(auth.Principal) string { return "" }}
@@ -43,7 +43,11 @@ var (
 	// accessDeploymentsWrite records deploy markers: editors and
 	// deployments:write.
 	accessDeploymentsWrite = scopeAccess(auth.ScopeDeploymentsWrite)
-	// accessEditor changes incidents and SLOs: editors, never a token.
+	// accessIncidentsWrite changes incidents through the API: editors, and
+	// incidents:write for alert automation that opens them.
+	accessIncidentsWrite = scopeAccess(auth.ScopeIncidentsWrite)
+	// accessEditor changes incidents on their pages: editors, never a
+	// token, since the pages' forms are for people.
 	accessEditor = roleAccess(auth.RoleEditor)
 	// accessAdmin manages users, tokens and settings, and reads the audit
 	// log.
@@ -51,24 +55,11 @@ var (
 )
 
 func scopeAccess(s auth.Scope) access {
-	return access{refuse: func(p auth.Principal) string {
-		if p.HasScope(s) {
-			return ""
-		}
-		return fmt.Sprintf("this needs the %s scope", s)
-	}}
+	return access{refuse: func(p auth.Principal) string { return p.DenyScope(s) }}
 }
 
 func roleAccess(role auth.Role) access {
-	return access{refuse: func(p auth.Principal) string {
-		if p.HasRole(role) {
-			return ""
-		}
-		if p.Kind == auth.ActorToken {
-			return fmt.Sprintf("this needs a signed-in user with the %s role, not an API token", role)
-		}
-		return fmt.Sprintf("this needs the %s role", role)
-	}}
+	return access{refuse: func(p auth.Principal) string { return p.DenyRole(role) }}
 }
 
 // require guards a route with a. Without accounts (no Auth) every route is

@@ -2,12 +2,12 @@ package web
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -30,29 +30,48 @@ const wantCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-sr
 type caller string
 
 const (
-	nobody       caller = "anonymous"
-	viewer       caller = "viewer"
-	editor       caller = "editor"
-	admin        caller = "admin"
-	readToken    caller = "token read"
-	gateToken    caller = "token gate:read"
-	deployToken  caller = "token deployments:write"
-	journeyToken caller = "token journeys:write"
+	nobody        caller = "anonymous"
+	viewer        caller = "viewer"
+	editor        caller = "editor"
+	admin         caller = "admin"
+	readToken     caller = "token read"
+	gateToken     caller = "token gate:read"
+	deployToken   caller = "token deployments:write"
+	journeyToken  caller = "token journeys:write"
+	incidentToken caller = "token incidents:write"
 )
 
-var callers = []caller{nobody, viewer, editor, admin, readToken, gateToken, deployToken, journeyToken}
+var callers = []caller{nobody, viewer, editor, admin, readToken, gateToken, deployToken, journeyToken, incidentToken}
+
+// rule is who may call a route, and what the others who are signed in are
+// told: people in terms of roles, tokens in terms of scopes.
+type rule struct {
+	who            []caller
+	people, tokens string
+}
 
 // Who may call a route, written out from the roles' and scopes' meaning
 // (not computed from the code under test).
 var (
-	everyone       = callers
-	users          = []caller{viewer, editor, admin}
-	readers        = []caller{viewer, editor, admin, readToken}
-	gateReaders    = []caller{viewer, editor, admin, readToken, gateToken}
-	journeyWriters = []caller{editor, admin, journeyToken}
-	deployWriters  = []caller{editor, admin, deployToken}
-	editors        = []caller{editor, admin}
-	admins         = []caller{admin}
+	everyone = rule{who: callers}
+	users    = rule{who: []caller{viewer, editor, admin},
+		tokens: "this needs a signed-in user, not an API token"}
+	readers = rule{who: []caller{viewer, editor, admin, readToken},
+		tokens: "this needs the read scope"}
+	gateReaders = rule{who: []caller{viewer, editor, admin, readToken, gateToken},
+		tokens: "this needs the gate:read scope"}
+	journeyWriters = rule{who: []caller{editor, admin, journeyToken},
+		people: "this needs the editor role", tokens: "this needs the journeys:write scope"}
+	deployWriters = rule{who: []caller{editor, admin, deployToken},
+		people: "this needs the editor role", tokens: "this needs the deployments:write scope"}
+	// incidentWriters change incidents through the API.
+	incidentWriters = rule{who: []caller{editor, admin, incidentToken},
+		people: "this needs the editor role", tokens: "this needs the incidents:write scope"}
+	// editors change incidents on their pages, which are for people.
+	editors = rule{who: []caller{editor, admin},
+		people: "this needs the editor role", tokens: "this needs a signed-in user with the editor role, not an API token"}
+	admins = rule{who: []caller{admin},
+		people: "this needs the admin role", tokens: "this needs a signed-in user with the admin role, not an API token"}
 )
 
 // routeCase is one row of the matrix: a request to the route, who may make
@@ -64,7 +83,7 @@ type routeCase struct {
 	target string
 	body   string
 	ctype  string
-	who    []caller
+	who    rule
 	ok     int
 	// ends is set for sign-outs, which end the session they are sent
 	// with: they run last, each with a session of its own.
@@ -161,13 +180,13 @@ func TestRoleRouteMatrix(t *testing.T) {
 		"POST /api/v1/deployments":                             {target: "/api/v1/deployments", ctype: jsonType, body: "{}", who: deployWriters, ok: 422},
 		"GET /api/v1/deployments/{id}":                         {target: "/api/v1/deployments/" + depID, who: readers, ok: 200},
 		"GET /api/v1/incidents":                                {target: "/api/v1/incidents", who: readers, ok: 200},
-		"POST /api/v1/incidents":                               {target: "/api/v1/incidents", ctype: jsonType, body: "{}", who: editors, ok: 422},
+		"POST /api/v1/incidents":                               {target: "/api/v1/incidents", ctype: jsonType, body: "{}", who: incidentWriters, ok: 422},
 		"GET /api/v1/incidents/{id}":                           {target: "/api/v1/incidents/" + inc, who: readers, ok: 200},
-		"PUT /api/v1/incidents/{id}":                           {target: "/api/v1/incidents/" + inc, ctype: jsonType, body: "{}", who: editors, ok: 422},
-		"POST /api/v1/incidents/{id}/status":                   {target: "/api/v1/incidents/" + inc + "/status", ctype: jsonType, body: `{"status":"nope"}`, who: editors, ok: 422},
+		"PUT /api/v1/incidents/{id}":                           {target: "/api/v1/incidents/" + inc, ctype: jsonType, body: "{}", who: incidentWriters, ok: 422},
+		"POST /api/v1/incidents/{id}/status":                   {target: "/api/v1/incidents/" + inc + "/status", ctype: jsonType, body: `{"status":"nope"}`, who: incidentWriters, ok: 422},
 		"GET /api/v1/incidents/{id}/traces":                    {target: "/api/v1/incidents/" + inc + "/traces", who: readers, ok: 200},
-		"POST /api/v1/incidents/{id}/traces":                   {target: "/api/v1/incidents/" + inc + "/traces", ctype: jsonType, body: "{}", who: editors, ok: 422},
-		"DELETE /api/v1/incidents/{id}/traces/{traceID}":       {target: "/api/v1/incidents/" + inc + "/traces/" + okTrace, who: editors, ok: 404},
+		"POST /api/v1/incidents/{id}/traces":                   {target: "/api/v1/incidents/" + inc + "/traces", ctype: jsonType, body: "{}", who: incidentWriters, ok: 422},
+		"DELETE /api/v1/incidents/{id}/traces/{traceID}":       {target: "/api/v1/incidents/" + inc + "/traces/" + okTrace, who: incidentWriters, ok: 404},
 		"GET /api/v1/incidents/{id}/traces/{traceID}/snapshot": {target: "/api/v1/incidents/" + inc + "/traces/" + declinedTrace + "/snapshot", who: readers, ok: 200},
 		"GET /api/v1/incidents/{id}/related":                   {target: "/api/v1/incidents/" + inc + "/related", who: readers, ok: 200},
 		"GET /api/v1/incidents/{id}/timeline":                  {target: "/api/v1/incidents/" + inc + "/timeline", who: readers, ok: 200},
@@ -210,10 +229,11 @@ func TestRoleRouteMatrix(t *testing.T) {
 		}
 	})
 	tokens := map[caller]string{
-		readToken:    b.acc.token(t, "read", auth.ScopeRead),
-		gateToken:    b.acc.token(t, "gate", auth.ScopeGateRead),
-		deployToken:  b.acc.token(t, "deploys", auth.ScopeDeploymentsWrite),
-		journeyToken: b.acc.token(t, "journeys", auth.ScopeJourneysWrite),
+		readToken:     b.acc.token(t, "read", auth.ScopeRead),
+		gateToken:     b.acc.token(t, "gate", auth.ScopeGateRead),
+		deployToken:   b.acc.token(t, "deploys", auth.ScopeDeploymentsWrite),
+		journeyToken:  b.acc.token(t, "journeys", auth.ScopeJourneysWrite),
+		incidentToken: b.acc.token(t, "incidents", auth.ScopeIncidentsWrite),
 	}
 	emails := map[caller]string{viewer: viewerEmail, editor: editorEmail, admin: adminEmail}
 	credentials := func(c caller) as {
@@ -262,8 +282,9 @@ func TestRoleRouteMatrix(t *testing.T) {
 				}
 
 				isAPI := strings.HasPrefix(rc.target, "/api/")
+				_, isToken := tokens[c]
 				switch {
-				case slices.Contains(rc.who, c):
+				case slices.Contains(rc.who.who, c):
 					require.Equal(t, rc.ok, rec.Code, msg)
 				case c == nobody && isAPI:
 					require.Equal(t, http.StatusUnauthorized, rec.Code, msg)
@@ -280,12 +301,15 @@ func TestRoleRouteMatrix(t *testing.T) {
 					require.Equal(t, want, rec.Header().Get("Location"), msg)
 				default:
 					require.Equal(t, http.StatusForbidden, rec.Code, msg)
+					want := rc.who.people
+					if isToken {
+						want = rc.who.tokens
+					}
+					require.NotEmpty(t, want, "%s: the rule says nothing to %s", key, c)
 					if isAPI {
-						var body apiError
-						require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body), msg)
-						require.True(t, strings.HasPrefix(body.Error.Message, "this needs "), msg)
+						require.JSONEq(t, `{"error":{"message":`+strconv.Quote(want)+`}}`, rec.Body.String(), msg)
 					} else {
-						require.True(t, strings.HasPrefix(testID(page(t, rec), "error-message").Text(), "This needs "), msg)
+						require.Equal(t, strings.ToUpper(want[:1])+want[1:]+".", testID(page(t, rec), "error-message").Text(), msg)
 					}
 				}
 
@@ -294,7 +318,7 @@ func TestRoleRouteMatrix(t *testing.T) {
 				require.Equal(t, wantCSP, rec.Header().Get("Content-Security-Policy"), msg)
 				require.Equal(t, "nosniff", rec.Header().Get("X-Content-Type-Options"), msg)
 				require.Equal(t, "same-origin", rec.Header().Get("Referrer-Policy"), msg)
-				if strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") && !slices.Equal(rc.who, everyone) {
+				if strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") && !slices.Equal(rc.who.who, everyone.who) {
 					require.Equal(t, "no-store", rec.Header().Get("Cache-Control"), msg)
 				}
 			}

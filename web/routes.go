@@ -28,9 +28,10 @@ func (h *handler) routes() http.Handler {
 
 	// Everything else is behind sign-in, and each route says what it
 	// needs: read (viewers, the read scope), writing journeys (editors,
-	// journeys:write), editing incidents (editors), recording deploys
-	// (editors, deployments:write), the gate (gate:read, read, any user),
-	// or admin. The role × route matrix test holds every route to it.
+	// journeys:write), editing incidents (editors on the pages, editors and
+	// incidents:write through the API), recording deploys (editors,
+	// deployments:write), the gate (gate:read, read, any user), or admin.
+	// The role × route matrix test holds every route to it.
 	r.Group(func(r chi.Router) {
 		if h.auth != nil {
 			r.Use(h.auth.Middleware)
@@ -103,7 +104,7 @@ func (h *handler) routes() http.Handler {
 			journeys := r.With(h.require(accessJourneysWrite))
 			gate := r.With(h.require(accessGate))
 			deploys := r.With(h.require(accessDeploymentsWrite))
-			incidents := r.With(h.require(accessEditor))
+			incidents := r.With(h.require(accessIncidentsWrite))
 			admin := r.With(h.require(accessAdmin))
 
 			read.Get("/v1/journeys", h.apiJourneyList)

@@ -39,12 +39,14 @@ func main() {
 // run executes the command line args and returns the exit code. Errors are
 // written to stderr as one line, "waymark: <reason>".
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	a := &app{stdout: stdout, stderr: stderr, getenv: os.Getenv}
+	a := &app{stdin: os.Stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
 	return a.exec(ctx, args)
 }
 
-// app is one invocation: where output goes and where settings come from.
+// app is one invocation: where input comes from, where output goes and
+// where settings come from.
 type app struct {
+	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
@@ -68,7 +70,11 @@ func commands() []command {
 		{name: "journeys export", args: "[SLUG]", summary: "print journeys as YAML", run: (*app).journeysExport},
 		{name: "journeys list", summary: "list journeys", run: (*app).journeysList},
 		{name: "users create", args: "EMAIL", summary: "create an account (the first admin, say) with a one-time password", run: (*app).usersCreate},
+		{name: "users list", summary: "list accounts with their role and last sign-in", run: (*app).usersList},
+		{name: "users set-role", args: "EMAIL ROLE", summary: "give an account another role: viewer, editor or admin", run: (*app).usersSetRole},
 		{name: "tokens create", summary: "create a scoped API token for CI/CD and print it once", run: (*app).tokensCreate},
+		{name: "tokens list", summary: "list API tokens with their scopes and last use (never the secret)", run: (*app).tokensList},
+		{name: "tokens revoke", args: "ID|NAME", summary: "revoke an API token; the next request with it is refused", run: (*app).tokensRevoke},
 		{name: "demo", summary: "run everything on this machine with live demo shop traffic", run: (*app).demo},
 		{name: "gate", summary: "ask a Waymark server whether a deployment may proceed (exit 0 pass, 1 fail, 2 cannot decide)", run: (*app).gate},
 		{name: "version", summary: "print the version", run: (*app).version},

@@ -7,8 +7,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
+	"text/tabwriter"
+	"time"
 
 	"github.com/waymarkhq/waymark/internal/auth"
 	"github.com/waymarkhq/waymark/internal/config"
@@ -19,11 +20,6 @@ import (
 const maxStdinPassword = 4 << 10
 
 func (a *app) usersCreate(ctx context.Context, args []string) error {
-	return a.usersCreateFrom(ctx, args, os.Stdin)
-}
-
-// usersCreateFrom is users create reading --password-stdin from stdin.
-func (a *app) usersCreateFrom(ctx context.Context, args []string, stdin io.Reader) error {
 	fs, l := a.flags("users create", "EMAIL",
 		"Create an account and print a generated one-time password (or take one from standard input). Use it to create the first admin", config.GroupBase)
 	admin := fs.Bool("admin", false, "give the account the admin role (the same as -role admin)")
@@ -55,7 +51,7 @@ func (a *app) usersCreateFrom(ctx context.Context, args []string, stdin io.Reade
 	}
 	password, generated := "", false
 	if *fromStdin {
-		if password, err = readPassword(stdin); err != nil {
+		if password, err = readPassword(a.stdin); err != nil {
 			return err
 		}
 	} else {
@@ -90,8 +86,12 @@ func (a *app) usersCreateFrom(ctx context.Context, args []string, stdin io.Reade
 	return nil
 }
 
-// readPassword reads the first line of r, without its line ending.
+// readPassword reads the first line of r, without its line ending. No
+// input at all (nil) reads as an empty line.
 func readPassword(r io.Reader) (string, error) {
+	if r == nil {
+		r = strings.NewReader("")
+	}
 	line, err := bufio.NewReaderSize(io.LimitReader(r, maxStdinPassword), maxStdinPassword).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
 		return "", fmt.Errorf("read password from standard input: %w", err)
@@ -103,16 +103,117 @@ func readPassword(r io.Reader) (string, error) {
 	return line, nil
 }
 
+func (a *app) usersList(ctx context.Context, args []string) error {
+	fs, l := a.flags("users list", "", "List accounts, by email, with their role, whether they are disabled, "+
+		"when they were created and when they last signed in with a password (\"unknown\" for accounts without one, which sign in through the auth proxy)", config.GroupBase)
+	pos, err := a.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(fs, pos, 0, 0); err != nil {
+		return err
+	}
+	cfg, err := load(l)
+	if err != nil {
+		return err
+	}
+	au, cleanup, err := a.openAuth(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	users, err := au.ListUsers(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tEMAIL\tROLE\tDISABLED\tCREATED\tLAST SIGN-IN")
+	for _, u := range users {
+		disabled := "no"
+		if u.Disabled {
+			disabled = "yes"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", u.ID, u.Email, u.Role, disabled, u.CreatedAt.Format(time.RFC3339), lastSignIn(u))
+	}
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("write output: %w", err)
+	}
+	return nil
+}
+
+// lastSignIn is when u last signed in with a password. Sign-ins through the
+// auth proxy are not recorded, so an account without a password that never
+// signed in with one may still have been in yesterday.
+func lastSignIn(u auth.User) string {
+	switch {
+	case !u.LastLoginAt.IsZero():
+		return u.LastLoginAt.Format(time.RFC3339)
+	case u.HasPassword:
+		return "never"
+	}
+	return "unknown"
+}
+
+func (a *app) usersSetRole(ctx context.Context, args []string) error {
+	fs, l := a.flags("users set-role", "EMAIL ROLE",
+		"Give an account another role: viewer, editor or admin. The change applies to the account's next request; the last enabled admin keeps the role", config.GroupBase)
+	actor := fs.String("actor", "", "who the change is recorded as in the audit log (default: $USER, else \"cli\")")
+	pos, err := a.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(fs, pos, 2, 2); err != nil {
+		return err
+	}
+	email, err := auth.NormalizeEmail(pos[0])
+	if err != nil {
+		return &usageError{fs: fs, err: fmt.Errorf("users set-role: %w", err)}
+	}
+	role, err := auth.ParseRole(pos[1])
+	if err != nil {
+		return &usageError{fs: fs, err: fmt.Errorf("users set-role: role %q is not one of viewer, editor, admin", pos[1])}
+	}
+	cfg, err := load(l)
+	if err != nil {
+		return err
+	}
+	au, cleanup, err := a.openAuth(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	before, err := au.UserByEmail(ctx, email)
+	if errors.Is(err, auth.ErrNotFound) {
+		return fmt.Errorf("users set-role: no account has the email %s", email)
+	}
+	if err != nil {
+		return err
+	}
+	after, err := au.SetRole(ctx, a.cliPrincipal(*actor), before.ID, role)
+	switch {
+	case errors.Is(err, auth.ErrLastAdmin):
+		return fmt.Errorf("users set-role: %s is the last enabled admin: make another account admin first", email)
+	case errors.Is(err, auth.ErrNotFound):
+		return fmt.Errorf("users set-role: no account has the email %s", email)
+	case err != nil:
+		return err
+	}
+	// The role read before may be stale; what SetRole returns is not.
+	if after.UpdatedAt.Equal(before.UpdatedAt) && after.Role == before.Role {
+		fmt.Fprintf(a.stdout, "%s is %s already; nothing changed\n", after.Email, after.Role)
+		return nil
+	}
+	fmt.Fprintf(a.stdout, "%s is now %s (was %s)\n", after.Email, after.Role, before.Role)
+	return nil
+}
+
 // cliPrincipal is who a command acts as: the operator, named by -actor, else
-// $USER, else "cli".
+// $USER; the audit log calls them "cli:<name>", or "cli" with neither.
 func (a *app) cliPrincipal(actor string) auth.Principal {
 	if actor == "" {
 		actor = a.getenv("USER")
 	}
-	if actor == "" {
-		actor = "cli"
-	}
-	return auth.CLI(actor)
+	return auth.CLI(strings.TrimSpace(actor))
 }
 
 // openAuth opens the database on a current schema for the account commands.

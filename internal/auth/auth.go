@@ -129,10 +129,24 @@ const (
 	// ScopeJourneysWrite creates, changes and deletes journeys (journeys as
 	// code from CI).
 	ScopeJourneysWrite Scope = "journeys:write"
+	// ScopeIncidentsWrite opens, edits and moves incidents and links (and so
+	// snapshots) traces to them through the API, for alert automation that
+	// opens an incident when an alert fires.
+	ScopeIncidentsWrite Scope = "incidents:write"
 )
 
 // Scopes lists every scope.
-var Scopes = []Scope{ScopeRead, ScopeGateRead, ScopeDeploymentsWrite, ScopeJourneysWrite}
+var Scopes = []Scope{ScopeRead, ScopeGateRead, ScopeDeploymentsWrite, ScopeJourneysWrite, ScopeIncidentsWrite}
+
+// ScopeList names every scope, comma-separated, for messages that say what
+// may be given.
+func ScopeList() string {
+	names := make([]string, len(Scopes))
+	for i, s := range Scopes {
+		names[i] = string(s)
+	}
+	return strings.Join(names, ", ")
+}
 
 // Valid reports whether s is one of Scopes.
 func (s Scope) Valid() bool { return slices.Contains(Scopes, s) }
@@ -147,7 +161,7 @@ func (s Scope) Covers(want Scope) bool {
 func ParseScope(s string) (Scope, error) {
 	sc := Scope(strings.TrimSpace(s))
 	if !sc.Valid() {
-		return "", invalid("scope", "%q is not one of read, gate:read, deployments:write, journeys:write", s)
+		return "", invalid("scope", "%q is not one of %s", s, ScopeList())
 	}
 	return sc, nil
 }
@@ -159,9 +173,20 @@ func roleScopes(r Role) []Scope {
 	case RoleViewer:
 		return []Scope{ScopeRead}
 	case RoleEditor, RoleAdmin:
-		return []Scope{ScopeRead, ScopeDeploymentsWrite, ScopeJourneysWrite}
+		return []Scope{ScopeRead, ScopeDeploymentsWrite, ScopeJourneysWrite, ScopeIncidentsWrite}
 	}
 	return nil
+}
+
+// RoleFor is the least role whose users hold scope, so that a person
+// refused can be told which role to ask for rather than which scope.
+func RoleFor(scope Scope) (Role, bool) {
+	for _, r := range Roles {
+		if slices.ContainsFunc(roleScopes(r), func(s Scope) bool { return s.Covers(scope) }) {
+			return r, true
+		}
+	}
+	return "", false
 }
 
 // Limit is how many failed logins a key may have within a window.

@@ -165,27 +165,14 @@ func (a *Auth) createProxyUser(ctx context.Context, email string) (User, error) 
 // role (or a stronger one). Anonymous requests get 401: browsers are sent to
 // the login page, API clients get JSON. Others get 403.
 func RequireRole(role Role) func(http.Handler) http.Handler {
-	return guard(func(p Principal) string {
-		if p.HasRole(role) {
-			return ""
-		}
-		if p.Kind == ActorToken {
-			return fmt.Sprintf("this needs a signed-in user with the %s role, not an API token", role)
-		}
-		return fmt.Sprintf("this needs the %s role", role)
-	})
+	return guard(func(p Principal) string { return p.DenyRole(role) })
 }
 
 // RequireScope returns a middleware that lets through only principals
 // holding scope: tokens granted it, users whose role implies it. Anonymous
 // requests get 401, others 403.
 func RequireScope(scope Scope) func(http.Handler) http.Handler {
-	return guard(func(p Principal) string {
-		if p.HasScope(scope) {
-			return ""
-		}
-		return fmt.Sprintf("this needs the %s scope", scope)
-	})
+	return guard(func(p Principal) string { return p.DenyScope(scope) })
 }
 
 // guard builds a middleware from check, which returns why p is refused, or "".

@@ -32,6 +32,7 @@ func testMux(a *Auth) http.Handler {
 	r.With(RequireScope(ScopeGateRead)).Get("/api/v1/journeys/{slug}/gate", ok)
 	r.With(RequireScope(ScopeDeploymentsWrite)).Post("/api/v1/deployments", ok)
 	r.With(RequireScope(ScopeJourneysWrite)).Put("/api/v1/journeys/{slug}", ok)
+	r.With(RequireScope(ScopeIncidentsWrite)).Post("/api/v1/incidents", ok)
 	return r
 }
 
@@ -60,21 +61,22 @@ func TestMiddlewareRouteMatrix(t *testing.T) {
 	}
 
 	// Columns: anonymous, viewer, editor, admin, then tokens scoped read,
-	// gate:read, deployments:write, journeys:write.
+	// gate:read, deployments:write, journeys:write, incidents:write.
 	routes := []struct {
 		method, path string
-		want         [8]int
+		want         [9]int
 	}{
-		{"GET", "/", [8]int{200, 200, 200, 200, 200, 200, 200, 200}},
-		{"GET", "/journeys", [8]int{303, 200, 200, 200, 403, 403, 403, 403}},
-		{"POST", "/journeys/checkout", [8]int{303, 403, 200, 200, 403, 403, 403, 403}},
-		{"GET", "/admin/users", [8]int{303, 403, 403, 200, 403, 403, 403, 403}},
-		{"GET", "/api/v1/journeys", [8]int{401, 200, 200, 200, 200, 403, 403, 403}},
-		{"GET", "/api/v1/journeys/checkout/gate", [8]int{401, 200, 200, 200, 200, 200, 403, 403}},
-		{"POST", "/api/v1/deployments", [8]int{401, 403, 200, 200, 403, 403, 200, 403}},
-		{"PUT", "/api/v1/journeys/checkout", [8]int{401, 403, 200, 200, 403, 403, 403, 200}},
+		{"GET", "/", [9]int{200, 200, 200, 200, 200, 200, 200, 200, 200}},
+		{"GET", "/journeys", [9]int{303, 200, 200, 200, 403, 403, 403, 403, 403}},
+		{"POST", "/journeys/checkout", [9]int{303, 403, 200, 200, 403, 403, 403, 403, 403}},
+		{"GET", "/admin/users", [9]int{303, 403, 403, 200, 403, 403, 403, 403, 403}},
+		{"GET", "/api/v1/journeys", [9]int{401, 200, 200, 200, 200, 403, 403, 403, 403}},
+		{"GET", "/api/v1/journeys/checkout/gate", [9]int{401, 200, 200, 200, 200, 200, 403, 403, 403}},
+		{"POST", "/api/v1/deployments", [9]int{401, 403, 200, 200, 403, 403, 200, 403, 403}},
+		{"PUT", "/api/v1/journeys/checkout", [9]int{401, 403, 200, 200, 403, 403, 403, 200, 403}},
+		{"POST", "/api/v1/incidents", [9]int{401, 403, 200, 200, 403, 403, 403, 403, 200}},
 	}
-	require.Len(t, callers, 8)
+	require.Len(t, callers, 9)
 	for _, rt := range routes {
 		for i, c := range callers {
 			req := httptest.NewRequest(rt.method, rt.path, nil)
@@ -131,7 +133,11 @@ func TestMiddlewareAnswers(t *testing.T) {
 		{name: "viewer forbidden page", method: "GET", target: "/admin/users", cookie: session, status: 403,
 			body: "<p data-testid=error>this needs the admin role</p>"},
 		{name: "viewer forbidden api", method: "POST", target: "/api/v1/deployments", cookie: session, status: 403,
-			body: `{"error":{"message":"this needs the deployments:write scope"}}` + "\n"},
+			body: `{"error":{"message":"this needs the editor role"}}` + "\n"},
+		{name: "viewer may not open incidents", method: "POST", target: "/api/v1/incidents", cookie: session, status: 403,
+			body: `{"error":{"message":"this needs the editor role"}}` + "\n"},
+		{name: "token may not open incidents", method: "POST", target: "/api/v1/incidents", header: map[string]string{"Authorization": "Bearer " + secret}, status: 403,
+			body: `{"error":{"message":"this needs the incidents:write scope"}}` + "\n"},
 		{name: "token", method: "GET", target: "/api/v1/journeys/x/gate", header: map[string]string{"Authorization": "Bearer " + secret}, status: 200,
 			body: "hello gate (token via token from 192.0.2.1)"},
 		{name: "token on page", method: "GET", target: "/journeys", header: map[string]string{"Authorization": "Bearer " + secret}, status: 403,

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"fmt"
 	"slices"
 )
 
@@ -54,14 +55,14 @@ type Principal struct {
 var System = Principal{Kind: ActorSystem, Via: ViaSystem, Name: "system", Role: RoleAdmin, Scopes: Scopes}
 
 // CLI is the principal of a command run on the server by an operator, who
-// holds the database credentials and so may do anything. login names them
-// in the audit log.
+// holds the database credentials and so may do anything. The audit log
+// names them "cli:<login>", or just "cli" when the login is not known.
 func CLI(login string) Principal {
-	if login == "" {
-		login = "unknown"
-	}
 	p := System
-	p.Name = "cli:" + login
+	p.Name = "cli"
+	if login != "" {
+		p.Name += ":" + login
+	}
 	return p
 }
 
@@ -81,6 +82,33 @@ func (p Principal) HasRole(role Role) bool {
 // HasScope reports whether p may use the API with scope.
 func (p Principal) HasScope(scope Scope) bool {
 	return slices.ContainsFunc(p.Scopes, func(s Scope) bool { return s.Covers(scope) })
+}
+
+// DenyRole says why p may not do what needs role, or "" when it may. A
+// token is told that no token can.
+func (p Principal) DenyRole(role Role) string {
+	switch {
+	case p.HasRole(role):
+		return ""
+	case p.Kind == ActorToken:
+		return fmt.Sprintf("this needs a signed-in user with the %s role, not an API token", role)
+	}
+	return fmt.Sprintf("this needs the %s role", role)
+}
+
+// DenyScope says why p may not do what needs scope, or "" when it may. A
+// person holds scopes only through their role, so they are told the role
+// to ask for; a token the scope it lacks.
+func (p Principal) DenyScope(scope Scope) string {
+	if p.HasScope(scope) {
+		return ""
+	}
+	if p.Kind == ActorUser {
+		if role, ok := RoleFor(scope); ok {
+			return fmt.Sprintf("this needs the %s role", role)
+		}
+	}
+	return fmt.Sprintf("this needs the %s scope", scope)
 }
 
 // Entry starts an audit entry of an action by p.

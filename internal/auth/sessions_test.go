@@ -180,7 +180,7 @@ func TestSessionRotation(t *testing.T) {
 	p, err := b.auth.Session(b.ctx, first.Token)
 	require.NoError(t, err)
 	require.Equal(t, Principal{Kind: ActorUser, Via: ViaSession, UserID: u.ID, Email: "pat@example.com", Name: "pat@example.com",
-		Role: RoleEditor, Scopes: []Scope{ScopeRead, ScopeDeploymentsWrite, ScopeJourneysWrite}}, p)
+		Role: RoleEditor, Scopes: []Scope{ScopeRead, ScopeDeploymentsWrite, ScopeJourneysWrite, ScopeIncidentsWrite}}, p)
 
 	// Logging in again from the first browser replaces its session.
 	second, err := b.auth.Login(b.ctx, LoginRequest{Email: "pat@example.com", Password: testPassword, PreviousToken: first.Token})

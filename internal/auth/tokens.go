@@ -84,11 +84,11 @@ func scanToken(row pgx.Row) (Token, error) {
 // order of Scopes.
 func normalizeScopes(scopes []Scope) ([]string, error) {
 	if len(scopes) == 0 {
-		return nil, invalid("scopes", "give at least one of read, gate:read, deployments:write, journeys:write")
+		return nil, invalid("scopes", "give at least one of %s", ScopeList())
 	}
 	for _, s := range scopes {
 		if !s.Valid() {
-			return nil, invalid("scopes", "%q is not one of read, gate:read, deployments:write, journeys:write", s)
+			return nil, invalid("scopes", "%q is not one of %s", s, ScopeList())
 		}
 	}
 	var out []string

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -67,8 +68,8 @@ func TestCreateTokenErrors(t *testing.T) {
 		{"no name", System, "  ", []Scope{ScopeRead}, "name: must be set", ErrInvalid},
 		{"long name", System, strings.Repeat("n", 101), []Scope{ScopeRead}, "name: must be at most 100 characters", ErrInvalid},
 		{"control", System, "a\tb", []Scope{ScopeRead}, "name: must not contain control characters", ErrInvalid},
-		{"no scopes", System, "ci", nil, "scopes: give at least one of read, gate:read, deployments:write, journeys:write", ErrInvalid},
-		{"bad scope", System, "ci", []Scope{ScopeRead, "admin"}, `scopes: "admin" is not one of read, gate:read, deployments:write, journeys:write`, ErrInvalid},
+		{"no scopes", System, "ci", nil, "scopes: give at least one of read, gate:read, deployments:write, journeys:write, incidents:write", ErrInvalid},
+		{"bad scope", System, "ci", []Scope{ScopeRead, "admin"}, `scopes: "admin" is not one of read, gate:read, deployments:write, journeys:write, incidents:write`, ErrInvalid},
 	}
 	for _, tt := range tests {
 		_, _, err := b.auth.CreateToken(b.ctx, tt.actor, tt.tname, tt.scopes)
@@ -170,4 +171,35 @@ func TestBootstrapToken(t *testing.T) {
 	plain := setup(t)
 	_, err = plain.auth.Authenticate(plain.ctx, "")
 	require.Equal(t, ErrUnauthorized, err)
+}
+
+func TestIncidentsWriteToken(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	secret, tok, err := b.auth.CreateToken(b.ctx, CLI("ops"), "alertmanager", []Scope{ScopeIncidentsWrite, ScopeRead})
+	require.NoError(t, err)
+	require.Equal(t, []Scope{ScopeRead, ScopeIncidentsWrite}, tok.Scopes, "in the order of Scopes")
+	p, err := b.auth.Authenticate(b.ctx, secret)
+	require.NoError(t, err)
+	require.Equal(t, Principal{Kind: ActorToken, Via: ViaToken, TokenID: tok.ID, Name: "alertmanager",
+		Scopes: []Scope{ScopeRead, ScopeIncidentsWrite}}, p)
+	require.True(t, p.HasScope(ScopeIncidentsWrite))
+	require.False(t, p.HasScope(ScopeJourneysWrite))
+	require.False(t, p.HasRole(RoleEditor), "a token holds scopes, never a role")
+	// Incident changes are recorded under the token's name, as a token.
+	e := p.Entry("incident.create", "incident", "7")
+	require.Equal(t, Entry{Actor: "alertmanager", ActorKind: ActorToken, Action: "incident.create", Object: "incident", ObjectID: "7"}, e)
+
+	page, err := b.auth.ListAudit(b.ctx, AuditFilter{Action: "api_token.create"})
+	require.NoError(t, err)
+	require.Len(t, page.Entries, 1)
+	require.JSONEq(t, `{"id":`+itoa(tok.ID)+`,"name":"alertmanager","prefix":"`+secret[:12]+`","scopes":["read","incidents:write"],"revoked":false}`,
+		string(page.Entries[0].After))
+
+	// Editors and admins hold it through their role; viewers do not.
+	require.Equal(t, []bool{false, true, true}, []bool{
+		slices.Contains(roleScopes(RoleViewer), ScopeIncidentsWrite),
+		slices.Contains(roleScopes(RoleEditor), ScopeIncidentsWrite),
+		slices.Contains(roleScopes(RoleAdmin), ScopeIncidentsWrite),
+	})
 }

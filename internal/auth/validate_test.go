@@ -170,6 +170,64 @@ func TestRolesAndScopes(t *testing.T) {
 	require.True(t, ScopeRead.Covers(ScopeGateRead))
 	require.False(t, ScopeGateRead.Covers(ScopeRead))
 	require.False(t, ScopeJourneysWrite.Covers(ScopeRead))
+	require.False(t, ScopeIncidentsWrite.Covers(ScopeRead))
+	require.False(t, ScopeJourneysWrite.Covers(ScopeIncidentsWrite))
 	_, err = ParseScope("write")
-	require.EqualError(t, err, `scope: "write" is not one of read, gate:read, deployments:write, journeys:write`)
+	require.EqualError(t, err, `scope: "write" is not one of read, gate:read, deployments:write, journeys:write, incidents:write`)
+	s, err := ParseScope(" incidents:write ")
+	require.NoError(t, err)
+	require.Equal(t, ScopeIncidentsWrite, s)
+
+	// People are told the role that grants a scope.
+	for _, tt := range []struct {
+		scope Scope
+		role  Role
+	}{
+		{ScopeRead, RoleViewer}, {ScopeGateRead, RoleViewer}, {ScopeDeploymentsWrite, RoleEditor},
+		{ScopeJourneysWrite, RoleEditor}, {ScopeIncidentsWrite, RoleEditor},
+	} {
+		r, ok := RoleFor(tt.scope)
+		require.True(t, ok, tt.scope)
+		require.Equal(t, tt.role, r, tt.scope)
+	}
+	_, ok := RoleFor("root")
+	require.False(t, ok)
+}
+
+func TestDenials(t *testing.T) {
+	t.Parallel()
+	viewer := Principal{Kind: ActorUser, UserID: 1, Role: RoleViewer, Scopes: roleScopes(RoleViewer)}
+	editor := Principal{Kind: ActorUser, UserID: 2, Role: RoleEditor, Scopes: roleScopes(RoleEditor)}
+	token := Principal{Kind: ActorToken, TokenID: 3, Name: "alertmanager", Scopes: []Scope{ScopeIncidentsWrite}}
+	tests := []struct {
+		name string
+		got  string
+		want string
+	}{
+		{"viewer, incidents", viewer.DenyScope(ScopeIncidentsWrite), "this needs the editor role"},
+		{"viewer, journeys", viewer.DenyScope(ScopeJourneysWrite), "this needs the editor role"},
+		{"viewer, read", viewer.DenyScope(ScopeRead), ""},
+		{"editor, incidents", editor.DenyScope(ScopeIncidentsWrite), ""},
+		{"token, incidents", token.DenyScope(ScopeIncidentsWrite), ""},
+		{"token, read", token.DenyScope(ScopeRead), "this needs the read scope"},
+		{"token, deploys", token.DenyScope(ScopeDeploymentsWrite), "this needs the deployments:write scope"},
+		{"unknown scope", viewer.DenyScope("root"), "this needs the root scope"},
+		{"viewer, editor role", viewer.DenyRole(RoleEditor), "this needs the editor role"},
+		{"editor, editor role", editor.DenyRole(RoleEditor), ""},
+		{"token, editor role", token.DenyRole(RoleEditor), "this needs a signed-in user with the editor role, not an API token"},
+		{"system", System.DenyScope(ScopeIncidentsWrite) + System.DenyRole(RoleAdmin), ""},
+	}
+	for _, tt := range tests {
+		require.Equal(t, tt.want, tt.got, tt.name)
+	}
+}
+
+func TestCLIPrincipal(t *testing.T) {
+	t.Parallel()
+	p := CLI("ops")
+	require.Equal(t, "cli:ops", p.Name)
+	require.Equal(t, ActorSystem, p.Kind)
+	require.True(t, p.HasRole(RoleAdmin))
+	require.Equal(t, "cli", CLI("").Name)
+	require.Equal(t, "system", System.Name, "CLI copies System, never changes it")
 }

@@ -153,6 +153,8 @@ func scopeHelp(s string) string {
 		return "record deploy markers"
 	case auth.ScopeJourneysWrite:
 		return "create, change and delete journeys (journeys as code)"
+	case auth.ScopeIncidentsWrite:
+		return "open, edit and resolve incidents and link traces to them (alert automation)"
 	}
 	return ""
 }
