@@ -11,7 +11,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/waymarkhq/waymark/internal/auth"
 	"github.com/waymarkhq/waymark/internal/config"
 	"github.com/waymarkhq/waymark/internal/journeyedit"
 	"github.com/waymarkhq/waymark/internal/store"
@@ -25,7 +24,7 @@ const maxJourneyFile = 4 << 20
 func (a *app) journeysApply(ctx context.Context, args []string) error {
 	fs, l := a.flags("journeys apply", "FILE|DIR...",
 		"Create or update journeys from YAML files (several journeys per file separated by ---; a directory means its *.yaml and *.yml files). Every file is checked before any journey is written. Each created or changed journey is recorded in the audit log and its history is recomputed by the workers of any serve or worker on the database", config.GroupBase)
-	actor := fs.String("actor", "", "who the change is recorded as (default: cli:$USER)")
+	actor := fs.String("actor", "", "who the change is recorded as in the audit log (default: $USER, else \"cli\")")
 	dryRun := fs.Bool("dry-run", false, "print what would change, with a diff of each journey, and change nothing")
 	pos, err := a.parse(fs, args)
 	if err != nil {
@@ -46,10 +45,7 @@ func (a *app) journeysApply(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	who := auth.Principal{Kind: auth.ActorSystem, Via: auth.ViaSystem, Name: *actor}
-	if who.Name == "" {
-		who.Name = cliActor(a.getenv)
-	}
+	who := a.cliPrincipal(*actor)
 
 	pool, err := openPool(ctx, cfg)
 	if err != nil {
@@ -89,15 +85,6 @@ func (a *app) journeysApply(ctx context.Context, args []string) error {
 		fmt.Fprintln(a.stdout, res.String())
 	}
 	return nil
-}
-
-// cliActor is who a change from the command line is recorded as:
-// cli:<os user>, or cli when the user is unknown.
-func cliActor(getenv func(string) string) string {
-	if u := getenv("USER"); u != "" {
-		return "cli:" + u
-	}
-	return "cli"
 }
 
 // journeyFiles expands the arguments of apply: a file is itself, a

@@ -227,8 +227,8 @@ func TestApplyExportRoundTrip(t *testing.T) {
 	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
 	require.Len(t, lines, 3)
 	require.Regexp(t, `^SLUG +VERSION +STEPS +UPDATED +BY +NAME$`, lines[0])
-	require.Regexp(t, `^login-flow +2 +3 +\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ +alice +Sign-in flow$`, lines[1])
-	require.Regexp(t, `^shop-checkout +1 +\d+ +\S+ +ci +`, lines[2])
+	require.Regexp(t, `^login-flow +2 +3 +\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ +cli:alice +Sign-in flow$`, lines[1])
+	require.Regexp(t, `^shop-checkout +1 +\d+ +\S+ +cli:ci +`, lines[2])
 
 	r = waymark(t, "journeys", "export", "-database-url", db, "nope")
 	require.Equal(t, 1, r.code)
