@@ -306,14 +306,14 @@ func TestApplyInvalidWritesNothing(t *testing.T) {
 func TestServeRefusesStaleSchema(t *testing.T) {
 	t.Parallel()
 	empty := emptyDatabase(t)
-	r := waymark(t, "serve", "-database-url", empty, "-listen", "127.0.0.1:0")
+	r := waymark(t, "serve", "-database-url", empty, "-listen", "127.0.0.1:0", "-otlp-listen", "127.0.0.1:0")
 	require.Equal(t, 1, r.code)
 	require.Equal(t, "waymark: database schema is not current: run \"waymark migrate\" (no migrations applied)\n", r.stderr)
 
 	pool, behind := pgtest.NewWithURL(t)
 	_, err := migrations.Down(context.Background(), pool, 1)
 	require.NoError(t, err)
-	r = waymark(t, "serve", "-database-url", behind, "-listen", "127.0.0.1:0")
+	r = waymark(t, "serve", "-database-url", behind, "-listen", "127.0.0.1:0", "-otlp-listen", "127.0.0.1:0")
 	require.Equal(t, 1, r.code)
 	all, err := migrations.All()
 	require.NoError(t, err)
@@ -350,21 +350,26 @@ func TestMigrateThenServe(t *testing.T) {
 	var out, errb syncBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "-database-url", db, "-listen", addr, "-log-format", "json"}, &out, &errb)
+		// Every port the test's own: nothing here may meet a Tempo or a
+		// collector listening on the defaults.
+		done <- run(ctx, []string{"serve", "-database-url", db, "-listen", addr, "-otlp-listen", freeAddr(t), "-log-format", "json"}, &out, &errb)
 	}()
 
 	var resp *http.Response
 	require.Eventually(t, func() bool {
 		resp, err = http.Get("http://" + addr + "/healthz")
 		return err == nil
-	}, 10*time.Second, 20*time.Millisecond, "serve did not come up: %s", errb.String())
+	}, 10*time.Second, 20*time.Millisecond, "serve did not come up")
+	if resp == nil {
+		t.Fatalf("serve did not come up; it logged:\n%s", errb.String())
+	}
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.NoError(t, resp.Body.Close())
 
 	cancel()
 	select {
 	case code := <-done:
-		require.Equal(t, 0, code, errb.String())
+		require.Equal(t, 0, code, "serve exited with %d; it logged:\n%s", code, errb.String())
 	case <-time.After(10 * time.Second):
 		t.Fatal("serve did not stop")
 	}
@@ -385,7 +390,7 @@ func TestServeListenFailure(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	defer ln.Close()
-	r := waymark(t, "serve", "-database-url", db, "-listen", ln.Addr().String(), "-log-level", "error")
+	r := waymark(t, "serve", "-database-url", db, "-listen", ln.Addr().String(), "-otlp-listen", freeAddr(t), "-log-level", "error")
 	require.Equal(t, 1, r.code)
 	require.True(t, strings.HasPrefix(r.stderr, "waymark: web: listen: "), r.stderr)
 	require.Contains(t, r.stderr, "address already in use")
