@@ -1,2 +1,7 @@
-ALTER TABLE rollup_freshness DROP COLUMN IF EXISTS last_recount_spans, DROP COLUMN IF EXISTS last_new_spans;
+ALTER TABLE rollup_freshness
+	DROP COLUMN IF EXISTS total_run_ms, DROP COLUMN IF EXISTS total_inspected_bytes,
+	DROP COLUMN IF EXISTS total_requests, DROP COLUMN IF EXISTS total_recount_spans,
+	DROP COLUMN IF EXISTS total_new_spans, DROP COLUMN IF EXISTS total_spans,
+	DROP COLUMN IF EXISTS total_runs, DROP COLUMN IF EXISTS source,
+	DROP COLUMN IF EXISTS last_recount_spans, DROP COLUMN IF EXISTS last_new_spans;
 DROP TABLE IF EXISTS rollup_progress;

@@ -28,3 +28,16 @@ CREATE TABLE rollup_progress (
 ALTER TABLE rollup_freshness
 	ADD COLUMN last_new_spans bigint NOT NULL DEFAULT 0,
 	ADD COLUMN last_recount_spans bigint NOT NULL DEFAULT 0;
+
+-- Running totals of the runs' cost since the journey was first rolled up,
+-- for /metrics, whichever process ran them; and which trace source they
+-- read.
+ALTER TABLE rollup_freshness
+	ADD COLUMN source                text   NOT NULL DEFAULT '',
+	ADD COLUMN total_runs            bigint NOT NULL DEFAULT 0,
+	ADD COLUMN total_spans           bigint NOT NULL DEFAULT 0,
+	ADD COLUMN total_new_spans       bigint NOT NULL DEFAULT 0,
+	ADD COLUMN total_recount_spans   bigint NOT NULL DEFAULT 0,
+	ADD COLUMN total_requests        bigint NOT NULL DEFAULT 0,
+	ADD COLUMN total_inspected_bytes bigint NOT NULL DEFAULT 0,
+	ADD COLUMN total_run_ms          bigint NOT NULL DEFAULT 0;

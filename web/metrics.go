@@ -135,6 +135,18 @@ var (
 	descRollupsThru = prometheus.NewDesc("waymark_journey_rollups_complete_through_timestamp_seconds", "End of the journey's last complete rollup bucket.", []string{"journey"}, nil)
 	descRollupsFail = prometheus.NewDesc("waymark_journey_rollups_failing", "1 while the journey's rollup runs are failing.", []string{"journey"}, nil)
 
+	runLabels        = []string{"journey", "source"}
+	descRuns         = prometheus.NewDesc("waymark_rollup_runs_total", "Rollup runs of the journey that succeeded, by any worker.", runLabels, nil)
+	descRunSeconds   = prometheus.NewDesc("waymark_rollup_run_seconds_total", "Time the journey's rollup runs took.", runLabels, nil)
+	descRunSpans     = prometheus.NewDesc("waymark_rollup_spans_read_total", "Spans the journey's rollup runs read from the trace source.", runLabels, nil)
+	descRunNew       = prometheus.NewDesc("waymark_rollup_new_spans_total", "Spans of minutes the runs counted for the first time.", runLabels, nil)
+	descRunRecount   = prometheus.NewDesc("waymark_rollup_recount_spans_total", "Spans the runs read again to count late arrivals.", runLabels, nil)
+	descRunRequests  = prometheus.NewDesc("waymark_rollup_source_requests_total", "Requests the runs made to the trace source.", runLabels, nil)
+	descRunInspected = prometheus.NewDesc("waymark_rollup_source_inspected_bytes_total", "Bytes the trace source (Tempo) reports it inspected for the runs.", runLabels, nil)
+	descRunAmp       = prometheus.NewDesc("waymark_rollup_amplification_ratio", "Spans the last run read per new span: 1 reads only what is new.", runLabels, nil)
+	descRunLag       = prometheus.NewDesc("waymark_rollup_lag_seconds", "How far behind now the journey's rollups are complete.", runLabels, nil)
+	descRunOpen      = prometheus.NewDesc("waymark_rollup_open_instances", "Traces or sessions whose window is open, carried from run to run.", runLabels, nil)
+
 	descJobs     = prometheus.NewDesc("waymark_jobs", "Background jobs by kind and state.", []string{"kind", "state"}, nil)
 	descSourceUp = prometheus.NewDesc("waymark_metrics_source_up", "1 when the scrape could read this source of metrics, 0 when reading it failed.", []string{"source"}, nil)
 )
@@ -160,7 +172,14 @@ func (s *snapshot) Collect(ch chan<- prometheus.Metric) {
 }
 
 func (s *snapshot) gauge(d *prometheus.Desc, v float64, labels ...string) {
-	m := prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	s.add(prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...))
+}
+
+func (s *snapshot) counter(d *prometheus.Desc, v float64, labels ...string) {
+	s.add(prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...))
+}
+
+func (s *snapshot) add(m prometheus.Metric) {
 	s.mu.Lock()
 	s.metrics = append(s.metrics, m)
 	s.mu.Unlock()
@@ -242,6 +261,22 @@ func (h *handler) stepMetrics(ctx context.Context, s *snapshot) error {
 			s.gauge(descRollupsThru, float64(f.CompleteThrough.Unix()), f.Slug)
 		}
 		s.gauge(descRollupsFail, boolValue(f.Failing()), f.Slug)
+		if f.Totals.Runs == 0 {
+			continue
+		}
+		src, t := f.Source, f.Totals
+		s.counter(descRuns, float64(t.Runs), f.Slug, src)
+		s.counter(descRunSeconds, t.RunTime.Seconds(), f.Slug, src)
+		s.counter(descRunSpans, float64(t.Spans), f.Slug, src)
+		s.counter(descRunNew, float64(t.NewSpans), f.Slug, src)
+		s.counter(descRunRecount, float64(t.RecountSpans), f.Slug, src)
+		s.counter(descRunRequests, float64(t.Requests), f.Slug, src)
+		s.counter(descRunInspected, float64(t.InspectedBytes), f.Slug, src)
+		s.gauge(descRunAmp, f.LastAmplification(), f.Slug, src)
+		s.gauge(descRunOpen, float64(f.OpenInstances), f.Slug, src)
+		if !f.CompleteThrough.IsZero() {
+			s.gauge(descRunLag, h.now().Sub(f.CompleteThrough).Seconds(), f.Slug, src)
+		}
 	}
 	to := h.now().UTC().Truncate(time.Minute)
 	from := to.Add(-metricsRange)

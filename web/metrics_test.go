@@ -7,11 +7,15 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/require"
+
+	"github.com/waymarkhq/waymark/internal/rollup"
+	"github.com/waymarkhq/waymark/journeys"
 )
 
 // scrape reads /metrics with Prometheus' own text parser.
@@ -239,4 +243,36 @@ func TestMetricsTokenAndJobs(t *testing.T) {
 	require.Equal(t, 1.0, mustSample(t, fams, "waymark_metrics_source_up", "source", "slos"))
 	_, ok := fams["waymark_jobs"]
 	require.False(t, ok)
+}
+
+func TestMetricsExportWhatRollupRunsCost(t *testing.T) {
+	t.Parallel()
+	b := setupSLO(t, nil)
+	ctx := context.Background()
+	_, err := b.store.CreateJourney(ctx, sloJourney("shop", paySuccess), "test")
+	require.NoError(t, err)
+	// Two runs of the shop journey, on Tempo, as a worker records them.
+	for _, r := range []rollup.RunReport{
+		{Slug: "shop", Version: 1, Started: sloT0, From: sloT0.Add(-2 * time.Minute), To: sloT0.Add(-time.Minute),
+			Spans: 120, NewSpans: 100, RecountSpans: 20, Source: "tempo", Duration: 1500 * time.Millisecond,
+			Fetch: journeys.FetchStats{Requests: 6, InspectedBytes: 4_000_000}},
+		{Slug: "shop", Version: 1, Started: sloT0, From: sloT0.Add(-time.Minute), To: sloT0,
+			Spans: 90, NewSpans: 90, Source: "tempo", Duration: 500 * time.Millisecond,
+			Fetch: journeys.FetchStats{Requests: 3, InspectedBytes: 1_000_000}},
+	} {
+		require.NoError(t, b.rollups.RecordRun(ctx, r))
+	}
+	fams := scrape(t, b)
+	l := []string{"journey", "shop", "source", "tempo"}
+	require.Equal(t, 2.0, mustSample(t, fams, "waymark_rollup_runs_total", l...))
+	require.Equal(t, 2.0, mustSample(t, fams, "waymark_rollup_run_seconds_total", l...))
+	require.Equal(t, 210.0, mustSample(t, fams, "waymark_rollup_spans_read_total", l...))
+	require.Equal(t, 190.0, mustSample(t, fams, "waymark_rollup_new_spans_total", l...))
+	require.Equal(t, 20.0, mustSample(t, fams, "waymark_rollup_recount_spans_total", l...))
+	require.Equal(t, 9.0, mustSample(t, fams, "waymark_rollup_source_requests_total", l...))
+	require.Equal(t, 5e6, mustSample(t, fams, "waymark_rollup_source_inspected_bytes_total", l...))
+	require.Equal(t, 1.0, mustSample(t, fams, "waymark_rollup_amplification_ratio", l...))
+	require.Equal(t, 0.0, mustSample(t, fams, "waymark_rollup_lag_seconds", l...))
+	require.Equal(t, 0.0, mustSample(t, fams, "waymark_rollup_open_instances", l...))
+	require.Equal(t, dto.MetricType_COUNTER, fams["waymark_rollup_runs_total"].GetType())
 }

@@ -52,6 +52,8 @@ type RunOptions struct {
 	// Without a LateFinder the whole lookback is recounted that often.
 	LateLookback time.Duration
 	LateEvery    time.Duration
+	// Source names the trace source in run reports ("tempo", "embedded").
+	Source string
 	// Now is the clock.
 	Now func() time.Time
 }
@@ -109,13 +111,15 @@ func NewRunner(src TraceSource, store *Store, opts RunOptions) *Runner {
 // (0: RunOptions.Budget). It returns what it did; Skipped reports that
 // another worker holds the journey or that the journey changed meanwhile,
 // so the next run does the work.
-func (r *Runner) Run(ctx context.Context, j journeys.Journey, version int, edge time.Time, budget time.Duration) (RunReport, error) {
+func (r *Runner) Run(ctx context.Context, j journeys.Journey, version int, edge time.Time, budget time.Duration) (rep RunReport, err error) {
 	if budget <= 0 {
 		budget = r.opts.Budget
 	}
 	slug := j.Metadata.Slug
 	edge = edge.UTC().Truncate(BucketWidth)
-	rep := RunReport{Slug: slug, Version: version, Started: r.opts.Now()}
+	rep = RunReport{Slug: slug, Version: version, Started: r.opts.Now(), Source: r.opts.Source}
+	wall := time.Now()
+	defer func() { rep.Duration = time.Since(wall) }()
 	p, err := r.progress(ctx, slug, version, edge)
 	if err != nil {
 		return rep, err

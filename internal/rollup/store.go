@@ -414,6 +414,10 @@ type RunReport struct {
 	// minutes, RecountSpans those read again to count late arrivals.
 	Spans, NewSpans, RecountSpans int64
 	Fetch                         journeys.FetchStats
+	// Source names the trace source read: "tempo" or "embedded".
+	Source string
+	// Duration is how long the run took, on the wall clock.
+	Duration time.Duration
 }
 
 // Amplification is how many spans the run read per new span: 1 when it
@@ -439,9 +443,18 @@ func (s *Store) RecordRun(ctx context.Context, r RunReport) error {
 	}
 	_, err = s.pool.Exec(ctx, `
 		INSERT INTO rollup_freshness AS f (journey_id, journey_version, complete_through, last_run_at,
-			last_run_from, last_run_to, last_run_ms, last_spans, last_new_spans, last_recount_spans, last_fetch)
-		VALUES ($1, $2, $3, $4, $5, $3, $6, $7, $8, $9, $10)
+			last_run_from, last_run_to, last_run_ms, last_spans, last_new_spans, last_recount_spans, last_fetch,
+			source, total_runs, total_spans, total_new_spans, total_recount_spans, total_requests, total_inspected_bytes, total_run_ms)
+		VALUES ($1, $2, $3, $4, $5, $3, $6, $7, $8, $9, $10, $11, 1, $7, $8, $9, $12, $13, $6)
 		ON CONFLICT (journey_id) DO UPDATE SET
+			source                = EXCLUDED.source,
+			total_runs            = f.total_runs + 1,
+			total_spans           = f.total_spans + EXCLUDED.total_spans,
+			total_new_spans       = f.total_new_spans + EXCLUDED.total_new_spans,
+			total_recount_spans   = f.total_recount_spans + EXCLUDED.total_recount_spans,
+			total_requests        = f.total_requests + EXCLUDED.total_requests,
+			total_inspected_bytes = f.total_inspected_bytes + EXCLUDED.total_inspected_bytes,
+			total_run_ms          = f.total_run_ms + EXCLUDED.total_run_ms,
 			journey_version    = EXCLUDED.journey_version,
 			complete_through   = EXCLUDED.complete_through,
 			last_run_at        = EXCLUDED.last_run_at,
@@ -454,7 +467,8 @@ func (s *Store) RecordRun(ctx context.Context, r RunReport) error {
 			last_fetch         = EXCLUDED.last_fetch,
 			last_error         = '',
 			failing_since      = NULL`,
-		ref.id, r.Version, r.To, r.Started, r.From, time.Since(r.Started).Milliseconds(), r.Spans, r.NewSpans, r.RecountSpans, fetch)
+		ref.id, r.Version, r.To, r.Started, r.From, r.Duration.Milliseconds(), r.Spans, r.NewSpans, r.RecountSpans, fetch,
+		r.Source, r.Fetch.Requests, r.Fetch.InspectedBytes)
 	if err != nil {
 		return fmt.Errorf("record run of %q: %w", r.Slug, err)
 	}
@@ -540,11 +554,34 @@ type Freshness struct {
 	// OpenInstances counts the traces or sessions whose window is still
 	// open: the funnel state carried from run to run.
 	OpenInstances int `json:"open_instances"`
+	// Source is the trace source the runs read; Totals what they cost
+	// since the journey was first rolled up.
+	Source string    `json:"source,omitempty"`
+	Totals RunTotals `json:"totals"`
 	// LastError is the message of the last failed run, empty once a run
 	// succeeds again; FailingSince is when the current failures began.
 	LastError    string    `json:"last_error,omitempty"`
 	LastErrorAt  time.Time `json:"last_error_at"`
 	FailingSince time.Time `json:"failing_since"`
+}
+
+// RunTotals add up the cost of a journey's runs.
+type RunTotals struct {
+	Runs           int64         `json:"runs"`
+	Spans          int64         `json:"spans"`
+	NewSpans       int64         `json:"new_spans"`
+	RecountSpans   int64         `json:"recount_spans"`
+	Requests       int64         `json:"requests"`
+	InspectedBytes int64         `json:"inspected_bytes"`
+	RunTime        time.Duration `json:"run_time_ns"`
+}
+
+// LastAmplification is how many spans the last run read per new span.
+func (f Freshness) LastAmplification() float64 {
+	if f.LastNewSpans == 0 {
+		return 0
+	}
+	return float64(f.LastSpans) / float64(f.LastNewSpans)
 }
 
 // LastCompleteBucket is the start of the last complete bucket, or zero.
@@ -565,7 +602,8 @@ const freshnessColumns = `j.slug, COALESCE(p.journey_version, f.journey_version)
 	CASE WHEN f.last_run_to IS NULL THEN f.complete_through ELSE COALESCE(p.watermark, f.complete_through) END,
 	f.last_run_at, f.last_run_from, f.last_run_to,
 	f.last_run_ms, f.last_spans, f.last_new_spans, f.last_recount_spans, COALESCE(p.open_instances, 0), f.last_fetch,
-	f.last_error, f.last_error_at, f.failing_since`
+	f.last_error, f.last_error_at, f.failing_since, f.source, f.total_runs, f.total_spans, f.total_new_spans,
+	f.total_recount_spans, f.total_requests, f.total_inspected_bytes, f.total_run_ms`
 
 const freshnessFrom = `rollup_freshness f JOIN journeys j ON j.id = f.journey_id LEFT JOIN rollup_progress p ON p.journey_id = f.journey_id`
 
@@ -574,13 +612,17 @@ func scanFreshness(row pgx.CollectableRow) (Freshness, error) {
 	var complete, runAt, runFrom, runTo, errAt, since *time.Time
 	var ms int64
 	var fetch []byte
+	var totalMs int64
+	t := &f.Totals
 	if err := row.Scan(&f.Slug, &f.Version, &complete, &runAt, &runFrom, &runTo, &ms, &f.LastSpans, &f.LastNewSpans, &f.LastRecountSpans,
-		&f.OpenInstances, &fetch, &f.LastError, &errAt, &since); err != nil {
+		&f.OpenInstances, &fetch, &f.LastError, &errAt, &since, &f.Source, &t.Runs, &t.Spans, &t.NewSpans,
+		&t.RecountSpans, &t.Requests, &t.InspectedBytes, &totalMs); err != nil {
 		return f, err
 	}
 	f.CompleteThrough, f.LastRunAt, f.LastRunFrom, f.LastRunTo = deref(complete), deref(runAt), deref(runFrom), deref(runTo)
 	f.LastErrorAt, f.FailingSince = deref(errAt), deref(since)
 	f.LastRunDuration = time.Duration(ms) * time.Millisecond
+	t.RunTime = time.Duration(totalMs) * time.Millisecond
 	if len(fetch) > 0 {
 		if err := json.Unmarshal(fetch, &f.LastFetch); err != nil {
 			return f, fmt.Errorf("decode fetch stats: %w", err)
