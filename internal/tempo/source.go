@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
@@ -19,10 +20,16 @@ import (
 
 // Source defaults.
 const (
-	DefaultLimit           = 1000
+	// DefaultLimit is the traces asked per search. Tempo's own cap is
+	// 256Ki (query_frontend.search.max_result_limit). Every search
+	// inspects the blocks its range touches, so fewer, fuller searches
+	// cost Tempo less than many small ones.
+	DefaultLimit           = 20_000
 	DefaultSpansPerSpanSet = 100
 	DefaultInitialSlice    = time.Hour
 	DefaultMinSlice        = time.Second
+	// DefaultParallel is how many slices of one query are searched at once.
+	DefaultParallel = 4
 	// MaxSlice is the widest search Tempo's query frontend accepts by
 	// default (max_duration 168h).
 	MaxSlice = 168 * time.Hour
@@ -43,6 +50,9 @@ type SourceOptions struct {
 	// MinSlice is the narrowest slice before giving up (default and
 	// minimum 1s: Tempo's search range is in whole seconds).
 	MinSlice time.Duration
+	// Parallel is how many slices of one fetch are searched at once
+	// (default 4); the client's MaxConcurrent caps all requests besides.
+	Parallel int
 	// Logger defaults to slog.Default.
 	Logger *slog.Logger
 }
@@ -52,6 +62,12 @@ type Source struct {
 	c    *Client
 	opts SourceOptions
 	log  *slog.Logger
+
+	mu sync.Mutex
+	// density is the traces per second the last fetch of each query found,
+	// so that the next one cuts slices expected to hold half the limit
+	// instead of discovering the width by searches cut short.
+	density map[string]float64
 }
 
 // NewSource returns a Source over c.
@@ -70,11 +86,14 @@ func NewSource(c *Client, o SourceOptions) *Source {
 		o.InitialSlice = DefaultInitialSlice
 	}
 	o.InitialSlice = min(max(o.InitialSlice, o.MinSlice), MaxSlice)
+	if o.Parallel <= 0 {
+		o.Parallel = DefaultParallel
+	}
 	lg := o.Logger
 	if lg == nil {
 		lg = c.log
 	}
-	return &Source{c: c, opts: o, log: lg}
+	return &Source{c: c, opts: o, log: lg, density: map[string]float64{}}
 }
 
 // Client returns the client the source searches with.
@@ -128,12 +147,19 @@ type fetcher struct {
 	query    string
 	compiled *journeys.CompiledPattern
 	sel      []selector
-	attrs    []string
 	fn       func(journeys.Span) error
-	stats    *journeys.FetchStats
-	// whole keeps the traces fetched whole for the previous slice: a trace
-	// crossing a slice edge is needed again by the next one.
-	whole, prevWhole map[string]*tracepb.TracesData
+
+	// mu serialises what slices searched at once share: the caller's fn
+	// (called one span at a time), the stats, and the traces fetched whole
+	// (a trace crossing a slice edge is needed by both slices).
+	mu    sync.Mutex
+	attrs []string
+	stats *journeys.FetchStats
+	whole map[string]*tracepb.TracesData
+	// found and searched add up the traces and seconds of the slices that
+	// counted, for the density the next fetch plans by.
+	found    int
+	searched time.Duration
 }
 
 // callbackError marks an error returned by the caller's fn, which is
@@ -142,60 +168,157 @@ type callbackError struct{ err error }
 
 func (e *callbackError) Error() string { return e.err.Error() }
 
+// slice is one search range, [from, to).
+type slice struct{ from, to time.Time }
+
+// run searches [From, To) in slices of the width the last fetch's density
+// suggests (InitialSlice without one), up to Parallel at once. A slice cut
+// short is split in two, and its halves searched in its place.
 func (f *fetcher) run(ctx context.Context) error {
 	o := f.s.opts
-	cursor, to := f.q.From, f.q.To
-	width := o.InitialSlice
-	for cursor.Before(to) {
-		end := cursor.Add(width).Truncate(time.Second)
-		if !end.After(cursor) {
-			end = cursor.Add(width)
+	width := f.s.width(f.query)
+	var queue []slice
+	for from := f.q.From; from.Before(f.q.To); {
+		to := from.Add(width).Truncate(time.Second)
+		if !to.After(from) {
+			to = from.Add(width)
 		}
-		if end.After(to) {
-			end = to
+		if to.After(f.q.To) {
+			to = f.q.To
 		}
-		res, err := f.s.c.searchWire(ctx, SearchRequest{
-			Query:           f.query,
-			Start:           cursor,
-			End:             end,
-			Limit:           o.Limit,
-			SpansPerSpanSet: o.SpansPerSpanSet,
-		})
-		f.stats.Requests++
-		if err != nil {
-			return fmt.Errorf("fetch spans: %w", err)
+		queue = append(queue, slice{from, to})
+		from = to
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	var qmu sync.Mutex
+	cond := sync.NewCond(&qmu)
+	busy := 0
+	var firstErr error
+	fail := func(err error) {
+		qmu.Lock()
+		if firstErr == nil {
+			firstErr = err
+			cancel(err)
 		}
-		f.addMetrics(res.Metrics)
-		if capped, why := f.capped(res); capped {
-			w := end.Sub(cursor)
-			if w <= o.MinSlice {
-				return fmt.Errorf("fetch spans: the %s slice from %s is still cut short (%s); raise the search limit (now %d) or narrow the pattern",
-					w, cursor.UTC().Format(time.RFC3339), why, o.Limit)
+		qmu.Unlock()
+		cond.Broadcast()
+	}
+	for range min(o.Parallel, max(len(queue), 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				qmu.Lock()
+				for len(queue) == 0 && busy > 0 && firstErr == nil {
+					cond.Wait()
+				}
+				if len(queue) == 0 || firstErr != nil {
+					qmu.Unlock()
+					cond.Broadcast()
+					return
+				}
+				sl := queue[0]
+				queue = queue[1:]
+				busy++
+				qmu.Unlock()
+
+				halves, err := f.search(ctx, sl)
+				qmu.Lock()
+				busy--
+				queue = append(halves, queue...)
+				qmu.Unlock()
+				cond.Broadcast()
+				if err != nil {
+					fail(err)
+					return
+				}
 			}
-			width = max(w/2, o.MinSlice)
-			f.s.log.LogAttrs(ctx, slog.LevelDebug, "tempo search cut short, halving slice",
-				slog.Time("from", cursor), slog.Duration("width", w), slog.String("reason", why))
-			continue
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		var cbErr *callbackError
+		if errors.As(firstErr, &cbErr) {
+			return cbErr.err
 		}
-		if err := f.emit(ctx, res, cursor, end); err != nil {
-			var cbErr *callbackError
-			if errors.As(err, &cbErr) {
-				return cbErr.err
-			}
-			return fmt.Errorf("fetch spans: %w", err)
-		}
-		w := end.Sub(cursor)
-		cursor = end
-		// Grow back when the slice was far from the limit, so that one
-		// busy minute does not make the rest of the window crawl.
-		if len(res.Traces) < o.Limit/2 {
-			width = min(w*2, o.InitialSlice)
-		} else {
-			width = w
-		}
-		width = max(width, o.MinSlice)
+		return firstErr
+	}
+	if f.searched > 0 {
+		f.s.setDensity(f.query, float64(f.found)/f.searched.Seconds())
 	}
 	return nil
+}
+
+// search searches one slice and emits its spans, or returns its halves
+// when Tempo cut it short.
+func (f *fetcher) search(ctx context.Context, sl slice) ([]slice, error) {
+	o := f.s.opts
+	res, err := f.s.c.searchWire(ctx, SearchRequest{
+		Query:           f.query,
+		Start:           sl.from,
+		End:             sl.to,
+		Limit:           o.Limit,
+		SpansPerSpanSet: o.SpansPerSpanSet,
+	})
+	f.mu.Lock()
+	f.stats.Requests++
+	if err == nil {
+		f.addMetrics(res.Metrics)
+	}
+	f.mu.Unlock()
+	if err != nil {
+		return nil, fmt.Errorf("fetch spans: %w", err)
+	}
+	if capped, why := f.capped(res); capped {
+		w := sl.to.Sub(sl.from)
+		if w <= o.MinSlice {
+			return nil, fmt.Errorf("fetch spans: the %s slice from %s is still cut short (%s); raise the search limit (now %d) or narrow the pattern",
+				w, sl.from.UTC().Format(time.RFC3339), why, o.Limit)
+		}
+		mid := sl.from.Add(max(w/2, o.MinSlice)).Truncate(time.Second)
+		if !mid.After(sl.from) || !mid.Before(sl.to) {
+			mid = sl.from.Add(w / 2)
+		}
+		f.s.log.LogAttrs(ctx, slog.LevelDebug, "tempo search cut short, splitting slice",
+			slog.Time("from", sl.from), slog.Duration("width", w), slog.String("reason", why))
+		return []slice{{sl.from, mid}, {mid, sl.to}}, nil
+	}
+	if err := f.emit(ctx, res, sl.from, sl.to); err != nil {
+		var cbErr *callbackError
+		if errors.As(err, &cbErr) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("fetch spans: %w", err)
+	}
+	f.mu.Lock()
+	f.found += len(res.Traces)
+	f.searched += sl.to.Sub(sl.from)
+	f.mu.Unlock()
+	return nil, nil
+}
+
+// width is the slice width for query: what half the limit of traces took
+// in the last fetch of it, between MinSlice and InitialSlice.
+func (s *Source) width(query string) time.Duration {
+	s.mu.Lock()
+	d, ok := s.density[query]
+	s.mu.Unlock()
+	if !ok {
+		return s.opts.InitialSlice
+	}
+	if d <= 0 {
+		return s.opts.InitialSlice
+	}
+	w := time.Duration(float64(s.opts.Limit) / 2 / d * float64(time.Second))
+	return min(max(w.Truncate(time.Second), s.opts.MinSlice), s.opts.InitialSlice)
+}
+
+func (s *Source) setDensity(query string, d float64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.density[query] = d
 }
 
 func (f *fetcher) addMetrics(m wireQueryMetrics) {
@@ -218,9 +341,11 @@ func (f *fetcher) capped(res wireSearchResponse) (bool, string) {
 
 type spanKey struct{ trace, span string }
 
-// emit calls fn for every span of res that starts in [from, to).
+// emit calls fn for every span of res that starts in [from, to), one slice
+// at a time.
 func (f *fetcher) emit(ctx context.Context, res wireSearchResponse, from, to time.Time) error {
-	f.prevWhole, f.whole = f.whole, nil
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	seen := make(map[spanKey]struct{}, len(res.Traces))
 	fromNs, toNs := from.UnixNano(), to.UnixNano()
 	var truncated []truncatedTrace
@@ -301,9 +426,6 @@ type truncatedTrace struct {
 // spans here.
 func (f *fetcher) emitWhole(ctx context.Context, tt truncatedTrace, from, to time.Time, seen map[spanKey]struct{}) error {
 	td := f.whole[tt.id]
-	if td == nil {
-		td = f.prevWhole[tt.id]
-	}
 	if td == nil {
 		var err error
 		td, err = f.s.c.TraceOTLP(ctx, tt.id, TraceOptions{Start: from, End: to, Protobuf: true})

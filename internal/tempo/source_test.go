@@ -212,11 +212,13 @@ func TestFetchSpansGivesUpAtMinSlice(t *testing.T) {
 	require.NoError(t, err)
 	fake := &fakeTempo{t: t, query: query, match: matchWork, traces: traces, rng: rand.New(rand.NewPCG(4, 4))}
 	srv := fake.server()
-	src := NewSource(newTestClient(t, srv.URL), SourceOptions{Limit: 10})
+	// One slice at a time, so that the searches can be counted.
+	src := NewSource(newTestClient(t, srv.URL), SourceOptions{Limit: 10, Parallel: 1})
 	_, _, stats, err := collect(t, src, q)
 	require.ErrorContains(t, err, "fetch spans: the 1s slice from 2026-11-24T06:00:00Z is still cut short (10 traces returned, the limit); raise the search limit (now 10) or narrow the pattern")
 	// The quiet hour before, then 12 searches from 1h down to 1s (widths
-	// stay whole seconds: 3600, 1800, … 7, 3, 1).
+	// stay whole seconds: 3600, 1800, … 7, 3, 1), the first half of each
+	// split first.
 	require.Equal(t, 13, stats.Requests)
 }
 
@@ -251,7 +253,7 @@ func TestFetchSpansErrors(t *testing.T) {
 		t.Parallel()
 		u, n := replay(t, exchange{
 			path:   "/api/search",
-			params: rangeParams(map[string]string{"q": cartQuery, "limit": "1000", "spss": "100"}),
+			params: rangeParams(map[string]string{"q": cartQuery, "limit": "20000", "spss": "100"}),
 			accept: "application/json", status: 400, contentType: "text/plain; charset=utf-8",
 			file: "error_search_malformed_traceql.txt",
 		}, testAuth)
@@ -311,9 +313,9 @@ func TestNewSourceDefaults(t *testing.T) {
 	tests := []struct {
 		in, want SourceOptions
 	}{
-		{SourceOptions{}, SourceOptions{Limit: 1000, SpansPerSpanSet: 100, InitialSlice: time.Hour, MinSlice: time.Second}},
-		{SourceOptions{InitialSlice: 1000 * time.Hour, MinSlice: 1500 * time.Millisecond}, SourceOptions{Limit: 1000, SpansPerSpanSet: 100, InitialSlice: 168 * time.Hour, MinSlice: time.Second}},
-		{SourceOptions{InitialSlice: time.Millisecond, MinSlice: 5 * time.Second, Limit: 10, SpansPerSpanSet: 3}, SourceOptions{Limit: 10, SpansPerSpanSet: 3, InitialSlice: 5 * time.Second, MinSlice: 5 * time.Second}},
+		{SourceOptions{}, SourceOptions{Limit: 20000, SpansPerSpanSet: 100, InitialSlice: time.Hour, MinSlice: time.Second, Parallel: 4}},
+		{SourceOptions{InitialSlice: 1000 * time.Hour, MinSlice: 1500 * time.Millisecond}, SourceOptions{Limit: 20000, SpansPerSpanSet: 100, InitialSlice: 168 * time.Hour, MinSlice: time.Second, Parallel: 4}},
+		{SourceOptions{InitialSlice: time.Millisecond, MinSlice: 5 * time.Second, Limit: 10, SpansPerSpanSet: 3, Parallel: 1}, SourceOptions{Limit: 10, SpansPerSpanSet: 3, InitialSlice: 5 * time.Second, MinSlice: 5 * time.Second, Parallel: 1}},
 	}
 	for _, tt := range tests {
 		got := NewSource(c, tt.in).opts
