@@ -98,6 +98,12 @@ func (h *handler) instrument(next http.Handler) http.Handler {
 	})
 }
 
+// collectorSource is a trace source that keeps its own counters, as the
+// embedded span store does.
+type collectorSource interface {
+	Collector() prometheus.Collector
+}
+
 // metricsShow answers a Prometheus scrape. With Options.MetricsToken set,
 // the scraper must send it as a bearer token.
 func (h *handler) metricsShow(w http.ResponseWriter, r *http.Request) {
@@ -109,6 +115,14 @@ func (h *handler) metricsShow(w http.ResponseWriter, r *http.Request) {
 	if err := scrape.Register(snap); err != nil {
 		h.fail(w, r, fmt.Errorf("register metrics: %w", err))
 		return
+	}
+	// The embedded span store counts what its OTLP receiver refuses; its
+	// counters outlive any one registry, so each scrape registers them.
+	if c, ok := h.traces.(collectorSource); ok {
+		if err := scrape.Register(c.Collector()); err != nil {
+			h.fail(w, r, fmt.Errorf("register trace source metrics: %w", err))
+			return
+		}
 	}
 	promhttp.HandlerFor(prometheus.Gatherers{h.metrics.reg, scrape}, promhttp.HandlerOpts{
 		ErrorLog:      slog.NewLogLogger(h.log.Handler(), slog.LevelError),
