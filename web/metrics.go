@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -80,6 +81,8 @@ func (h *handler) instrument(next http.Handler) http.Handler {
 			case !returned && status == 0:
 				// A panic on its way to recoverPanics, which answers 500.
 				status = http.StatusInternalServerError
+			case status == 0 && clientGone(r):
+				status = statusClientClosed
 			case status == 0:
 				status = http.StatusOK
 			}
@@ -192,7 +195,12 @@ func (h *handler) readMetrics(ctx context.Context) *snapshot {
 		up := 1.0
 		if err := read(); err != nil {
 			up = 0
-			h.log.LogAttrs(ctx, slog.LevelError, "read metrics", slog.String("source", name), slog.String("error", err.Error()))
+			// A scraper that hung up is no failure of the source.
+			level := slog.LevelError
+			if errors.Is(ctx.Err(), context.Canceled) {
+				level = slog.LevelDebug
+			}
+			h.log.LogAttrs(ctx, level, "read metrics", slog.String("source", name), slog.String("error", err.Error()))
 		}
 		s.gauge(descSourceUp, up, name)
 	}
