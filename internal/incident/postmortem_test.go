@@ -7,10 +7,13 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 
 	"github.com/waymarkhq/waymark/internal/rollup"
 )
@@ -197,4 +200,98 @@ func TestFormatting(t *testing.T) {
 	require.Equal(t, `[\[x\]](https://e.com/a%20b%28c%29%7C)`, cell("https://e.com/a b(c)|", "[x]"))
 	require.Equal(t, "", ExternalTraceURL("", "abc"))
 	require.Equal(t, "https://t/abc?x=abc", ExternalTraceURL("https://t/{traceID}?x={traceID}", "abc"))
+}
+
+// TestPostmortemHostileText: span names, services and status messages
+// arrive unauthenticated over OTLP, and titles, owners, notes and deploy
+// markers come from users. None of them may put a tag, a link or a cell
+// boundary into the post-mortem, which wikis render as Markdown with HTML.
+func TestPostmortemHostileText(t *testing.T) {
+	t.Parallel()
+	b := setup(t, Config{})
+	ctx := context.Background()
+	root := span{id: "1000000000000001", service: "<script>alert('svc')</script>", kind: tracepb.Span_SPAN_KIND_SERVER,
+		name: "GET /a|b](javascript:alert(1)) <img src=x onerror=alert(2)> *bold* _em_ `tick` ~~del~~ \\ & &lt;",
+		dur:  420 * time.Millisecond, err: true, msg: "</td></tr><script>alert(3)</script>"}
+	b.insert(t, declinedID, t0.Add(12*time.Minute), root)
+
+	b.clock.Set(t0.Add(15 * time.Minute))
+	in := Incident{
+		Title:     "<script>alert('title')</script> [x](javascript:alert(4))",
+		Severity:  SEV2,
+		StartedAt: t0.Add(10 * time.Minute),
+		Owner:     "<b onmouseover=alert(5)>eve</b> | admin",
+		Summary: "Checkout broke: <script>alert(6)</script> <img src=x onerror=alert(7)>\n\n" +
+			"> quoted `<b>code</b>` and ``a ` <i>b</i>``\n\n" +
+			"```html\n<script>shown, not run</script>\n```\n\n" +
+			"~~~\n<p>an unclosed fence</p>",
+	}
+	created, _, err := b.store.CreateFromTrace(ctx, in, declinedID, "<script>alert('note')</script>\n| [click](javascript:alert(8)) |", StepRef{}, "<i>mallory</i>")
+	require.NoError(t, err)
+	b.clock.Set(t0.Add(3 * time.Hour))
+	md, err := b.store.Postmortem(ctx, created.ID, PostmortemOptions{
+		PublicURL: "https://waymark.example.com",
+		Deploys: []Event{
+			{At: t0.Add(9 * time.Minute), Title: "deploy <svg onload=alert(9)>", Link: "javascript:alert(10)"},
+			{At: t0.Add(11 * time.Minute), Title: "deploy `2`", Link: "https://ci.example.com/runs/2?x=(y)"},
+		},
+	})
+	require.NoError(t, err)
+	golden(t, "postmortem-hostile.md", md)
+
+	text := string(md)
+	// No tag survives outside code, and no link leads to script.
+	outside := stripCode(text)
+	for _, tag := range []string{"<script", "<img", "<b", "<i>", "<svg", "</td", "<p>"} {
+		require.NotContains(t, outside, tag)
+	}
+	require.NotRegexp(t, `(^|[^\\])\]\(javascript:`, text)
+	// Every row of the linked traces table still has its eight cells.
+	rows := 0
+	for line := range strings.SplitSeq(text, "\n") {
+		if strings.HasPrefix(line, "| [") {
+			require.Equal(t, 9, cellBoundaries(line), line)
+			rows++
+		}
+	}
+	require.Equal(t, 1, rows)
+	// The unclosed fence is closed before the next section.
+	require.Contains(t, text, "<p>an unclosed fence</p>\n~~~\n\n## Impact")
+}
+
+// stripCode removes fenced blocks and code spans, leaving what a renderer
+// would read as Markdown and HTML.
+func stripCode(md string) string {
+	var out []string
+	in := false
+	for line := range strings.SplitSeq(md, "\n") {
+		if _, ok := fenceMarker(line); ok {
+			in = !in
+			continue
+		}
+		if !in {
+			out = append(out, codeSpan1.ReplaceAllString(codeSpan2.ReplaceAllString(line, ""), ""))
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// Code spans of one and two backticks, the only ones the test writes.
+var (
+	codeSpan2 = regexp.MustCompile("``.+?``")
+	codeSpan1 = regexp.MustCompile("`[^`]+`")
+)
+
+// cellBoundaries counts the pipes of a table row that are not escaped.
+func cellBoundaries(row string) int {
+	n := 0
+	for i := 0; i < len(row); i++ {
+		switch row[i] {
+		case '\\':
+			i++
+		case '|':
+			n++
+		}
+	}
+	return n
 }
