@@ -259,28 +259,63 @@ func TestPostmortemHostileText(t *testing.T) {
 	require.Contains(t, text, "<p>an unclosed fence</p>\n~~~\n\n## Impact")
 }
 
-// stripCode removes fenced blocks and code spans, leaving what a renderer
-// would read as Markdown and HTML.
+// stripCode removes fenced blocks and code spans as CommonMark reads them,
+// leaving what a renderer would take as Markdown and HTML.
 func stripCode(md string) string {
 	var out []string
-	in := false
-	for line := range strings.SplitSeq(md, "\n") {
-		if _, ok := fenceMarker(line); ok {
-			in = !in
-			continue
+	fence := ""
+	for _, line := range strings.Split(md, "\n") {
+		m := fenceLine.FindStringSubmatch(line)
+		if m != nil && m[1][0] == '`' && strings.Contains(line[len(m[0]):], "`") {
+			m = nil // a backtick fence's info string has no backtick
 		}
-		if !in {
-			out = append(out, codeSpan1.ReplaceAllString(codeSpan2.ReplaceAllString(line, ""), ""))
+		switch {
+		case fence == "" && m != nil:
+			fence = m[1]
+		case fence != "" && m != nil && m[1][0] == fence[0] && len(m[1]) >= len(fence) && strings.TrimSpace(line) == m[1]:
+			fence = ""
+		case fence == "":
+			out = append(out, stripSpans(line))
 		}
 	}
 	return strings.Join(out, "\n")
 }
 
-// Code spans of one and two backticks, the only ones the test writes.
-var (
-	codeSpan2 = regexp.MustCompile("``.+?``")
-	codeSpan1 = regexp.MustCompile("`[^`]+`")
-)
+var fenceLine = regexp.MustCompile("^ {0,3}(`{3,}|~{3,})")
+
+// stripSpans removes the code spans of one line: a run of backticks up to
+// the next run of the same length; a run without one is literal.
+func stripSpans(line string) string {
+	var b strings.Builder
+	for line != "" {
+		i := strings.IndexByte(line, '`')
+		if i < 0 {
+			b.WriteString(line)
+			break
+		}
+		b.WriteString(line[:i])
+		run := len(line[i:]) - len(strings.TrimLeft(line[i:], "`"))
+		rest := line[i+run:]
+		closed := false
+		for j := 0; j < len(rest); {
+			if rest[j] != '`' {
+				j++
+				continue
+			}
+			k := len(rest[j:]) - len(strings.TrimLeft(rest[j:], "`"))
+			if k == run {
+				line, closed = rest[j+k:], true
+				break
+			}
+			j += k
+		}
+		if !closed {
+			b.WriteString(line[i : i+run])
+			line = rest
+		}
+	}
+	return b.String()
+}
 
 // cellBoundaries counts the pipes of a table row that are not escaped.
 func cellBoundaries(row string) int {
@@ -294,4 +329,66 @@ func cellBoundaries(row string) int {
 		}
 	}
 	return n
+}
+
+func lastLine(s string) string { return s[strings.LastIndexByte(s, '\n')+1:] }
+
+// unescaped drops Markdown backslash escapes (\X), leaving the characters
+// a renderer would read as syntax.
+func unescaped(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' {
+			i++
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// FuzzMarkdownEscaping checks that text from spans and users cannot start
+// HTML, a link, emphasis, code or a new cell or line, whatever it holds,
+// and that a summary never leaves a code fence open.
+func FuzzMarkdownEscaping(f *testing.F) {
+	for _, s := range []string{"", "payment_svc", "<script>alert(1)</script>", "a|b", "[x](javascript:alert(1))", "`code`",
+		"*bold* _em_ ~~del~~", "\\", "&lt;", "line\nbreak\r\n\ttab", "```\n<b>open fence", "~~~~\n~~~\n", "``a ` b``", "x\x00y\xff"} {
+		f.Add(s, "https://ci.example.com/runs/1")
+	}
+	f.Add("deploy", "javascript:alert(1)")
+	f.Add("deploy", "/journeys/shop")
+	f.Add("deploy", "//evil.example.com")
+	f.Fuzz(func(t *testing.T, text, url string) {
+		for _, out := range []string{mdText(text), mdCell(text), mdInline(text)} {
+			syntax := unescaped(out)
+			require.NotContains(t, out, "\n")
+			require.NotContains(t, out, "\r")
+			require.NotContains(t, out, "<")
+			require.NotContains(t, out, ">")
+			for _, c := range []string{"|", "[", "]", "`", "*", "_", "~"} {
+				require.NotContains(t, syntax, c, "%q gives %q", text, out)
+			}
+		}
+
+		c := cell(url, text)
+		if safeURL(url) {
+			require.True(t, strings.HasPrefix(c, "["+mdCell(text)+"]("), c)
+			target := strings.TrimSuffix(strings.TrimPrefix(c, "["+mdCell(text)+"]("), ")")
+			require.NotContains(t, target, " ")
+			require.NotContains(t, target, ")")
+			require.NotContains(t, target, "|")
+			require.NotContains(t, target, "\n")
+		} else {
+			require.Equal(t, mdCell(text), c)
+		}
+
+		code := codeSpan(text)
+		require.NotContains(t, code, "\n")
+
+		// A summary keeps no < outside code and closes every fence.
+		sum := mdSummary(text)
+		require.NotContains(t, stripCode(sum), "<", "%q gives %q", text, sum)
+		// Whatever follows the summary is outside code.
+		require.Equal(t, "after", lastLine(stripCode(sum+"\n\nafter")), "%q gives %q", text, sum)
+	})
 }
