@@ -12,8 +12,13 @@
 # (go test -c -fuzz) and run once per target, which is what
 # `go test -run '^$' -fuzz '^FuzzName$' -fuzztime $FUZZTIME` does, without
 # linking the binary again for every target; the next package builds while
-# the current one fuzzes. Inputs that found new coverage go to the cache
-# go test uses, so later runs start from them.
+# the current one fuzzes.
+#
+# Every run starts from the seeds and the committed testdata corpus alone,
+# with a cache of its own that is dropped at the end: go's shared cache
+# grows with every run, and replaying it (tens of milliseconds an input)
+# would soon take the whole budget of a target before any fuzzing. Inputs
+# worth keeping belong in testdata/fuzz/FuzzName/.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -28,8 +33,8 @@ MINIMIZE="${FUZZMINIMIZETIME:-100x}"
 say() { echo "fuzz: $*" >&2; }
 
 module="$("$GO" list -m)"
-cache="$("$GO" env GOCACHE)/fuzz"
 bin="$(mktemp -d)"
+cache="$bin/cache"
 trap 'rm -rf "$bin"' EXIT
 
 # Targets by package directory, in a stable order.
