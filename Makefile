@@ -19,7 +19,7 @@ demo: build ## start Waymark with the embedded trace store and live demo shop tr
 	@scripts/ensure-postgres.sh waymark
 	bin/waymark demo
 
-test: ## the whole suite: generated code, gofmt, vet, tests with the race detector
+test: ## the whole suite: generated code, gofmt, vet, tests with the race detector, then every fuzz target briefly (FUZZTIME, default 3s each)
 	@scripts/ensure-postgres.sh
 	@scripts/ensure-chromium.sh
 	scripts/check-generated.sh
@@ -28,6 +28,7 @@ test: ## the whole suite: generated code, gofmt, vet, tests with the race detect
 	$(GO) vet ./...
 	GO=$(GO) WAYMARK_VULNDB_VERSION=$(VULNDB) scripts/vulncheck.sh
 	$(GO) test -race -count=1 -timeout 12m ./...
+	GO=$(GO) scripts/fuzz.sh
 
 build: ## build bin/waymark
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/waymark ./cmd/waymark

@@ -17,6 +17,10 @@ func (h *handler) apiJourneyStats(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	if err := badSlug(slug); err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	rec, err := h.store.GetJourney(r.Context(), slug)
 	if err != nil {
 		h.fail(w, r, notFoundJourney(slug, err))

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 
@@ -239,6 +240,14 @@ func TestAPIJourneyStatsErrors(t *testing.T) {
 		{"journey without segments", "plain", "segment=span.tier%3Dgold", 400,
 			body("segment", `"span.tier" is not a segment key of this journey, which has none`)},
 		{"unknown journey", "nope", "", 404, `{"error": {"message": "journey \"nope\" not found"}}`},
+		{"segment value with NUL", "shop", "segment=span.tier%3Dgo%00ld", 400,
+			body("segment", `the value of "span.tier" contains a NUL character`)},
+		{"segment value not UTF-8", "shop", "segment=span.tier%3Dgo%FFld", 400,
+			body("segment", `the value of "span.tier" is not valid UTF-8`)},
+		{"segment key not UTF-8", "shop", "segment=span.tier%FF%3Dgold", 400,
+			body("segment", `"span.tier\xff" is not a segment key of this journey; its keys are span.tier, span.region`)},
+		{"slug with NUL", "sh%00op", "", 404, `{"error": {"message": "journey \"sh\\x00op\" not found"}}`},
+		{"slug not UTF-8", "sh%FFop", "", 404, `{"error": {"message": "journey \"sh\\xffop\" not found"}}`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -301,7 +310,8 @@ func FuzzParseWindow(f *testing.F) {
 // FuzzParseSegment checks that any segment value either names one of the
 // journey's keys with a value, or is refused with a 400.
 func FuzzParseSegment(f *testing.F) {
-	for _, s := range []string{"", "span.tier=gold", "span.tier==", "=", "span.tier", "span.x=1", "a=b=c", "span.tier=\x00"} {
+	for _, s := range []string{"", "span.tier=gold", "span.tier==", "=", "span.tier", "span.x=1", "a=b=c", "span.tier=\x00",
+		"span.tier=\xff", "span.tier=g\x00ld", "span.region=\xc3\x28", "span.region=größe ✓", "span.tier\xff=gold"} {
 		f.Add(s)
 	}
 	j := shopJourney()
@@ -321,5 +331,8 @@ func FuzzParseSegment(f *testing.F) {
 		require.Contains(t, j.Spec.Segments, seg.Key)
 		require.NotEmpty(t, seg.Value)
 		require.Equal(t, raw, seg.Key+"="+seg.Value)
+		// Whatever is accepted, Postgres can take as text.
+		require.True(t, utf8.ValidString(seg.Value), "%q", seg.Value)
+		require.NotContains(t, seg.Value, "\x00")
 	})
 }

@@ -313,10 +313,12 @@ func TestJourneyMapBadParameters(t *testing.T) {
 	b := setup(t)
 	b.seed(t, "login-flow")
 	cases := map[string]string{
-		"from=yesterday":           `From: "yesterday" is not an RFC3339 time such as 2026-03-01T10:00:00Z.`,
-		"range=3w":                 `Range: "3w" is not one of 15m, 1h, 6h, 24h, 7d or custom.`,
-		"segment=span.tier%3Dgold": `Segment: "span.tier" is not a segment key of this journey; its keys are span.user.tier, span.region.`,
-		"segment=tier":             `Segment: "tier" is not of the form KEY=VALUE, such as span.user.tier=pro.`,
+		"from=yesterday":               `From: "yesterday" is not an RFC3339 time such as 2026-03-01T10:00:00Z.`,
+		"range=3w":                     `Range: "3w" is not one of 15m, 1h, 6h, 24h, 7d or custom.`,
+		"segment=span.tier%3Dgold":     `Segment: "span.tier" is not a segment key of this journey; its keys are span.user.tier, span.region.`,
+		"segment=tier":                 `Segment: "tier" is not of the form KEY=VALUE, such as span.user.tier=pro.`,
+		"segment=span.region%3Deu%00":  `Segment: the value of "span.region" contains a NUL character.`,
+		"segment=span.region%3D%C3%28": `Segment: the value of "span.region" is not valid UTF-8.`,
 		"range=custom&from=2026-03-02T00:00:00Z&to=2026-03-01T00:00:00Z": `From: 2026-03-02T00:00:00Z is not before to (2026-03-01T00:00:00Z).`,
 	}
 	for q, msg := range cases {
@@ -326,6 +328,15 @@ func TestJourneyMapBadParameters(t *testing.T) {
 			require.Equal(t, http.StatusBadRequest, rec.Code)
 			require.Equal(t, msg, testID(page(t, rec), "error-message").Text())
 		})
+	}
+	// A slug Postgres cannot compare names no journey.
+	for path, msg := range map[string]string{
+		"/journeys/login%00flow": `Journey "login\x00flow" not found.`,
+		"/journeys/login%FFflow": `Journey "login\xffflow" not found.`,
+	} {
+		rec := b.do(t, http.MethodGet, path, nil)
+		require.Equal(t, http.StatusNotFound, rec.Code, path)
+		require.Equal(t, msg, testID(page(t, rec), "error-message").Text())
 	}
 }
 

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -80,6 +81,8 @@ func (h *handler) instrument(next http.Handler) http.Handler {
 			case !returned && status == 0:
 				// A panic on its way to recoverPanics, which answers 500.
 				status = http.StatusInternalServerError
+			case status == 0 && clientGone(r):
+				status = statusClientClosed
 			case status == 0:
 				status = http.StatusOK
 			}
@@ -98,6 +101,12 @@ func (h *handler) instrument(next http.Handler) http.Handler {
 	})
 }
 
+// collectorSource is a trace source that keeps its own counters, as the
+// embedded span store does.
+type collectorSource interface {
+	Collector() prometheus.Collector
+}
+
 // metricsShow answers a Prometheus scrape. With Options.MetricsToken set,
 // the scraper must send it as a bearer token.
 func (h *handler) metricsShow(w http.ResponseWriter, r *http.Request) {
@@ -109,6 +118,14 @@ func (h *handler) metricsShow(w http.ResponseWriter, r *http.Request) {
 	if err := scrape.Register(snap); err != nil {
 		h.fail(w, r, fmt.Errorf("register metrics: %w", err))
 		return
+	}
+	// The embedded span store counts what its OTLP receiver refuses; its
+	// counters outlive any one registry, so each scrape registers them.
+	if c, ok := h.traces.(collectorSource); ok {
+		if err := scrape.Register(c.Collector()); err != nil {
+			h.fail(w, r, fmt.Errorf("register trace source metrics: %w", err))
+			return
+		}
 	}
 	promhttp.HandlerFor(prometheus.Gatherers{h.metrics.reg, scrape}, promhttp.HandlerOpts{
 		ErrorLog:      slog.NewLogLogger(h.log.Handler(), slog.LevelError),
@@ -197,7 +214,12 @@ func (h *handler) readMetrics(ctx context.Context) *snapshot {
 		up := 1.0
 		if err := read(); err != nil {
 			up = 0
-			h.log.LogAttrs(ctx, slog.LevelError, "read metrics", slog.String("source", name), slog.String("error", err.Error()))
+			// A scraper that hung up is no failure of the source.
+			level := slog.LevelError
+			if errors.Is(ctx.Err(), context.Canceled) {
+				level = slog.LevelDebug
+			}
+			h.log.LogAttrs(ctx, level, "read metrics", slog.String("source", name), slog.String("error", err.Error()))
 		}
 		s.gauge(descSourceUp, up, name)
 	}

@@ -64,7 +64,10 @@ func (h *handler) logRequests(next http.Handler) http.Handler {
 		sw := wrap(w)
 		next.ServeHTTP(sw, r)
 		status := sw.status
-		if status == 0 {
+		switch {
+		case status == 0 && clientGone(r):
+			status = statusClientClosed
+		case status == 0:
 			status = http.StatusOK
 		}
 		h.log.LogAttrs(r.Context(), slog.LevelInfo, "http request",

@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -294,5 +296,108 @@ func TestTraceURL(t *testing.T) {
 	for _, tc := range cases {
 		h := newHandler(Options{TraceURLTemplate: tc.template})
 		require.Equal(t, tc.want, h.traceURL(tc.id))
+	}
+}
+
+// logLines is a JSON log that a test reads while the server writes it.
+type logLines struct{ w lockedWriter }
+
+func newLogLines() *logLines { return &logLines{w: lockedWriter{w: &bytes.Buffer{}}} }
+
+func (l *logLines) logger() *slog.Logger {
+	return slog.New(slog.NewJSONHandler(&l.w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// lines decodes every line logged so far.
+func (l *logLines) lines(t *testing.T) []map[string]any {
+	t.Helper()
+	l.w.mu.Lock()
+	raw := l.w.w.(*bytes.Buffer).String()
+	l.w.mu.Unlock()
+	var out []map[string]any
+	for _, s := range strings.Split(strings.TrimSpace(raw), "\n") {
+		if s == "" {
+			continue
+		}
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(s), &m), s)
+		out = append(out, m)
+	}
+	return out
+}
+
+// TestClientCancelledRequests: a client that hangs up while its request is
+// being answered is no server error. The request is counted as 499 and
+// logged below ERROR.
+func TestClientCancelledRequests(t *testing.T) {
+	t.Parallel()
+	logs := newLogLines()
+	b := setupWith(t, func(o *Options) { o.Logger = logs.logger() })
+	b.seed(t, "login-flow")
+	srv := httptest.NewServer(b.handler)
+	t.Cleanup(srv.Close)
+	ctx := context.Background()
+
+	for i, target := range []string{"/journeys/login-flow?range=1h", "/api/v1/journeys/login-flow/stats?range=1h"} {
+		// Hold the rollups so that the handler waits on them mid-request.
+		tx, err := b.pool.Begin(ctx)
+		require.NoError(t, err)
+		_, err = tx.Exec(ctx, `LOCK TABLE rollup_steps, rollup_funnels, rollup_freshness IN ACCESS EXCLUSIVE MODE`)
+		require.NoError(t, err)
+
+		cctx, cancel := context.WithCancel(ctx)
+		req, err := http.NewRequestWithContext(cctx, http.MethodGet, srv.URL+target, nil)
+		require.NoError(t, err)
+		if b.acc != nil {
+			req.AddCookie(b.acc.session)
+		}
+		errc := make(chan error, 1)
+		go func() {
+			resp, err := http.DefaultClient.Do(req)
+			if err == nil {
+				resp.Body.Close()
+			}
+			errc <- err
+		}()
+		require.Eventually(t, func() bool {
+			var n int
+			require.NoError(t, b.pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+				WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&n))
+			return n > 0
+		}, 10*time.Second, 5*time.Millisecond, target)
+		cancel()
+		require.ErrorIs(t, <-errc, context.Canceled)
+		// The handler notices and returns; its request line is the last
+		// thing it logs.
+		require.Eventually(t, func() bool {
+			n := 0
+			for _, l := range logs.lines(t) {
+				if l["msg"] == "http request" {
+					n++
+				}
+			}
+			return n == i+1
+		}, 10*time.Second, 5*time.Millisecond, target)
+		require.NoError(t, tx.Rollback(ctx))
+	}
+
+	var requests []string
+	for _, l := range logs.lines(t) {
+		require.NotEqual(t, "ERROR", l["level"], "%v", l)
+		if l["msg"] == "http request" {
+			require.Equal(t, "INFO", l["level"])
+			requests = append(requests, fmt.Sprintf("%v %v", l["path"], l["status"]))
+		}
+	}
+	require.Equal(t, []string{"/journeys/login-flow 499", "/api/v1/journeys/login-flow/stats 499"}, requests)
+
+	fams := scrape(t, &sloBundle{bundle: b})
+	for _, route := range []string{"/journeys/{slug}", "/api/v1/journeys/{slug}/stats"} {
+		require.Equal(t, 1.0, mustSample(t, fams, "waymark_http_requests_total", "route", route, "method", "GET", "code", "499"), route)
+		for _, s := range seriesOf(fams, "waymark_http_requests_total") {
+			if strings.HasSuffix(s, ",route="+route) {
+				require.NotContains(t, s, "code=5", s)
+			}
+		}
 	}
 }

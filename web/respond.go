@@ -72,9 +72,37 @@ func classify(err error) *httpError {
 	return &httpError{status: http.StatusInternalServerError, msg: "internal server error", err: err}
 }
 
+// statusClientClosed is what the request log and metrics record
+// for a request whose client hung up before it was answered: nobody saw
+// an error, so it must not count as a server failure (nginx's 499).
+const statusClientClosed = 499
+
+// clientGone reports whether the client of r has hung up. The server
+// cancels a request's context when its connection closes; a deadline is
+// a timeout, not a hang-up.
+func clientGone(r *http.Request) bool {
+	return errors.Is(r.Context().Err(), context.Canceled)
+}
+
+// closed records a request whose client hung up: nothing is written but
+// the status, which no client reads.
+func (h *handler) closed(w http.ResponseWriter, r *http.Request, err error) {
+	h.log.LogAttrs(r.Context(), slog.LevelDebug, "client closed request",
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.Path),
+		slog.String("error", err.Error()),
+	)
+	w.WriteHeader(statusClientClosed)
+}
+
 // fail answers a request with err: JSON under /api, an error page elsewhere.
-// Every 5xx is logged with the request, except a client hanging up.
+// Every 5xx is logged with the request, except a client hanging up, which
+// is answered with statusClientClosed.
 func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if clientGone(r) {
+		h.closed(w, r, err)
+		return
+	}
 	e := classify(err)
 	if e.status >= 500 && !errors.Is(err, context.Canceled) {
 		h.log.LogAttrs(r.Context(), slog.LevelError, "request failed",
@@ -140,6 +168,10 @@ func (h *handler) writeJSON(w http.ResponseWriter, r *http.Request, status int, 
 func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
 	var buf bytes.Buffer
 	if err := c.Render(r.Context(), &buf); err != nil {
+		if clientGone(r) {
+			h.closed(w, r, fmt.Errorf("render page: %w", err))
+			return
+		}
 		h.log.LogAttrs(r.Context(), slog.LevelError, "render page",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("error", err.Error()))
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

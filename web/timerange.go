@@ -7,8 +7,10 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/waymarkhq/waymark/internal/rollup"
+	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/journeys"
 )
 
@@ -125,5 +127,31 @@ func parseSegment(raw string, j journeys.Journey) (*rollup.Segment, error) {
 		}
 		return nil, paramError("segment", "%q is not a segment key of this journey; its keys are %s", key, strings.Join(keys, ", "))
 	}
+	if p := textProblem(value); p != "" {
+		return nil, paramError("segment", "the value of %q %s", key, p)
+	}
 	return &rollup.Segment{Key: key, Value: value}, nil
+}
+
+// textProblem says why Postgres cannot take s as text (SQLSTATE 22021),
+// or returns "" when it can: a query parameter that reaches SQL must be
+// refused with a 4xx before, not fail the query with a 500.
+func textProblem(s string) string {
+	switch {
+	case !utf8.ValidString(s):
+		return "is not valid UTF-8"
+	case strings.IndexByte(s, 0) >= 0:
+		return "contains a NUL character"
+	}
+	return ""
+}
+
+// badSlug is the answer to a journey slug from the URL that no journey can
+// have because Postgres could not even compare it: the same 404 as any
+// other unknown journey.
+func badSlug(slug string) error {
+	if textProblem(slug) == "" {
+		return nil
+	}
+	return notFoundJourney(slug, store.ErrNotFound)
 }

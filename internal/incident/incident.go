@@ -20,12 +20,25 @@ import (
 
 // Limits of an incident's text fields, in characters.
 const (
-	MaxTitle    = 200
-	MaxOwner    = 100
-	MaxSummary  = 20_000
-	MaxNote     = 2_000
+	MaxTitle   = 200
+	MaxOwner   = 100
+	MaxSummary = 20_000
+	MaxNote    = 2_000
+	// MaxStepName is the longest step name a step reference may give.
+	MaxStepName = 100
+)
+
+// Limits of the lists an incident holds. A longer list is refused whole,
+// naming the field and the limit, before any element is looked at, so that
+// the cost of refusing a huge request does not grow with it.
+const (
+	// MaxJourneys is how many journeys an incident may name as affected.
 	MaxJourneys = 20
-	MaxSteps    = 50
+	// MaxSteps is how many steps an incident may name as affected.
+	MaxSteps = 50
+	// MaxLinkedTraces is how many traces one incident may cite, each with
+	// a snapshot of up to SnapshotLimit.
+	MaxLinkedTraces = 200
 )
 
 // Severity ranks an incident, SEV1 the worst.
@@ -163,8 +176,18 @@ func (in *Incident) Normalize(now time.Time) {
 		in.ResolvedAt = now
 	}
 	in.ResolvedAt = dbTime(in.ResolvedAt)
+	if len(in.Steps) > MaxSteps || len(in.Journeys) > MaxJourneys {
+		// Validate refuses the lists whole; adding to them would only
+		// make its message about the wrong one.
+		return
+	}
+	named := make(map[string]bool, len(in.Journeys))
+	for _, j := range in.Journeys {
+		named[j] = true
+	}
 	for _, s := range in.Steps {
-		if s.Journey != "" && !slices.Contains(in.Journeys, s.Journey) {
+		if s.Journey != "" && !named[s.Journey] {
+			named[s.Journey] = true
 			in.Journeys = append(in.Journeys, s.Journey)
 		}
 	}
@@ -223,33 +246,46 @@ func validateTimes(v *journeys.ValidationError, in Incident) {
 	}
 }
 
+// validateJourneys checks the affected journeys and steps in time linear in
+// their number: a list over its limit is refused without looking inside,
+// and duplicates are found with sets.
 func validateJourneys(v *journeys.ValidationError, in Incident) {
+	tooMany := false
 	if len(in.Journeys) > MaxJourneys {
 		v.Add("journeys", fmt.Sprintf("must list at most %d journeys, lists %d", MaxJourneys, len(in.Journeys)))
+		tooMany = true
 	}
+	if len(in.Steps) > MaxSteps {
+		v.Add("steps", fmt.Sprintf("must list at most %d steps, lists %d", MaxSteps, len(in.Steps)))
+		tooMany = true
+	}
+	if tooMany {
+		return
+	}
+	named := make(map[string]bool, len(in.Journeys))
 	for i, slug := range in.Journeys {
 		path := fmt.Sprintf("journeys[%d]", i)
 		switch {
 		case !journeys.ValidSlug(slug):
 			v.Add(path, "must be a journey slug: 1 to 64 lowercase letters, digits or dashes")
-		case slices.Index(in.Journeys, slug) < i:
+		case named[slug]:
 			v.Add(path, fmt.Sprintf("lists %q twice", slug))
 		}
+		named[slug] = true
 	}
-	if len(in.Steps) > MaxSteps {
-		v.Add("steps", fmt.Sprintf("must list at most %d steps, lists %d", MaxSteps, len(in.Steps)))
-	}
+	seen := make(map[StepRef]bool, len(in.Steps))
 	for i, s := range in.Steps {
 		path := fmt.Sprintf("steps[%d]", i)
 		switch {
 		case s.Journey == "":
 			v.Add(path+".journey", "required")
-		case !slices.Contains(in.Journeys, s.Journey):
+		case !named[s.Journey]:
 			v.Add(path+".journey", fmt.Sprintf("%q is not one of the incident's journeys", s.Journey))
 		}
-		if checkText(v, path+".step", s.Step, 100, true, false) && slices.Index(in.Steps, s) < i {
+		if checkText(v, path+".step", s.Step, MaxStepName, true, false) && seen[s] {
 			v.Add(path+".step", fmt.Sprintf("lists %s twice", s))
 		}
+		seen[s] = true
 	}
 }
 

@@ -75,6 +75,11 @@ func (s *Store) LinkTrace(ctx context.Context, incidentID int64, traceID, note s
 		if _, err := getIncident(ctx, tx, incidentID, true); err != nil {
 			return err
 		}
+		// Checked again under the incident's lock: concurrent links
+		// must not pass the limit together.
+		if err := checkLinkCount(ctx, tx, incidentID); err != nil {
+			return err
+		}
 		out, err = insertLink(ctx, tx, incidentID, req, actor, s.now())
 		return err
 	})
@@ -194,6 +199,23 @@ func (s *Store) checkLinkable(ctx context.Context, incidentID int64, traceID str
 	}
 	if linked {
 		return fmt.Errorf("trace %s is already linked to incident %d: %w", traceID, incidentID, ErrConflict)
+	}
+	return checkLinkCount(ctx, s.pool, incidentID)
+}
+
+type rowQuerier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// checkLinkCount refuses a link past MaxLinkedTraces as a validation error
+// on trace_id.
+func checkLinkCount(ctx context.Context, q rowQuerier, incidentID int64) error {
+	var n int
+	if err := q.QueryRow(ctx, `SELECT count(*) FROM incident_traces WHERE incident_id = $1`, incidentID).Scan(&n); err != nil {
+		return fmt.Errorf("count linked traces: %w", err)
+	}
+	if n >= MaxLinkedTraces {
+		return invalid("trace_id", fmt.Sprintf("an incident may cite at most %d traces and this one cites %d: unlink one first", MaxLinkedTraces, n))
 	}
 	return nil
 }

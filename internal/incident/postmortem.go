@@ -218,7 +218,7 @@ func renderPostmortem(in Incident, impacts []Impact, timeline []Event, links []L
 	if len(in.Journeys) > 0 {
 		js := make([]string, len(in.Journeys))
 		for i, j := range in.Journeys {
-			js[i] = "`" + j + "`"
+			js[i] = codeSpan(j)
 		}
 		p("| Journeys | %s |\n", strings.Join(js, ", "))
 	}
@@ -234,7 +234,7 @@ func renderPostmortem(in Incident, impacts []Impact, timeline []Event, links []L
 	if strings.TrimSpace(in.Summary) == "" {
 		p("_No summary yet._\n")
 	} else {
-		p("%s\n", strings.TrimRight(strings.ReplaceAll(in.Summary, "\r\n", "\n"), "\n"))
+		p("%s\n", mdSummary(in.Summary))
 	}
 
 	section("Impact")
@@ -290,9 +290,9 @@ func renderPostmortem(in Incident, impacts []Impact, timeline []Event, links []L
 func renderImpact(b *bytes.Buffer, imp Impact) {
 	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
 	if imp.Name != "" {
-		p("### %s (`%s`)\n\n", mdInline(imp.Name), imp.Journey)
+		p("### %s (%s)\n\n", mdInline(imp.Name), codeSpan(imp.Journey))
 	} else {
-		p("### `%s`\n\n", imp.Journey)
+		p("### %s\n\n", codeSpan(imp.Journey))
 	}
 	if imp.Missing {
 		p("_The journey no longer exists; its numbers are gone._\n\n")
@@ -331,11 +331,11 @@ func renderImpact(b *bytes.Buffer, imp Impact) {
 	}
 	rev, ok := imp.RevenueAtRisk()
 	if !ok {
-		p("Revenue at risk: unknown, no span carried `%s`.\n\n", imp.ValueKey)
+		p("Revenue at risk: unknown, no span carried %s.\n\n", codeSpan(imp.ValueKey))
 		return
 	}
 	avg, step, _ := imp.AverageValue()
-	p("Revenue at risk: %s (lost completions × average `%s` of %s on step %d).\n\n", decimal(rev), imp.ValueKey, decimal(avg), step+1)
+	p("Revenue at risk: %s (lost completions × average %s of %s on step %d).\n\n", decimal(rev), codeSpan(imp.ValueKey), decimal(avg), step+1)
 }
 
 // percent is num/den as a percentage with two decimals, rounded half away
@@ -397,25 +397,170 @@ func traceDuration(d time.Duration) string {
 	return d.Round(time.Microsecond).String()
 }
 
-// mdCell makes text safe inside a Markdown table cell: one line, pipes
-// escaped.
-func mdCell(s string) string {
-	s = strings.Join(strings.Fields(strings.ReplaceAll(s, "\\", "\\\\")), " ")
-	return strings.ReplaceAll(s, "|", "\\|")
+// Every text in a post-mortem that Waymark did not write itself (span
+// services, names and status messages arrive unauthenticated over OTLP;
+// titles, owners, notes and deploy markers come from users) goes through
+// mdText, codeSpan or cell: the document is pasted into wikis that render
+// HTML inside Markdown, where a raw tag would run, and a stray pipe or
+// bracket would break the table or link around it.
+
+// mdText makes text safe as plain words on one Markdown line, in a table
+// cell or not: whitespace runs become one space, Markdown's inline
+// punctuation is backslash-escaped, and the HTML special characters become
+// entities, so that no tag, link, emphasis or cell boundary can start in
+// it and every renderer shows the characters as typed.
+func mdText(s string) string {
+	return mdEscaper.Replace(strings.Join(strings.Fields(s), " "))
 }
 
+var mdEscaper = strings.NewReplacer(
+	`\`, `\\`, "`", "\\`", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`, "|", `\|`, "~", `\~`,
+	"<", "&lt;", ">", "&gt;", "&", "&amp;",
+)
+
+// mdCell makes text safe inside a Markdown table cell.
+func mdCell(s string) string { return mdText(s) }
+
 // mdInline makes text safe on one Markdown line outside a table.
-func mdInline(s string) string {
-	return strings.Join(strings.Fields(s), " ")
+func mdInline(s string) string { return mdText(s) }
+
+// codeSpan shows s as inline code: HTML in code is shown, never run. The
+// fence is one backtick longer than any run inside, and the cell-breaking
+// pipe, which GFM honours even in code, is escaped.
+func codeSpan(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	longest, run := 0, 0
+	for _, r := range s {
+		if r == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	fence := strings.Repeat("`", longest+1)
+	if longest > 0 || strings.HasPrefix(s, " ") {
+		s = " " + s + " "
+	}
+	return fence + strings.ReplaceAll(s, "|", `\|`) + fence
 }
 
 // cell is a Markdown link inside a table cell. The characters that would
-// end the link or the cell are percent-encoded in the URL.
+// end the link or the cell are percent-encoded in the URL; a URL that is
+// neither http(s) nor a path on Waymark (javascript:, data:) is no link,
+// only its text.
 func cell(url, text string) string {
-	return "[" + linkText.Replace(mdCell(text)) + "](" + linkURL.Replace(url) + ")"
+	if !safeURL(url) {
+		return mdCell(text)
+	}
+	return "[" + mdCell(text) + "](" + linkURL.Replace(url) + ")"
 }
 
-var (
-	linkText = strings.NewReplacer("[", "\\[", "]", "\\]")
-	linkURL  = strings.NewReplacer(" ", "%20", "(", "%28", ")", "%29", "|", "%7C", "<", "%3C", ">", "%3E", "\n", "%0A")
-)
+// safeURL reports whether a link to url can only open a page.
+func safeURL(url string) bool {
+	lower := strings.ToLower(strings.TrimSpace(url))
+	switch {
+	case strings.HasPrefix(lower, "https://"), strings.HasPrefix(lower, "http://"):
+		return true
+	case strings.HasPrefix(lower, "/") && !strings.HasPrefix(lower, "//"):
+		return true
+	}
+	return false
+}
+
+var linkURL = strings.NewReplacer(" ", "%20", "(", "%28", ")", "%29", "|", "%7C", "<", "%3C", ">", "%3E", "\n", "%0A",
+	"\r", "%0D", "\t", "%09", "`", "%60", "\"", "%22", "'", "%27", "[", "%5B", "]", "%5D", "\\", "%5C")
+
+// mdSummary keeps a summary's Markdown but not its HTML: outside code,
+// every < becomes &lt;, so no tag or raw HTML block can start; in code
+// spans and fenced blocks HTML is shown as typed already. A fence left
+// open is closed, so that the sections after the summary stay sections.
+func mdSummary(s string) string {
+	s = strings.TrimRight(strings.ReplaceAll(s, "\r\n", "\n"), "\n")
+	lines := strings.Split(s, "\n")
+	fence := "" // the open fence's marker, "" outside one
+	for i, line := range lines {
+		if marker, ok := fenceMarker(line); ok {
+			switch {
+			case fence == "":
+				fence = marker
+				continue
+			case strings.HasPrefix(marker, fence[:1]) && len(marker) >= len(fence) && strings.TrimSpace(line) == marker:
+				fence = ""
+				continue
+			}
+		}
+		if fence == "" {
+			lines[i] = escapeOutsideCode(line)
+		}
+	}
+	if fence != "" {
+		lines = append(lines, fence)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// fenceMarker returns the run of backticks or tildes that opens or closes a
+// fenced code block on line (at most three spaces in), if any.
+func fenceMarker(line string) (string, bool) {
+	trimmed := strings.TrimLeft(line, " ")
+	if len(line)-len(trimmed) > 3 || len(trimmed) < 3 || (trimmed[0] != '`' && trimmed[0] != '~') {
+		return "", false
+	}
+	n := 0
+	for n < len(trimmed) && trimmed[n] == trimmed[0] {
+		n++
+	}
+	if n < 3 || (trimmed[0] == '`' && strings.Contains(trimmed[n:], "`")) {
+		return "", false
+	}
+	return trimmed[:n], true
+}
+
+// escapeOutsideCode replaces < with &lt; on one line, except inside code
+// spans (a run of backticks up to the next run of the same length).
+func escapeOutsideCode(line string) string {
+	var b strings.Builder
+	for i := 0; i < len(line); {
+		if line[i] == '`' {
+			n := 0
+			for i+n < len(line) && line[i+n] == '`' {
+				n++
+			}
+			if end := closingRun(line, i+n, n); end >= 0 {
+				b.WriteString(line[i : end+n])
+				i = end + n
+				continue
+			}
+			b.WriteString(line[i : i+n])
+			i += n
+			continue
+		}
+		if line[i] == '<' {
+			b.WriteString("&lt;")
+		} else {
+			b.WriteByte(line[i])
+		}
+		i++
+	}
+	return b.String()
+}
+
+// closingRun finds, from line[from:], a run of exactly n backticks, or -1.
+func closingRun(line string, from, n int) int {
+	for i := from; i < len(line); {
+		if line[i] != '`' {
+			i++
+			continue
+		}
+		m := 0
+		for i+m < len(line) && line[i+m] == '`' {
+			m++
+		}
+		if m == n {
+			return i
+		}
+		i += m
+	}
+	return -1
+}

@@ -7,10 +7,13 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 
 	"github.com/waymarkhq/waymark/internal/rollup"
 )
@@ -197,4 +200,195 @@ func TestFormatting(t *testing.T) {
 	require.Equal(t, `[\[x\]](https://e.com/a%20b%28c%29%7C)`, cell("https://e.com/a b(c)|", "[x]"))
 	require.Equal(t, "", ExternalTraceURL("", "abc"))
 	require.Equal(t, "https://t/abc?x=abc", ExternalTraceURL("https://t/{traceID}?x={traceID}", "abc"))
+}
+
+// TestPostmortemHostileText: span names, services and status messages
+// arrive unauthenticated over OTLP, and titles, owners, notes and deploy
+// markers come from users. None of them may put a tag, a link or a cell
+// boundary into the post-mortem, which wikis render as Markdown with HTML.
+func TestPostmortemHostileText(t *testing.T) {
+	t.Parallel()
+	b := setup(t, Config{})
+	ctx := context.Background()
+	root := span{id: "1000000000000001", service: "<script>alert('svc')</script>", kind: tracepb.Span_SPAN_KIND_SERVER,
+		name: "GET /a|b](javascript:alert(1)) <img src=x onerror=alert(2)> *bold* _em_ `tick` ~~del~~ \\ & &lt;",
+		dur:  420 * time.Millisecond, err: true, msg: "</td></tr><script>alert(3)</script>"}
+	b.insert(t, declinedID, t0.Add(12*time.Minute), root)
+
+	b.clock.Set(t0.Add(15 * time.Minute))
+	in := Incident{
+		Title:     "<script>alert('title')</script> [x](javascript:alert(4))",
+		Severity:  SEV2,
+		StartedAt: t0.Add(10 * time.Minute),
+		Owner:     "<b onmouseover=alert(5)>eve</b> | admin",
+		Summary: "Checkout broke: <script>alert(6)</script> <img src=x onerror=alert(7)>\n\n" +
+			"> quoted `<b>code</b>` and ``a ` <i>b</i>``\n\n" +
+			"```html\n<script>shown, not run</script>\n```\n\n" +
+			"~~~\n<p>an unclosed fence</p>",
+	}
+	created, _, err := b.store.CreateFromTrace(ctx, in, declinedID, "<script>alert('note')</script>\n| [click](javascript:alert(8)) |", StepRef{}, "<i>mallory</i>")
+	require.NoError(t, err)
+	b.clock.Set(t0.Add(3 * time.Hour))
+	md, err := b.store.Postmortem(ctx, created.ID, PostmortemOptions{
+		PublicURL: "https://waymark.example.com",
+		Deploys: []Event{
+			{At: t0.Add(9 * time.Minute), Title: "deploy <svg onload=alert(9)>", Link: "javascript:alert(10)"},
+			{At: t0.Add(11 * time.Minute), Title: "deploy `2`", Link: "https://ci.example.com/runs/2?x=(y)"},
+		},
+	})
+	require.NoError(t, err)
+	golden(t, "postmortem-hostile.md", md)
+
+	text := string(md)
+	// No tag survives outside code, and no link leads to script.
+	outside := stripCode(text)
+	for _, tag := range []string{"<script", "<img", "<b", "<i>", "<svg", "</td", "<p>"} {
+		require.NotContains(t, outside, tag)
+	}
+	require.NotRegexp(t, `(^|[^\\])\]\(javascript:`, text)
+	// Every row of the linked traces table still has its eight cells.
+	rows := 0
+	for line := range strings.SplitSeq(text, "\n") {
+		if strings.HasPrefix(line, "| [") {
+			require.Equal(t, 9, cellBoundaries(line), line)
+			rows++
+		}
+	}
+	require.Equal(t, 1, rows)
+	// The unclosed fence is closed before the next section.
+	require.Contains(t, text, "<p>an unclosed fence</p>\n~~~\n\n## Impact")
+}
+
+// stripCode removes fenced blocks and code spans as CommonMark reads them,
+// leaving what a renderer would take as Markdown and HTML.
+func stripCode(md string) string {
+	var out []string
+	fence := ""
+	for _, line := range strings.Split(md, "\n") {
+		m := fenceLine.FindStringSubmatch(line)
+		if m != nil && m[1][0] == '`' && strings.Contains(line[len(m[0]):], "`") {
+			m = nil // a backtick fence's info string has no backtick
+		}
+		switch {
+		case fence == "" && m != nil:
+			fence = m[1]
+		case fence != "" && m != nil && m[1][0] == fence[0] && len(m[1]) >= len(fence) && strings.TrimSpace(line) == m[1]:
+			fence = ""
+		case fence == "":
+			out = append(out, stripSpans(line))
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+var fenceLine = regexp.MustCompile("^ {0,3}(`{3,}|~{3,})")
+
+// stripSpans removes the code spans of one line: a run of backticks up to
+// the next run of the same length; a run without one is literal.
+func stripSpans(line string) string {
+	var b strings.Builder
+	for line != "" {
+		i := strings.IndexByte(line, '`')
+		if i < 0 {
+			b.WriteString(line)
+			break
+		}
+		b.WriteString(line[:i])
+		run := len(line[i:]) - len(strings.TrimLeft(line[i:], "`"))
+		rest := line[i+run:]
+		closed := false
+		for j := 0; j < len(rest); {
+			if rest[j] != '`' {
+				j++
+				continue
+			}
+			k := len(rest[j:]) - len(strings.TrimLeft(rest[j:], "`"))
+			if k == run {
+				line, closed = rest[j+k:], true
+				break
+			}
+			j += k
+		}
+		if !closed {
+			b.WriteString(line[i : i+run])
+			line = rest
+		}
+	}
+	return b.String()
+}
+
+// cellBoundaries counts the pipes of a table row that are not escaped.
+func cellBoundaries(row string) int {
+	n := 0
+	for i := 0; i < len(row); i++ {
+		switch row[i] {
+		case '\\':
+			i++
+		case '|':
+			n++
+		}
+	}
+	return n
+}
+
+func lastLine(s string) string { return s[strings.LastIndexByte(s, '\n')+1:] }
+
+// unescaped drops Markdown backslash escapes (\X), leaving the characters
+// a renderer would read as syntax.
+func unescaped(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' {
+			i++
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// FuzzMarkdownEscaping checks that text from spans and users cannot start
+// HTML, a link, emphasis, code or a new cell or line, whatever it holds,
+// and that a summary never leaves a code fence open.
+func FuzzMarkdownEscaping(f *testing.F) {
+	for _, s := range []string{"", "payment_svc", "<script>alert(1)</script>", "a|b", "[x](javascript:alert(1))", "`code`",
+		"*bold* _em_ ~~del~~", "\\", "&lt;", "line\nbreak\r\n\ttab", "```\n<b>open fence", "~~~~\n~~~\n", "``a ` b``", "x\x00y\xff"} {
+		f.Add(s, "https://ci.example.com/runs/1")
+	}
+	f.Add("deploy", "javascript:alert(1)")
+	f.Add("deploy", "/journeys/shop")
+	f.Add("deploy", "//evil.example.com")
+	f.Fuzz(func(t *testing.T, text, url string) {
+		for _, out := range []string{mdText(text), mdCell(text), mdInline(text)} {
+			syntax := unescaped(out)
+			require.NotContains(t, out, "\n")
+			require.NotContains(t, out, "\r")
+			require.NotContains(t, out, "<")
+			require.NotContains(t, out, ">")
+			for _, c := range []string{"|", "[", "]", "`", "*", "_", "~"} {
+				require.NotContains(t, syntax, c, "%q gives %q", text, out)
+			}
+		}
+
+		c := cell(url, text)
+		if safeURL(url) {
+			require.True(t, strings.HasPrefix(c, "["+mdCell(text)+"]("), c)
+			target := strings.TrimSuffix(strings.TrimPrefix(c, "["+mdCell(text)+"]("), ")")
+			require.NotContains(t, target, " ")
+			require.NotContains(t, target, ")")
+			require.NotContains(t, target, "|")
+			require.NotContains(t, target, "\n")
+		} else {
+			require.Equal(t, mdCell(text), c)
+		}
+
+		code := codeSpan(text)
+		require.NotContains(t, code, "\n")
+
+		// A summary keeps no < outside code and closes every fence.
+		sum := mdSummary(text)
+		require.NotContains(t, stripCode(sum), "<", "%q gives %q", text, sum)
+		// Whatever follows the summary is outside code.
+		require.Equal(t, "after", lastLine(stripCode(sum+"\n\nafter")), "%q gives %q", text, sum)
+	})
 }

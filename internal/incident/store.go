@@ -268,9 +268,13 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Incident, error) {
 	case limit > MaxListLimit:
 		limit = MaxListLimit
 	}
-	statuses := make([]string, len(f.Statuses))
-	for i, st := range f.Statuses {
-		statuses[i] = string(st)
+	// At most four distinct statuses reach the query, however many the
+	// filter repeats.
+	statuses := make([]string, 0, len(Statuses()))
+	for _, st := range f.Statuses {
+		if !slices.Contains(statuses, string(st)) {
+			statuses = append(statuses, string(st))
+		}
 	}
 	var from, to *time.Time
 	if !f.From.IsZero() {

@@ -102,6 +102,11 @@ func decodeRequest(contentType, contentEncoding string, body io.Reader, limit in
 	}
 
 	req := &coltracepb.ExportTraceServiceRequest{}
+	if buf.Len() == 0 {
+		// OTLP/HTTP: an empty body is an export of nothing, in either
+		// encoding; protojson alone would call it malformed.
+		return req, enc, nil
+	}
 	if enc == encJSON {
 		if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(buf.Bytes(), req); err != nil {
 			return nil, enc, badRequest("malformed OTLP JSON: %v", err)

@@ -117,7 +117,14 @@ func (s *Store) createPartition(ctx context.Context, day int64) error {
 // day, and returns their names, oldest first. Partitions are detached
 // concurrently, so running queries and writes are not blocked; a detach left
 // half done by an earlier crash is finished.
+//
+// The age of cutoff becomes the store's retention: from then on a receiver
+// whose Config.MaxSpanAge is zero refuses spans older than it, so that a
+// client cannot recreate the partitions just dropped.
 func (s *Store) DropBefore(ctx context.Context, cutoff time.Time) ([]string, error) {
+	if keep := time.Since(cutoff).Round(time.Second); keep > 0 {
+		s.keep.Store(int64(keep))
+	}
 	cut := dayOf(toNS(cutoff))
 	// Tables named like partitions but no longer attached are the remains
 	// of an interrupted run: drop them too.

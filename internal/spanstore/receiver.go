@@ -38,7 +38,26 @@ type Config struct {
 	// WriteTimeout bounds one batch's transaction, including on shutdown.
 	// Default 30s.
 	WriteTimeout time.Duration
+
+	// MaxSpanAge refuses spans that started longer ago than this: every
+	// distinct day costs a partition, so a client must not be able to
+	// create them at will. Zero follows the store's retention: a span older
+	// than the retention DropBefore last applied (which it would drop) is
+	// refused, and before retention has run no span is too old. Negative
+	// accepts spans of any age.
+	MaxSpanAge time.Duration
+	// MaxSpanAhead refuses spans that start more than this after now, which
+	// no clock skew explains and which retention would never drop. Default
+	// DefaultMaxSpanAhead; negative accepts any.
+	MaxSpanAhead time.Duration
+	// Now is the clock the accepted window is measured from; nil is
+	// time.Now.
+	Now func() time.Time
 }
+
+// DefaultMaxSpanAhead is how far in the future a span may start unless
+// Config.MaxSpanAhead says otherwise.
+const DefaultMaxSpanAhead = time.Hour
 
 func (c Config) withDefaults() Config {
 	if c.MaxBodyBytes <= 0 {
@@ -61,6 +80,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.WriteTimeout <= 0 {
 		c.WriteTimeout = 30 * time.Second
+	}
+	if c.MaxSpanAhead == 0 {
+		c.MaxSpanAhead = DefaultMaxSpanAhead
+	}
+	if c.Now == nil {
+		c.Now = time.Now
 	}
 	return c
 }
@@ -141,6 +166,12 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		r.fail(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	rows, refused := r.window().filter(rows)
+	if refused.total() > 0 {
+		r.store.countRefused(refused)
+		r.log.Debug("refused spans outside the accepted window", "too_old", refused.tooOld, "too_far_ahead", refused.ahead,
+			"accepted", len(rows), "remote", req.RemoteAddr)
+	}
 	if len(rows) > 0 {
 		p := &pending{rows: rows, done: make(chan error, 1)}
 		if status, msg := r.enqueue(p); status != 0 {
@@ -164,7 +195,7 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 			return
 		}
 	}
-	r.respond(w, enc)
+	r.respond(w, enc, refused)
 }
 
 // enqueue hands p to the writers, or returns the status to refuse it with.
@@ -188,15 +219,21 @@ func (r *Receiver) enqueue(p *pending) (int, string) {
 	}
 }
 
-func (r *Receiver) respond(w http.ResponseWriter, enc encoding) {
+// respond answers a request whose accepted spans are stored, telling the
+// client through OTLP's partial success about those refused.
+func (r *Receiver) respond(w http.ResponseWriter, enc encoding, refused refusal) {
+	resp := &coltracepb.ExportTraceServiceResponse{}
+	if n := refused.total(); n > 0 {
+		resp.PartialSuccess = &coltracepb.ExportTracePartialSuccess{RejectedSpans: n, ErrorMessage: refused.message()}
+	}
 	var body []byte
 	var err error
 	if enc == encJSON {
-		body, err = protojson.Marshal(&coltracepb.ExportTraceServiceResponse{})
+		body, err = protojson.Marshal(resp)
 	} else {
-		body, err = proto.Marshal(&coltracepb.ExportTraceServiceResponse{})
+		body, err = proto.Marshal(resp)
 	}
-	if err != nil { // cannot happen for an empty message
+	if err != nil { // cannot happen for these two fields
 		r.fail(w, http.StatusInternalServerError, "encode response")
 		return
 	}

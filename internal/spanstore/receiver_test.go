@@ -415,6 +415,31 @@ func TestEmptyRequest(t *testing.T) {
 	require.Equal(t, 0, b.count(t))
 }
 
+// TestEmptyBody: OTLP/HTTP calls an empty body a valid export of nothing,
+// in both encodings and compressed or not.
+func TestEmptyBody(t *testing.T) {
+	t.Parallel()
+	b := setup(t, Config{}, true)
+	for _, tc := range []struct {
+		ctype, cenc string
+		body        []byte
+		want        string
+	}{
+		{contentTypeProto, "", nil, ""},
+		{contentTypeJSON, "", nil, "{}"},
+		{contentTypeJSON + "; charset=utf-8", "", nil, "{}"},
+		{contentTypeProto, "gzip", gzipped(t, nil), ""},
+		{contentTypeJSON, "gzip", gzipped(t, nil), "{}"},
+	} {
+		resp := post(t, b.url, tc.ctype, tc.cenc, tc.body)
+		require.Equal(t, http.StatusOK, resp.status, "%s %s: %s", tc.ctype, tc.cenc, resp.body)
+		require.Equal(t, tc.want, string(resp.body), tc.ctype)
+		require.Equal(t, strings.SplitN(tc.ctype, ";", 2)[0], resp.header.Get("Content-Type"))
+	}
+	require.Equal(t, 0, b.count(t))
+	require.Empty(t, b.partitions(t))
+}
+
 func readAll(t testing.TB, resp *http.Response) string {
 	t.Helper()
 	defer resp.Body.Close()
