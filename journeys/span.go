@@ -17,6 +17,10 @@ type SpanQuery struct {
 	// Select lists scoped attribute keys (span.session.id, resource.x) whose
 	// values each Span carries in Attrs, in the same order.
 	Select []string
+	// ReceivedBefore, when set, asks a source that knows when it received
+	// each span (the embedded store) for those received before it only,
+	// so that what arrived later is known to be late. Others ignore it.
+	ReceivedBefore time.Time
 }
 
 // Span is one span matched by a SpanQuery. It holds what rollups need and
@@ -53,6 +57,30 @@ func (s *FetchStats) Add(o FetchStats) {
 	s.TotalBlocks += o.TotalBlocks
 	s.TotalJobs += o.TotalJobs
 	s.CompletedJobs += o.CompletedJobs
+}
+
+// LateQuery asks a trace source for spans that arrived after the rollups
+// had read their minutes.
+type LateQuery struct {
+	Steps    []Pattern
+	From, To time.Time
+	// Since is when the previous check ran (zero: never); spans that
+	// arrived before it were found then.
+	Since time.Time
+	// Counted returns how many spans of step k the rollups hold in the
+	// minute starting at bucket, for sources that compare counts.
+	Counted func(step int, bucket time.Time) int64
+	// Reads are the ranges the rollups read and the arrival cutoff each
+	// was read with, for sources that know arrival times.
+	Reads []Read
+}
+
+// Read is one range of span starts the rollups read, of the spans the
+// source had received before Before.
+type Read struct {
+	From   time.Time `json:"from"`
+	To     time.Time `json:"to"`
+	Before time.Time `json:"before"`
 }
 
 // Trace is one whole trace, for the waterfall and incident snapshots.

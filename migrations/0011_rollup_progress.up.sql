@@ -18,9 +18,15 @@ CREATE TABLE rollup_progress (
 	-- the watermark.
 	open_state      bytea,
 	open_instances  integer     NOT NULL DEFAULT 0,
-	-- Late spans (arrived after the watermark passed their start) have been
-	-- looked for up to this instant.
+	-- When late spans (arrived after the runs read their minutes) were last
+	-- looked for, and, for a source that knows arrival times, the arrival
+	-- from which they have not been looked at yet.
 	late_checked    timestamptz,
+	late_since      timestamptz,
+	-- For a source that knows arrival times: the ranges the runs read, and
+	-- before which arrival each read them ([{"from","to","before"}]), over
+	-- the late-span lookback.
+	reads           jsonb       NOT NULL DEFAULT '[]',
 	updated_at      timestamptz NOT NULL DEFAULT now()
 );
 

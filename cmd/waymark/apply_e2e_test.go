@@ -31,6 +31,8 @@ func TestApplyFromTheCommandLineBackfillsForARunningServer(t *testing.T) {
 	ctx := context.Background()
 	pool, dbURL := pgtest.NewWithURL(t)
 	spans := spanstore.NewStore(pool, nil)
+	// Commits here take microseconds: read what was sent a moment ago.
+	spans.SetIngestMargin(time.Millisecond)
 
 	// Half an hour of shop traffic that ended an hour ago, inside the day
 	// of history a new journey is backfilled over.

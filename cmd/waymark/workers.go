@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
@@ -23,6 +24,10 @@ func (d *deps) openJobs() error {
 	if d.cfg.TraceSource == config.SourceTempo {
 		// Tempo makes spans searchable only after its ingesters flush.
 		opts.Lag = jobs.TempoLag
+	} else {
+		// The embedded store finds late arrivals by their arrival time, in
+		// a scan of the recent rows: cheap enough to look every minute.
+		opts.Rollups.LateEvery = time.Minute
 	}
 	client, err := jobs.New(d.pool, d.source, d.store, opts)
 	if err != nil {

@@ -27,6 +27,9 @@ import (
 // traces had already entered.
 type Range struct {
 	From, To time.Time
+	// ReceivedBefore, when set, reads only the spans the source received
+	// before it (see journeys.SpanQuery).
+	ReceivedBefore time.Time
 }
 
 func (r Range) validate() error {
@@ -244,7 +247,7 @@ func Thresholds(j journeys.Journey) [][]time.Duration {
 // Query is the span query for step k: the step's pattern, the attributes the
 // rollup needs, and the time range to read (see Range).
 func (a *Aggregator) Query(k int) journeys.SpanQuery {
-	q := journeys.SpanQuery{Select: a.sel, From: a.r.From, To: a.r.To}
+	q := journeys.SpanQuery{Select: a.sel, From: a.r.From, To: a.r.To, ReceivedBefore: a.r.ReceivedBefore}
 	if k >= 0 && k < a.nSteps {
 		q.Pattern = a.j.Spec.Steps[k].Match
 	}

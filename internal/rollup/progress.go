@@ -2,8 +2,10 @@ package rollup
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -24,8 +26,14 @@ type Progress struct {
 	// journey): the next computation recounts.
 	Open          *Open
 	OpenInstances int
-	// LateChecked is how far late spans have been looked for; zero never.
+	// LateChecked is when late spans were last looked for; zero never.
+	// LateSince is, for a source that knows arrival times, the arrival
+	// from which spans have not been looked at yet.
 	LateChecked time.Time
+	LateSince   time.Time
+	// Reads are the ranges read over the late-span lookback, with the
+	// arrival cutoff each was read with.
+	Reads []Read
 }
 
 // ErrNoProgress means a journey's rollups were never started.
@@ -43,20 +51,23 @@ func (s *Store) Progress(ctx context.Context, slug string, skipOpen bool) (Progr
 		return Progress{}, err
 	}
 	p := Progress{JourneyID: ref.id}
-	var late *time.Time
-	var state []byte
+	var late, since *time.Time
+	var state, reads []byte
 	err = s.pool.QueryRow(ctx, `
-		SELECT journey_version, generation, watermark, open_instances, late_checked,
+		SELECT journey_version, generation, watermark, open_instances, late_checked, late_since, reads,
 			CASE WHEN $2 THEN NULL ELSE open_state END
 		FROM rollup_progress WHERE journey_id = $1`, ref.id, skipOpen).
-		Scan(&p.Version, &p.Generation, &p.Watermark, &p.OpenInstances, &late, &state)
+		Scan(&p.Version, &p.Generation, &p.Watermark, &p.OpenInstances, &late, &since, &reads, &state)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Progress{JourneyID: ref.id}, fmt.Errorf("journey %q: %w", slug, ErrNoProgress)
 	}
 	if err != nil {
 		return Progress{}, fmt.Errorf("read rollup progress of %q: %w", slug, err)
 	}
-	p.Watermark, p.LateChecked = p.Watermark.UTC(), deref(late)
+	p.Watermark, p.LateChecked, p.LateSince = p.Watermark.UTC(), deref(late), deref(since)
+	if err := json.Unmarshal(reads, &p.Reads); err != nil {
+		return Progress{}, fmt.Errorf("read rollup progress of %q: decode reads: %w", slug, err)
+	}
 	if state != nil {
 		if p.Open, err = DecodeOpen(state); err != nil {
 			return Progress{}, fmt.Errorf("read rollup progress of %q: %w", slug, err)
@@ -108,7 +119,7 @@ func Rewind(ctx context.Context, tx pgx.Tx, slug string, from, to time.Time) (Ba
 		ON CONFLICT (journey_id) DO UPDATE SET
 			journey_version = EXCLUDED.journey_version, generation = p.generation + 1,
 			watermark = LEAST(p.watermark, EXCLUDED.watermark), open_state = NULL, open_instances = 0,
-			late_checked = NULL, updated_at = now()`, ref.id, version, from)
+			late_checked = NULL, late_since = NULL, reads = '[]', updated_at = now()`, ref.id, version, from)
 	if err != nil {
 		return b, fmt.Errorf("rewind rollups of %q: %w", slug, err)
 	}
@@ -160,13 +171,58 @@ func (s *Store) LockRuns(ctx context.Context, journeyID int64) (release func(), 
 	}, true, nil
 }
 
-// MarkLateChecked records that late spans were looked for through at.
-func (s *Store) MarkLateChecked(ctx context.Context, p Progress, at time.Time) error {
-	_, err := s.pool.Exec(ctx, `UPDATE rollup_progress SET late_checked = $3 WHERE journey_id = $1 AND generation = $2`, p.JourneyID, p.Generation, at)
+// MarkLateChecked records that late spans were looked for at at, among
+// the arrivals up to since (zero for a source that counts instead).
+func (s *Store) MarkLateChecked(ctx context.Context, p Progress, at, since time.Time) error {
+	var sinceArg *time.Time
+	if !since.IsZero() {
+		sinceArg = &since
+	}
+	_, err := s.pool.Exec(ctx, `UPDATE rollup_progress SET late_checked = $3, late_since = COALESCE($4, late_since) WHERE journey_id = $1 AND generation = $2`,
+		p.JourneyID, p.Generation, at, sinceArg)
 	if err != nil {
 		return fmt.Errorf("record late-span check: %w", err)
 	}
 	return nil
+}
+
+// readsKept is how long the reads are remembered: longer than any
+// late-span lookback a run uses.
+const readsKept = 6 * time.Hour
+
+// recordRead adds r to reads, replacing what it read again (a recount),
+// and forgets reads that ended before keepFrom.
+func recordRead(reads []Read, r Read, keepFrom time.Time) []Read {
+	out := make([]Read, 0, len(reads)+1)
+	for _, x := range reads {
+		if !x.To.After(keepFrom) {
+			continue
+		}
+		// The part of x outside r stays as it was read.
+		if x.From.Before(r.From) {
+			out = append(out, Read{From: x.From, To: minTime(x.To, r.From), Before: x.Before})
+		}
+		if x.To.After(r.To) {
+			out = append(out, Read{From: maxTime(x.From, r.To), To: x.To, Before: x.Before})
+		}
+	}
+	out = append(out, r)
+	slices.SortFunc(out, func(a, b Read) int { return a.From.Compare(b.From) })
+	return out
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // finishBackfills marks done the backfills of a journey caught up with the
@@ -198,10 +254,28 @@ func advance(ctx context.Context, tx pgx.Tx, p *Progress, res *Result, version i
 		return ErrSuperseded
 	}
 	state := res.Open.Encode()
+	reads := p.Reads
+	if !res.Range.ReceivedBefore.IsZero() {
+		reads = recordRead(reads, Read{From: res.Range.From, To: res.Range.To, Before: res.Range.ReceivedBefore}, res.Range.To.Add(-readsKept))
+	}
+	readsJSON, err := json.Marshal(reads)
+	if err != nil {
+		return fmt.Errorf("encode reads: %w", err)
+	}
+	// The first read with a cutoff starts what late checks must look at.
+	var cutoff *time.Time
+	if !res.Range.ReceivedBefore.IsZero() {
+		cutoff = &res.Range.ReceivedBefore
+	}
 	if _, err := tx.Exec(ctx, `
-		UPDATE rollup_progress SET watermark = $2, open_state = $3, open_instances = $4, journey_version = $5, updated_at = now()
-		WHERE journey_id = $1`, p.JourneyID, res.Range.To, state, res.Open.Len(), version); err != nil {
+		UPDATE rollup_progress SET watermark = $2, open_state = $3, open_instances = $4, journey_version = $5, reads = $6,
+			late_since = COALESCE(late_since, $7), updated_at = now()
+		WHERE journey_id = $1`, p.JourneyID, res.Range.To, state, res.Open.Len(), version, readsJSON, cutoff); err != nil {
 		return fmt.Errorf("record rollup progress: %w", err)
+	}
+	p.Reads = reads
+	if p.LateSince.IsZero() && cutoff != nil {
+		p.LateSince = *cutoff
 	}
 	// Backfills follow the watermark; one is done once the journey has
 	// caught up with the live edge (finishBackfills), when the cohorts of

@@ -18,23 +18,24 @@ import (
 // arrived after the rollups had read their minutes, so that only those
 // minutes are recounted rather than the whole lookback.
 type LateFinder interface {
+	// Cutoff is the arrival time before which the source holds spans
+	// completely, for sources that know when they received each span
+	// (zero for the others): runs read with it as
+	// journeys.SpanQuery.ReceivedBefore, so that whatever arrives later is
+	// known to be unread.
+	Cutoff(ctx context.Context) (time.Time, error)
 	// FirstLate returns the start of the earliest minute in [q.From, q.To)
 	// holding spans of q's steps that the rollups have not counted, and
 	// false when there is none.
 	FirstLate(ctx context.Context, q LateQuery) (time.Time, bool, error)
 }
 
-// LateQuery asks a LateFinder for late spans.
-type LateQuery struct {
-	Steps    []journeys.Pattern
-	From, To time.Time
-	// Since is when the previous check ran (zero: never); spans that
-	// arrived before it were found then.
-	Since time.Time
-	// Counted returns how many spans of step k the rollups hold in the
-	// minute starting at bucket.
-	Counted func(step int, bucket time.Time) int64
-}
+// LateQuery and Read are the domain's (journeys), so that sources need
+// not import this package.
+type (
+	LateQuery = journeys.LateQuery
+	Read      = journeys.Read
+)
 
 // RunOptions configure a Runner. Zero values take the defaults.
 type RunOptions struct {
@@ -157,7 +158,11 @@ func (r *Runner) Run(ctx context.Context, j journeys.Journey, version int, edge 
 		if to.After(edge) {
 			to = edge
 		}
-		res, err := Aggregate(ctx, r.src, j, Range{From: p.Watermark, To: to}, p.Open)
+		cutoff, err := r.cutoff(ctx)
+		if err != nil {
+			return rep, err
+		}
+		res, err := Aggregate(ctx, r.src, j, Range{From: p.Watermark, To: to, ReceivedBefore: cutoff}, p.Open)
 		if err == nil {
 			err = r.store.Write(ctx, res, WriteOptions{Version: version, Progress: &p})
 		}
@@ -238,6 +243,20 @@ func (r *Runner) rewind(ctx context.Context, slug string, edge time.Time) (Progr
 	return r.store.Progress(ctx, slug, false)
 }
 
+// cutoff is the arrival time to read with: the source's, when it knows
+// arrival times.
+func (r *Runner) cutoff(ctx context.Context) (time.Time, error) {
+	lf, ok := r.src.(LateFinder)
+	if !ok {
+		return time.Time{}, nil
+	}
+	t, err := lf.Cutoff(ctx)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("read the source's arrival cutoff: %w", err)
+	}
+	return t, nil
+}
+
 func (r *Runner) remember(p Progress) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -259,15 +278,20 @@ func (r *Runner) recountLate(ctx context.Context, j journeys.Journey, version in
 	switch {
 	case p.Open == nil || (!p.LateChecked.IsZero() && now.Sub(p.LateChecked) < r.opts.LateEvery):
 		return nil
-	case p.LateChecked.IsZero():
-		// The rollups were just computed from scratch (a new journey, a
-		// change): nothing they read can have arrived late yet.
-		if err := r.store.MarkLateChecked(ctx, *p, now); err != nil {
+	case p.LateChecked.IsZero() && len(p.Reads) == 0:
+		// The rollups were just computed from scratch from a source that
+		// counts: its counts agree with them.
+		if err := r.store.MarkLateChecked(ctx, *p, now, time.Time{}); err != nil {
 			return err
 		}
 		p.LateChecked = now
 		r.remember(*p)
 		return nil
+	}
+	// Arrivals before this cutoff are committed: this check sees them all.
+	checked, err := r.cutoff(ctx)
+	if err != nil {
+		return err
 	}
 	from := p.Watermark.Add(-r.opts.LateLookback).Truncate(BucketWidth)
 	first, late := from, true
@@ -276,7 +300,7 @@ func (r *Runner) recountLate(ctx context.Context, j journeys.Journey, version in
 		if err != nil {
 			return err
 		}
-		q := LateQuery{From: from, To: p.Watermark, Since: p.LateChecked, Counted: func(step int, b time.Time) int64 {
+		q := LateQuery{From: from, To: p.Watermark, Since: p.LateSince, Reads: p.Reads, Counted: func(step int, b time.Time) int64 {
 			return counts[stepBucket{step, b.UnixNano()}]
 		}}
 		for _, s := range j.Spec.Steps {
@@ -288,7 +312,11 @@ func (r *Runner) recountLate(ctx context.Context, j journeys.Journey, version in
 		}
 	}
 	if late && first.Before(p.Watermark) {
-		res, err := Aggregate(ctx, r.src, j, Range{From: first.UTC().Truncate(BucketWidth), To: p.Watermark}, nil)
+		cutoff, err := r.cutoff(ctx)
+		if err != nil {
+			return err
+		}
+		res, err := Aggregate(ctx, r.src, j, Range{From: first.UTC().Truncate(BucketWidth), To: p.Watermark, ReceivedBefore: cutoff}, nil)
 		if err == nil {
 			err = r.store.Write(ctx, res, WriteOptions{Version: version, Progress: p, Recount: true})
 		}
@@ -302,10 +330,13 @@ func (r *Runner) recountLate(ctx context.Context, j journeys.Journey, version in
 		rep.add(res, true)
 		r.remember(*p)
 	}
-	if err := r.store.MarkLateChecked(ctx, *p, now); err != nil {
+	if err := r.store.MarkLateChecked(ctx, *p, now, checked); err != nil {
 		return err
 	}
 	p.LateChecked = now
+	if !checked.IsZero() {
+		p.LateSince = checked
+	}
 	r.remember(*p)
 	return nil
 }

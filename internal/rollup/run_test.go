@@ -11,6 +11,7 @@ import (
 
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/rollup/rolluptest"
+	"github.com/waymarkhq/waymark/internal/spanstore"
 	"github.com/waymarkhq/waymark/journeys"
 )
 
@@ -130,6 +131,9 @@ type lateSource struct {
 	asked []rollup.LateQuery
 }
 
+// Cutoff is zero: this source, like Tempo, compares counts.
+func (s *lateSource) Cutoff(context.Context) (time.Time, error) { return time.Time{}, nil }
+
 func (s *lateSource) FirstLate(_ context.Context, q rollup.LateQuery) (time.Time, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -179,7 +183,11 @@ func TestRunnerRecountsLateSpans(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, src.asked, 1)
 	q := src.asked[0]
-	require.Equal(t, [3]time.Time{at(21 * time.Minute), at(141 * time.Minute), at(130 * time.Minute)}, [3]time.Time{q.From, q.To, q.Since})
+	// A source that counts gets the lookback and the counts; no arrival
+	// times.
+	require.Equal(t, [2]time.Time{at(21 * time.Minute), at(141 * time.Minute)}, [2]time.Time{q.From, q.To})
+	require.True(t, q.Since.IsZero())
+	require.Empty(t, q.Reads)
 	require.Equal(t, int64(2), q.Counted(1, at(70*time.Minute))) // A's and C's step 2
 	require.Zero(t, q.Counted(1, at(125*time.Minute)))
 	recount := src.Queries()[before+3:]
@@ -290,4 +298,59 @@ func TestAJourneyChangeDiscardsTheRunningComputation(t *testing.T) {
 	require.Nil(t, p.Open)
 	require.Equal(t, int64(2), p.Generation)
 	require.Zero(t, b.count(t, "rollup_steps"))
+}
+
+// TestRunnerFindsLateArrivalsInTheEmbeddedStore sends a span after the
+// rollups read its minute: the next check finds it by its arrival time and
+// recounts from its minute only.
+func TestRunnerFindsLateArrivalsInTheEmbeddedStore(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	j := sessionJourney()
+	v := b.put(t, j)
+	spans := spanstore.NewStore(b.pool, nil)
+	// Commits here take microseconds; a millisecond of margin keeps the
+	// test from waiting the production one.
+	spans.SetIngestMargin(time.Millisecond)
+	base := time.Now().UTC().Truncate(time.Minute).Add(-3 * time.Hour)
+	var onTime, late []rolluptest.Span
+	for _, s := range rolluptest.CheckoutSpans(base) {
+		if s.Name == "s2" && s.Attrs["span.session.id"] == "D" {
+			late = append(late, s) // D's step 2, at 125m
+			continue
+		}
+		onTime = append(onTime, s)
+	}
+	require.NoError(t, rolluptest.Store(b.ctx, spans, onTime))
+	time.Sleep(5 * time.Millisecond)
+	c := &clock{t: base.Add(130 * time.Minute)}
+	r := rollup.NewRunner(spans, b.rollups, rollup.RunOptions{History: 2 * time.Hour, Now: c.Now, LateEvery: time.Minute})
+	_, err := r.Run(b.ctx, j, v, base.Add(130*time.Minute), 0)
+	require.NoError(t, err)
+	p, err := b.rollups.Progress(b.ctx, "checkout", true)
+	require.NoError(t, err)
+	require.Len(t, p.Reads, 3, "10m-60m, 60m-120m, 120m-130m")
+	require.Equal(t, []int64{5, 3, 1}, reachedOf(b.stats(t, "checkout", base.Add(60*time.Minute), base.Add(120*time.Minute))))
+
+	// Nothing late yet: a minute later the check finds nothing to recount.
+	c.Set(base.Add(131 * time.Minute))
+	rep, err := r.Run(b.ctx, j, v, base.Add(131*time.Minute), 0)
+	require.NoError(t, err)
+	require.Zero(t, rep.RecountSpans)
+
+	time.Sleep(10 * time.Millisecond)
+	require.NoError(t, rolluptest.Store(b.ctx, spans, late))
+	c.Set(base.Add(132 * time.Minute))
+	rep, err = r.Run(b.ctx, j, v, base.Add(132*time.Minute), 0)
+	require.NoError(t, err)
+	// From 125m, with context from two windows before: A's, C's, E's, D's
+	// and F's step 1, D's step 2, and the step 3 spans from 95m.
+	require.Equal(t, int64(8+1+3), rep.RecountSpans)
+	require.Equal(t, []int64{5, 4, 1}, reachedOf(b.stats(t, "checkout", base.Add(60*time.Minute), base.Add(120*time.Minute))))
+
+	// Read again with the recount's cutoff, it is no longer late.
+	c.Set(base.Add(133 * time.Minute))
+	rep, err = r.Run(b.ctx, j, v, base.Add(133*time.Minute), 0)
+	require.NoError(t, err)
+	require.Zero(t, rep.RecountSpans)
 }

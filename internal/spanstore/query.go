@@ -106,6 +106,10 @@ func planFetch(q journeys.SpanQuery) (*fetchPlan, error) {
 		p.args = append(p.args, q.Pattern.Span)
 		fmt.Fprintf(&b, ` AND name = $%d`, len(p.args))
 	}
+	if !q.ReceivedBefore.IsZero() {
+		p.args = append(p.args, q.ReceivedBefore)
+		fmt.Fprintf(&b, ` AND received_at < $%d`, len(p.args))
+	}
 	p.sql = b.String()
 	return p, nil
 }

@@ -35,6 +35,9 @@ type Store struct {
 	// keep is the retention DropBefore last applied, in nanoseconds (0
 	// before it ran): receivers refuse spans it would drop.
 	keep atomic.Int64
+	// margin is the ingest margin of Cutoff, in nanoseconds; 0 means
+	// DefaultIngestMargin.
+	margin atomic.Int64
 	// refused counts the spans receivers refused, by reason.
 	refused *prometheus.CounterVec
 }

@@ -33,7 +33,7 @@ var spanColumns = []string{
 }
 
 const (
-	createStaging = `CREATE TEMP TABLE IF NOT EXISTS spans_in (LIKE spans) ON COMMIT DELETE ROWS`
+	createStaging = `CREATE TEMP TABLE IF NOT EXISTS spans_in (LIKE spans INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`
 )
 
 // mergeStaging names the columns so that a staging table left in a session

@@ -20,6 +20,21 @@ import (
 // the query's structure, numbers and booleans bare only after parsing.
 // status and duration are always selected, last, because rollups need them.
 func CompilePattern(p journeys.Pattern, selects []string) (string, error) {
+	filter, err := CompileFilter(p)
+	if err != nil {
+		return "", err
+	}
+	sel, err := selectList(selects)
+	if err != nil {
+		return "", fmt.Errorf("compile pattern: %w", err)
+	}
+	return filter + " | select(" + strings.Join(sel, ", ") + ")", nil
+}
+
+// CompileFilter compiles p to the TraceQL spanset filter alone, e.g.
+// { resource.service.name = "cart_svc" && name = "POST /cart/items" }, for
+// metrics queries over the same spans.
+func CompileFilter(p journeys.Pattern) (string, error) {
 	// Compile validates what journeys knows about patterns: one of span
 	// and spanRegex, valid regular expressions, operators that fit their
 	// literals. The TraceQL below must mean exactly what it matches.
@@ -55,13 +70,7 @@ func CompilePattern(p journeys.Pattern, selects []string) (string, error) {
 			return "", fmt.Errorf("compile pattern: attributes[%d]: %w", i, err)
 		}
 	}
-	b.WriteString(" } | select(")
-	sel, err := selectList(selects)
-	if err != nil {
-		return "", fmt.Errorf("compile pattern: %w", err)
-	}
-	b.WriteString(strings.Join(sel, ", "))
-	b.WriteString(")")
+	b.WriteString(" }")
 	return b.String(), nil
 }
 

@@ -1,0 +1,2 @@
+DROP INDEX IF EXISTS spans_received_brin_idx;
+ALTER TABLE spans DROP COLUMN IF EXISTS received_at;
