@@ -175,7 +175,7 @@ func TestJourneyMapPage(t *testing.T) {
 		"step-0-error-rate":  "25%",
 		"step-0-in-flight":   "1",
 		"step-1-conversion":  "75%",
-		"step-1-drop-off":    "1",
+		"step-1-drop-off":    "0", // session 3 is in flight, not dropped
 		// The sketch's value for 10s, within 1%.
 		"step-1-time-p50":   "9.92 s",
 		"step-2-conversion": "66.7%",

@@ -34,19 +34,24 @@ type apiStats struct {
 }
 
 type apiStepStats struct {
-	Name                   string         `json:"name"`
-	Spans                  int64          `json:"spans"`
-	Errors                 int64          `json:"errors"`
-	ErrorRate              float64        `json:"error_rate"`
-	LatencyMS              apiLatency     `json:"latency_ms"`
-	Reached                int64          `json:"reached"`
-	ConversionFromPrevious float64        `json:"conversion_from_previous"`
-	RatePerMinute          float64        `json:"rate_per_minute"`
-	InFlight               int64          `json:"in_flight"`
-	DropOff                int64          `json:"drop_off"`
-	TimeFromPreviousMS     *apiStepTimes  `json:"time_from_previous_ms"`
-	ValueSum               float64        `json:"value_sum"`
-	Exemplars              apiExemplarSet `json:"exemplars"`
+	Name                   string     `json:"name"`
+	Spans                  int64      `json:"spans"`
+	Errors                 int64      `json:"errors"`
+	ErrorRate              float64    `json:"error_rate"`
+	LatencyMS              apiLatency `json:"latency_ms"`
+	Reached                int64      `json:"reached"`
+	ConversionFromPrevious float64    `json:"conversion_from_previous"`
+	RatePerMinute          float64    `json:"rate_per_minute"`
+	InFlight               int64      `json:"in_flight"`
+	// DropOff counts the instances that reached the previous step and
+	// dropped before this one: reached[k-1] − reached[k], less those still
+	// in flight at step k-1 (their window is open). Once every window of
+	// the range has closed, in_flight is 0 and drop_off is the plain
+	// difference.
+	DropOff            int64          `json:"drop_off"`
+	TimeFromPreviousMS *apiStepTimes  `json:"time_from_previous_ms"`
+	ValueSum           float64        `json:"value_sum"`
+	Exemplars          apiExemplarSet `json:"exemplars"`
 }
 
 type apiLatency struct {
@@ -125,7 +130,11 @@ func (h *handler) journeyStats(ctx context.Context, j journeys.Journey, w timeWi
 			},
 		}
 		if k > 0 {
-			as.DropOff = max(st.Steps[k-1].Reached-s.Reached, 0)
+			// Dropped before this step: reached the previous one and can no
+			// longer go on. Those still inside their window are in flight,
+			// whichever of the two steps they are at.
+			prev := st.Steps[k-1]
+			as.DropOff = max((prev.Reached-prev.InFlight)-(s.Reached-s.InFlight), 0)
 			as.TimeFromPreviousMS = &apiStepTimes{P50: s.TimeFromPreviousP50, P95: s.TimeFromPreviousP95}
 		}
 		out.Steps = append(out.Steps, as)
