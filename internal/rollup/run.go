@@ -25,9 +25,9 @@ type LateFinder interface {
 	// known to be unread.
 	Cutoff(ctx context.Context) (time.Time, error)
 	// FirstLate returns the start of the earliest minute in [q.From, q.To)
-	// holding spans of q's steps that the rollups have not counted, and
-	// false when there is none.
-	FirstLate(ctx context.Context, q LateQuery) (time.Time, bool, error)
+	// holding spans of q's steps that the rollups have not counted, false
+	// when there is none, and what looking cost the source.
+	FirstLate(ctx context.Context, q LateQuery) (time.Time, bool, journeys.FetchStats, error)
 }
 
 // LateQuery and Read are the domain's (journeys), so that sources need
@@ -306,7 +306,9 @@ func (r *Runner) recountLate(ctx context.Context, j journeys.Journey, version in
 		for _, s := range j.Spec.Steps {
 			q.Steps = append(q.Steps, s.Match)
 		}
-		first, late, err = lf.FirstLate(ctx, q)
+		var cost journeys.FetchStats
+		first, late, cost, err = lf.FirstLate(ctx, q)
+		rep.Fetch.Add(cost)
 		if err != nil {
 			return fmt.Errorf("look for late spans of %q: %w", j.Metadata.Slug, err)
 		}

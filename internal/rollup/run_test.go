@@ -134,14 +134,15 @@ type lateSource struct {
 // Cutoff is zero: this source, like Tempo, compares counts.
 func (s *lateSource) Cutoff(context.Context) (time.Time, error) { return time.Time{}, nil }
 
-func (s *lateSource) FirstLate(_ context.Context, q rollup.LateQuery) (time.Time, bool, error) {
+func (s *lateSource) FirstLate(_ context.Context, q rollup.LateQuery) (time.Time, bool, journeys.FetchStats, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.asked = append(s.asked, q)
+	cost := journeys.FetchStats{Requests: 1, InspectedBytes: 100}
 	if s.first.IsZero() || s.first.Before(q.From) || !s.first.Before(q.To) {
-		return time.Time{}, false, nil
+		return time.Time{}, false, cost, nil
 	}
-	return s.first, true, nil
+	return s.first, true, cost, nil
 }
 
 func TestRunnerRecountsLateSpans(t *testing.T) {
@@ -196,6 +197,7 @@ func TestRunnerRecountsLateSpans(t *testing.T) {
 	require.Equal(t, [2]time.Time{at(65 * time.Minute), at(141 * time.Minute)}, [2]time.Time{recount[0].From, recount[0].To})
 	require.Equal(t, [2]time.Time{at(95 * time.Minute), at(141 * time.Minute)}, [2]time.Time{recount[1].From, recount[1].To})
 	require.Equal(t, int64(8+1+3), rep.RecountSpans)
+	require.Equal(t, int64(100), rep.Fetch.InspectedBytes, "the run's cost includes looking for late spans")
 	st := b.stats(t, "checkout", at(60*time.Minute), at(120*time.Minute))
 	require.Equal(t, []int64{5, 4, 1}, reachedOf(st))
 	none, err := b.rollups.Stats(b.ctx, "checkout", at(60*time.Minute), at(150*time.Minute), &rollup.Segment{Key: "span.tier", Value: rollup.NoneValue})

@@ -47,9 +47,10 @@ func (s *Store) Cutoff(ctx context.Context) (time.Time, error) {
 // Only spans received since q.Since are looked at: what arrived before was
 // committed, and so seen, when the previous check ran. Arrival order makes that
 // a scan of the recent rows alone.
-func (s *Store) FirstLate(ctx context.Context, q journeys.LateQuery) (time.Time, bool, error) {
+func (s *Store) FirstLate(ctx context.Context, q journeys.LateQuery) (time.Time, bool, journeys.FetchStats, error) {
+	cost := journeys.FetchStats{Requests: 1}
 	if len(q.Reads) == 0 || len(q.Steps) == 0 {
-		return time.Time{}, false, nil
+		return time.Time{}, false, journeys.FetchStats{}, nil
 	}
 	var services, names []string
 	for _, p := range q.Steps {
@@ -73,10 +74,10 @@ func (s *Store) FirstLate(ctx context.Context, q journeys.LateQuery) (time.Time,
 		WHERE s.start_ns >= $6 AND s.start_ns < $7 AND s.received_at >= $8`,
 		from, to, before, services, names, toNS(q.From), toNS(q.To), since).Scan(&first)
 	if errors.Is(err, pgx.ErrNoRows) || (err == nil && first == nil) {
-		return time.Time{}, false, nil
+		return time.Time{}, false, cost, nil
 	}
 	if err != nil {
-		return time.Time{}, false, fmt.Errorf("look for late spans: %w", err)
+		return time.Time{}, false, cost, fmt.Errorf("look for late spans: %w", err)
 	}
-	return time.Unix(0, *first).UTC().Truncate(time.Minute), true, nil
+	return time.Unix(0, *first).UTC().Truncate(time.Minute), true, cost, nil
 }

@@ -57,7 +57,7 @@ func TestReadsBeforeACutoffAndFindsWhatArrivedAfter(t *testing.T) {
 	// minutes 5 and 25 arrive, and one of another service.
 	reads := []journeys.Read{{From: base, To: base.Add(30 * time.Minute), Before: dbNow}}
 	lq := journeys.LateQuery{Steps: []journeys.Pattern{pay, {Service: "cart", SpanRegex: "^POST"}}, From: base, To: base.Add(30 * time.Minute), Reads: reads}
-	_, late, err := s.FirstLate(ctx, lq)
+	_, late, _, err := s.FirstLate(ctx, lq)
 	require.NoError(t, err)
 	require.False(t, late, "what was read is not late")
 
@@ -65,28 +65,28 @@ func TestReadsBeforeACutoffAndFindsWhatArrivedAfter(t *testing.T) {
 	insert("pay", "POST /pay", base.Add(25*time.Minute+10*time.Second))
 	insert("pay", "GET /health", base.Add(time.Minute)) // another span name: not a step
 	insert("other", "POST /pay", base.Add(2*time.Minute))
-	first, late, err := s.FirstLate(ctx, lq)
+	first, late, _, err := s.FirstLate(ctx, lq)
 	require.NoError(t, err)
 	require.True(t, late)
 	require.Equal(t, base.Add(25*time.Minute), first)
 
 	// A regex step matches any name of its service.
 	insert("cart", "POST /cart", base.Add(5*time.Minute+30*time.Second))
-	first, late, err = s.FirstLate(ctx, lq)
+	first, late, _, err = s.FirstLate(ctx, lq)
 	require.NoError(t, err)
 	require.True(t, late)
 	require.Equal(t, base.Add(5*time.Minute), first)
 
 	// Only arrivals since the previous check are looked at.
 	lq.Since = time.Now().Add(time.Hour)
-	_, late, err = s.FirstLate(ctx, lq)
+	_, late, _, err = s.FirstLate(ctx, lq)
 	require.NoError(t, err)
 	require.False(t, late)
 
 	// Spans of minutes read after they arrived are not late.
 	lq.Since = time.Time{}
 	lq.Reads = []journeys.Read{{From: base, To: base.Add(30 * time.Minute), Before: time.Now().Add(time.Hour)}}
-	_, late, err = s.FirstLate(ctx, lq)
+	_, late, _, err = s.FirstLate(ctx, lq)
 	require.NoError(t, err)
 	require.False(t, late)
 }

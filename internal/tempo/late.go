@@ -18,13 +18,14 @@ func (s *Source) Cutoff(context.Context) (time.Time, error) { return time.Time{}
 // which inspects about a hundredth of what a search of the same spans
 // does) and returns the earliest minute where Tempo holds a different
 // number of spans than the rollups counted.
-func (s *Source) FirstLate(ctx context.Context, q journeys.LateQuery) (time.Time, bool, error) {
+func (s *Source) FirstLate(ctx context.Context, q journeys.LateQuery) (time.Time, bool, journeys.FetchStats, error) {
 	var first time.Time
+	var cost journeys.FetchStats
 	found := false
 	for k, p := range q.Steps {
 		filter, err := CompileFilter(p)
 		if err != nil {
-			return time.Time{}, false, fmt.Errorf("look for late spans: %w", err)
+			return time.Time{}, false, cost, fmt.Errorf("look for late spans: %w", err)
 		}
 		res, err := s.c.MetricsQueryRange(ctx, MetricsRequest{
 			Query: filter + " | count_over_time()",
@@ -32,9 +33,14 @@ func (s *Source) FirstLate(ctx context.Context, q journeys.LateQuery) (time.Time
 			End:   q.To,
 			Step:  time.Minute,
 		})
+		cost.Requests++
 		if err != nil {
-			return time.Time{}, false, fmt.Errorf("look for late spans: %w", err)
+			return time.Time{}, false, cost, fmt.Errorf("look for late spans: %w", err)
 		}
+		cost.InspectedBytes += res.Metrics.InspectedBytes
+		cost.TotalBlocks += res.Metrics.TotalBlocks
+		cost.TotalJobs += res.Metrics.TotalJobs
+		cost.CompletedJobs += res.Metrics.CompletedJobs
 		// A sample counts the step before its timestamp: the one at 10:01
 		// counts the spans that started in [10:00, 10:01) (checked against
 		// a recording of Tempo 3.0.3 and its traffic's truth).
@@ -55,5 +61,5 @@ func (s *Source) FirstLate(ctx context.Context, q journeys.LateQuery) (time.Time
 			}
 		}
 	}
-	return first, found, nil
+	return first, found, cost, nil
 }

@@ -54,7 +54,7 @@ func TestFirstLateComparesTempoCountsWithTheRollups(t *testing.T) {
 	require.True(t, cutoff.IsZero(), "Tempo keeps no arrival times")
 
 	// Tempo's sample at 07:50 counts [07:49, 07:50): every minute agrees.
-	_, late, err := src.FirstLate(context.Background(), q)
+	_, late, _, err := src.FirstLate(context.Background(), q)
 	require.NoError(t, err)
 	require.False(t, late)
 	require.Equal(t, []string{`{ resource.service.name = "payment_svc" && name = "POST /payments" && kind = server } | count_over_time()`}, queries)
@@ -62,7 +62,7 @@ func TestFirstLateComparesTempoCountsWithTheRollups(t *testing.T) {
 	// Two spans of 08:00 and one of 07:55 came late: the earlier counts.
 	counted[1795507200] -= 2
 	counted[1795506900]--
-	first, late, err := src.FirstLate(context.Background(), q)
+	first, late, _, err := src.FirstLate(context.Background(), q)
 	require.NoError(t, err)
 	require.True(t, late)
 	require.Equal(t, time.Unix(1795506900, 0).UTC(), first)
