@@ -121,6 +121,11 @@ type Aggregator struct {
 	segAt   []int // index in Span.Attrs of each segment key
 	valueAt int   // -1 without a value attribute
 	corrAt  int   // -1 for trace correlation
+	// With trace correlation, spans past step 1 take their segments from
+	// the trace's entry: they are read with the value attribute alone,
+	// which costs Tempo less than selecting every segment key.
+	laterSel     []string
+	laterValueAt int
 
 	thresholds [][]time.Duration
 	vals       []valueTable
@@ -203,6 +208,13 @@ func NewAggregator(j journeys.Journey, r Range, open *Open) (*Aggregator, error)
 	if slices.Contains(a.segAt, -1) || (j.Spec.Value != "" && a.valueAt < 0) || (!a.byTrace && a.corrAt < 0) {
 		return nil, errors.New("select keys do not cover the journey's attributes")
 	}
+	a.laterSel, a.laterValueAt = a.sel, a.valueAt
+	if a.byTrace {
+		a.laterSel, a.laterValueAt = []string{}, -1
+		if j.Spec.Value != "" {
+			a.laterSel, a.laterValueAt = []string{j.Spec.Value}, 0
+		}
+	}
 	if open != nil {
 		switch {
 		case !open.Through.Equal(r.From):
@@ -248,6 +260,9 @@ func Thresholds(j journeys.Journey) [][]time.Duration {
 // rollup needs, and the time range to read (see Range).
 func (a *Aggregator) Query(k int) journeys.SpanQuery {
 	q := journeys.SpanQuery{Select: a.sel, From: a.r.From, To: a.r.To, ReceivedBefore: a.r.ReceivedBefore}
+	if k > 0 {
+		q.Select = a.laterSel
+	}
 	if k >= 0 && k < a.nSteps {
 		q.Pattern = a.j.Spec.Steps[k].Match
 	}
@@ -339,8 +354,12 @@ func (a *Aggregator) ownSegments(s journeys.Span) []int32 {
 func (a *Aggregator) addRows(k int, start int64, s journeys.Span, seg []int32, haveSeg bool) {
 	idx := sketch.Index(s.Duration)
 	value, hasValue := 0.0, false
-	if a.valueAt >= 0 {
-		if v := attr(s.Attrs, a.valueAt); v != "" {
+	valueAt := a.valueAt
+	if k > 0 {
+		valueAt = a.laterValueAt
+	}
+	if valueAt >= 0 {
+		if v := attr(s.Attrs, valueAt); v != "" {
 			if f, err := strconv.ParseFloat(v, 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
 				value, hasValue = f, true
 			}

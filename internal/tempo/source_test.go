@@ -253,7 +253,7 @@ func TestFetchSpansErrors(t *testing.T) {
 		t.Parallel()
 		u, n := replay(t, exchange{
 			path:   "/api/search",
-			params: rangeParams(map[string]string{"q": cartQuery, "limit": "20000", "spss": "100"}),
+			params: rangeParams(map[string]string{"q": cartQuery, "limit": "50000", "spss": "100"}),
 			accept: "application/json", status: 400, contentType: "text/plain; charset=utf-8",
 			file: "error_search_malformed_traceql.txt",
 		}, testAuth)
@@ -313,8 +313,8 @@ func TestNewSourceDefaults(t *testing.T) {
 	tests := []struct {
 		in, want SourceOptions
 	}{
-		{SourceOptions{}, SourceOptions{Limit: 20000, SpansPerSpanSet: 100, InitialSlice: time.Hour, MinSlice: time.Second, Parallel: 4}},
-		{SourceOptions{InitialSlice: 1000 * time.Hour, MinSlice: 1500 * time.Millisecond}, SourceOptions{Limit: 20000, SpansPerSpanSet: 100, InitialSlice: 168 * time.Hour, MinSlice: time.Second, Parallel: 4}},
+		{SourceOptions{}, SourceOptions{Limit: 50000, SpansPerSpanSet: 100, InitialSlice: time.Hour, MinSlice: time.Second, Parallel: 4}},
+		{SourceOptions{InitialSlice: 1000 * time.Hour, MinSlice: 1500 * time.Millisecond}, SourceOptions{Limit: 50000, SpansPerSpanSet: 100, InitialSlice: 168 * time.Hour, MinSlice: time.Second, Parallel: 4}},
 		{SourceOptions{InitialSlice: time.Millisecond, MinSlice: 5 * time.Second, Limit: 10, SpansPerSpanSet: 3, Parallel: 1}, SourceOptions{Limit: 10, SpansPerSpanSet: 3, InitialSlice: 5 * time.Second, MinSlice: 5 * time.Second, Parallel: 1}},
 	}
 	for _, tt := range tests {
