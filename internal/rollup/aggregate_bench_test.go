@@ -155,3 +155,105 @@ func BenchmarkAggregate(b *testing.B) {
 		})
 	}
 }
+
+// stepSpan is a span with its step.
+type stepSpan struct {
+	k int
+	s journeys.Span
+}
+
+// spansIn returns the traffic's spans starting in [from, to), step by step.
+func (b *benchTraffic) spansIn(from, to time.Time) []stepSpan {
+	n := len(b.sessions)
+	span := 0
+	otherTraces := b.traces[:min(len(b.traces), 4096)]
+	var out []stepSpan
+	for k := 0; k < 5; k++ {
+		for i := 0; i < n; i++ {
+			if int(b.depth[i]) <= k {
+				continue
+			}
+			span++
+			start := t0.Add(time.Duration(float64(i) / float64(n) * float64(time.Hour))).Add(time.Duration(k) * 7 * time.Second)
+			if start.Before(from) || !start.Before(to) {
+				continue
+			}
+			trace := b.traces[i]
+			if !b.j.Spec.Correlation.ByTrace() {
+				trace = otherTraces[span&4095%len(otherTraces)]
+			}
+			out = append(out, stepSpan{k, journeys.Span{
+				TraceID:  trace,
+				SpanID:   "00000000000000ff",
+				Start:    start,
+				Duration: time.Duration(20+(span*37)%900) * time.Millisecond,
+				Error:    span%97 == 0,
+				Attrs:    b.attrSets[i],
+			}})
+		}
+	}
+	return out
+}
+
+func feed(a *rollup.Aggregator, spans []stepSpan) {
+	for _, x := range spans {
+		if err := a.Add(x.k, x.s); err != nil {
+			panic(err)
+		}
+	}
+}
+
+// BenchmarkCarryOn is a live run's work: one new minute of a busy shop,
+// carrying on from the funnel state of every session whose 30-minute
+// window is open (the minute before it), through to the next state
+// encoded for Postgres. It reports spans per CPU-second and the bytes the
+// state takes per open instance.
+func BenchmarkCarryOn(b *testing.B) {
+	for _, bc := range []struct {
+		spans   int
+		byTrace bool
+	}{
+		{1_000_000, false}, // 100k sessions an hour: ~50k open at a time
+		{1_000_000, true},
+	} {
+		mode := "session"
+		if bc.byTrace {
+			mode = "trace"
+		}
+		b.Run(fmt.Sprintf("%s/spans-per-hour=%d", mode, bc.spans), func(b *testing.B) {
+			traffic := newBenchTraffic(bc.spans, bc.byTrace)
+			half := at(30 * time.Minute)
+			a, err := rollup.NewAggregator(traffic.j, rollup.Range{From: t0, To: half}, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			feed(a, traffic.spansIn(t0, half))
+			open := a.Result().Open
+			state := open.Encode()
+			minute := traffic.spansIn(half, half.Add(time.Minute))
+			var cpu time.Duration
+			var encoded int
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				c0 := cpuTime()
+				seed, err := rollup.DecodeOpen(state)
+				if err != nil {
+					b.Fatal(err)
+				}
+				a, err := rollup.NewAggregator(traffic.j, rollup.Range{From: half, To: half.Add(time.Minute)}, seed)
+				if err != nil {
+					b.Fatal(err)
+				}
+				feed(a, minute)
+				res := a.Result()
+				encoded = len(res.Open.Encode())
+				cpu += cpuTime() - c0
+			}
+			b.ReportMetric(float64(len(minute))*float64(b.N)/cpu.Seconds(), "spans/cpu-s")
+			b.ReportMetric(float64(open.Len()), "open-instances")
+			b.ReportMetric(float64(len(state))/float64(open.Len()), "state-B/instance")
+			b.ReportMetric(float64(encoded)/1024, "state-KiB")
+			b.ReportMetric(float64(cpu.Microseconds())/float64(b.N)/1000, "cpu-ms/run")
+		})
+	}
+}

@@ -85,9 +85,16 @@ func (f *funnelState) init(a *Aggregator, seed *Open) {
 	}
 	f.seed = seed
 	n := seed.Len()
-	f.inst = make([]instance, 0, n)
-	f.chosen = make([]int64, 0, n*f.nSteps)
-	f.segSlab = make([]int32, 0, n*f.nKeys)
+	// Room for the new instances of a run too: growing slabs of hundreds
+	// of thousands of instances copies them whole.
+	c := n + n/4 + 64
+	f.inst = make([]instance, 0, c)
+	f.chosen = make([]int64, 0, c*f.nSteps)
+	f.segSlab = make([]int32, 0, c*f.nKeys)
+	f.keyIdx = make(map[[16]byte]int32, c)
+	f.raw = make([]byte, 0, len(seed.keys)+len(seed.keys)/4)
+	f.rawOff = make([]int32, 1, c+1)
+	f.keySeed = make([]int32, 0, c)
 	ids := make([][]int32, f.nKeys) // seed value index → a.vals id
 	for s := range f.nKeys {
 		ids[s] = make([]int32, len(seed.vals[s]))
@@ -96,7 +103,7 @@ func (f *funnelState) init(a *Aggregator, seed *Open) {
 		}
 	}
 	for i := range n {
-		k := f.keyOf(f.carried(seed.key(i)))
+		k := f.carriedKey(seed.key(i))
 		f.keySeed[k] = int32(i)
 		f.inst = append(f.inst, instance{entry: seed.entry[i], key: k, depth: seed.depth[i], errs: seed.errs[i]})
 		f.chosen = append(f.chosen, seed.chosen[i*f.nSteps:(i+1)*f.nSteps]...)
@@ -131,15 +138,25 @@ func (f *funnelState) sessionCorr(id string) corrKey {
 	return k
 }
 
-// carried is the key of a carried instance.
-func (f *funnelState) carried(raw []byte) corrKey {
+// carriedKey is the number of the key of a carried instance, raw as
+// carried.
+func (f *funnelState) carriedKey(raw []byte) int32 {
+	var h [16]byte
 	if f.byTrace {
-		var k corrKey
-		copy(k.h[:], raw)
-		k.ok = true
-		return k
+		copy(h[:], raw)
+	} else {
+		binary.LittleEndian.PutUint64(h[:8], maphash.Bytes(f.seeds[0], raw))
+		binary.LittleEndian.PutUint64(h[8:], maphash.Bytes(f.seeds[1], raw))
 	}
-	return f.sessionCorr(string(raw))
+	if n, ok := f.keyIdx[h]; ok {
+		return n
+	}
+	n := int32(len(f.keySeed))
+	f.keyIdx[h] = n
+	f.raw = append(f.raw, raw...)
+	f.rawOff = append(f.rawOff, int32(len(f.raw)))
+	f.keySeed = append(f.keySeed, -1)
+	return n
 }
 
 // keyOf returns the number of a correlation key, adding it when new.
@@ -416,6 +433,11 @@ func (c *funnelAcc) row(bucket time.Time, seg Segment) FunnelRow {
 func (f *funnelState) open(named func(bucket int64, key int, v int32) bool) *Open {
 	a := f.a
 	o := newOpen(time.Unix(0, a.to).UTC(), f.nSteps, f.nKeys)
+	c := len(f.inst)
+	o.keys = make([]byte, 0, len(f.raw))
+	o.keyOff = make([]uint32, 1, c+1)
+	o.entry, o.depth, o.errs, o.folded = make([]int64, 0, c), make([]uint8, 0, c), make([]uint32, 0, c), make([]uint16, 0, c)
+	o.chosen, o.segs = make([]int64, 0, c*f.nSteps), make([]int32, 0, c*f.nKeys)
 	valIdx := make([]map[string]int32, f.nKeys)
 	for s := range valIdx {
 		valIdx[s] = map[string]int32{}
