@@ -380,6 +380,8 @@ func (d *decoder) slo(n *yaml.Node, path string) SLO {
 		field{"window", func(v *yaml.Node, p string) { s.Window, s.Calendar = d.sloWindow(v, p) }},
 		field{"weekStart", func(v *yaml.Node, p string) { s.WeekStart = d.str(v, p) }},
 		field{"timeZone", func(v *yaml.Node, p string) { s.TimeZone = d.str(v, p) }},
+		field{"minEvents", func(v *yaml.Node, p string) { s.MinEvents = d.count(v, p) }},
+		field{"resolveAfter", func(v *yaml.Node, p string) { s.ResolveAfter = d.duration(v, p) }},
 	)
 	return s
 }
@@ -669,6 +671,8 @@ func journeyNode(j Journey) (*yaml.Node, error) {
 			m.add("window", optStr(s.WindowSpec()))
 			m.add("weekStart", optStr(s.WeekStart))
 			m.add("timeZone", optStr(s.TimeZone))
+			m.add("minEvents", optCount(s.MinEvents))
+			m.add("resolveAfter", optDuration(s.ResolveAfter))
 			slos.Content = append(slos.Content, m.n)
 		}
 		spec.add("slos", slos)

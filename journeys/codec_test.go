@@ -359,8 +359,8 @@ func TestJSONRoundTrip(t *testing.T) {
 	      {"name": "Verify password", "match": {"service": "auth_svc", "span": "verify_password", "kind": "internal"}}
 	    ],
 	    "slos": [
-	      {"name": "login-latency", "step": "Login request", "kind": "latency", "threshold": "300ms", "objective": 0.99, "window": "28d"},
-	      {"name": "login-success", "kind": "success", "objective": 0.999, "window": "28d"}
+	      {"name": "login-latency", "step": "Login request", "kind": "latency", "threshold": "300ms", "objective": 0.99, "window": "28d", "minEvents": 500},
+	      {"name": "login-success", "kind": "success", "objective": 0.999, "window": "28d", "minEvents": 5000}
 	    ]
 	  }
 	}`, string(b))
@@ -443,6 +443,8 @@ func FuzzDecodeValidate(f *testing.F) {
 	f.Add([]byte("spec: {steps: [{name: x, match: {service: s, spanRegex: '(', kind: Server}}]}\n"))
 	f.Add([]byte("metadata: {description: \"a\\u2028b\\tc\\x01\"}\n"))
 	f.Add([]byte(calendarSLOs))
+	f.Add([]byte(guarded))
+	f.Add([]byte("spec: {slos: [{minEvents: -0, resolveAfter: 0}, {minEvents: 1e3, resolveAfter: -1d}, {minEvents: ~}]}\n"))
 	f.Add([]byte("spec: {slos: [{window: 'true', weekStart: funday, timeZone: Local}, {window: month, weekStart: monday, timeZone: ../x}]}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		js, err := DecodeYAML(data)

@@ -38,9 +38,11 @@ func shopCheckout(t testing.TB) Journey {
 				step("Payment", "payment_svc", "POST /payments"),
 			},
 			SLOs: []SLO{
-				{Name: "payment-latency", Step: "Payment", Kind: SLOLatency, Threshold: dur(t, "2s"), Objective: 0.99, Window: dur(t, "28d")},
-				{Name: "payment-success", Step: "Payment", Kind: SLOSuccess, Objective: 0.995, Window: dur(t, "1d")},
-				{Name: "checkout-conversion", Kind: SLOConversion, Objective: 0.3, Window: dur(t, "7d")},
+				{Name: "payment-latency", Step: "Payment", Kind: SLOLatency, Threshold: dur(t, "2s"), Objective: 0.99, Window: dur(t, "28d"),
+					MinEvents: NewCount(800)},
+				{Name: "payment-success", Step: "Payment", Kind: SLOSuccess, Objective: 0.995, Window: dur(t, "1d"),
+					MinEvents: NewCount(40), ResolveAfter: dur(t, "15m")},
+				{Name: "checkout-conversion", Kind: SLOConversion, Objective: 0.3, Window: dur(t, "7d"), MinEvents: NewCount(1000)},
 			},
 		},
 	}
@@ -68,8 +70,9 @@ func loginFlow(t testing.TB) Journey {
 				{Name: "Verify password", Match: Pattern{Service: "auth_svc", Span: "verify_password", Kind: "internal"}},
 			},
 			SLOs: []SLO{
-				{Name: "login-latency", Step: "Login request", Kind: SLOLatency, Threshold: dur(t, "300ms"), Objective: 0.99, Window: dur(t, "28d")},
-				{Name: "login-success", Kind: SLOSuccess, Objective: 0.999, Window: dur(t, "28d")},
+				{Name: "login-latency", Step: "Login request", Kind: SLOLatency, Threshold: dur(t, "300ms"), Objective: 0.99, Window: dur(t, "28d"),
+					MinEvents: NewCount(500)},
+				{Name: "login-success", Kind: SLOSuccess, Objective: 0.999, Window: dur(t, "28d"), MinEvents: NewCount(5000)},
 			},
 		},
 	}

@@ -160,6 +160,15 @@ type SLO struct {
 	// TimeZone is the IANA zone whose midnight starts a calendar period,
 	// e.g. Europe/Berlin; UTC when empty.
 	TimeZone string `yaml:"timeZone,omitempty" json:"timeZone,omitempty"`
+	// MinEvents is the minimum-traffic guard: an alert window pair whose
+	// long window holds fewer events, or whose short window holds fewer
+	// than its share of them, cannot fire. Unset takes the server's
+	// default; 0 turns the guard off.
+	MinEvents Count `yaml:"minEvents,omitempty" json:"minEvents,omitzero"`
+	// ResolveAfter is how long a firing alert's condition must stay false
+	// before the alert resolves, or a page de-escalates to a ticket
+	// (DefaultResolveAfter when unset; 0s for at once).
+	ResolveAfter Duration `yaml:"resolveAfter,omitempty" json:"resolveAfter,omitzero"`
 }
 
 // Duration is a time.Duration that also accepts days ("28d") and keeps the

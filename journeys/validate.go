@@ -304,6 +304,7 @@ func validateSLO(v *ValidationError, p string, o SLO, s Spec) {
 	if !(o.Objective > 0 && o.Objective < 1) {
 		v.Add(p+".objective", "must be between 0 and 1, exclusive, e.g. 0.995")
 	}
+	validateAlerting(v, p, o)
 
 	if !validateWindow(v, p, o) {
 		return

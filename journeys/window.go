@@ -157,13 +157,21 @@ type sloJSON struct {
 	Window    string   `json:"window,omitempty"`
 	WeekStart string   `json:"weekStart,omitempty"`
 	TimeZone  string   `json:"timeZone,omitempty"`
+	// MinEvents is a pointer so that an explicit 0 (guard off) is written.
+	MinEvents    *int64   `json:"minEvents,omitempty"`
+	ResolveAfter Duration `json:"resolveAfter,omitzero"`
 }
 
 // MarshalJSON writes the SLO with its window as one field: "28d", "month"
 // or "week".
 func (s SLO) MarshalJSON() ([]byte, error) {
-	return json.Marshal(sloJSON{Name: s.Name, Step: s.Step, Kind: s.Kind, Threshold: s.Threshold, Objective: s.Objective,
-		Window: s.WindowSpec(), WeekStart: s.WeekStart, TimeZone: s.TimeZone})
+	out := sloJSON{Name: s.Name, Step: s.Step, Kind: s.Kind, Threshold: s.Threshold, Objective: s.Objective,
+		Window: s.WindowSpec(), WeekStart: s.WeekStart, TimeZone: s.TimeZone, ResolveAfter: s.ResolveAfter}
+	if s.MinEvents.Set {
+		n := s.MinEvents.N
+		out.MinEvents = &n
+	}
+	return json.Marshal(out)
 }
 
 // UnmarshalJSON reads what MarshalJSON writes, for stored copies of an SLO.
@@ -174,7 +182,10 @@ func (s *SLO) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	out := SLO{Name: in.Name, Step: in.Step, Kind: in.Kind, Threshold: in.Threshold, Objective: in.Objective,
-		WeekStart: in.WeekStart, TimeZone: in.TimeZone}
+		WeekStart: in.WeekStart, TimeZone: in.TimeZone, ResolveAfter: in.ResolveAfter}
+	if in.MinEvents != nil {
+		out.MinEvents = NewCount(*in.MinEvents)
+	}
 	w, cal, err := parseSLOWindow(in.Window)
 	if err != nil {
 		return fmt.Errorf("SLO %q window: %w", in.Name, err)

@@ -35,8 +35,8 @@ const loginFlowJSON = `{
 			{"name": "Verify password", "match": {"service": "auth_svc", "span": "verify_password", "kind": "internal"}}
 		],
 		"slos": [
-			{"name": "login-latency", "step": "Login request", "kind": "latency", "threshold": "300ms", "objective": 0.99, "window": "28d"},
-			{"name": "login-success", "kind": "success", "objective": 0.999, "window": "28d"}
+			{"name": "login-latency", "step": "Login request", "kind": "latency", "threshold": "300ms", "objective": 0.99, "window": "28d", "minEvents": 500},
+			{"name": "login-success", "kind": "success", "objective": 0.999, "window": "28d", "minEvents": 5000}
 		]
 	}
 }`

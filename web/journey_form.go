@@ -46,6 +46,10 @@ func readJourneyForm(v url.Values) *views.JourneyForm {
 			Window:    strings.TrimSpace(v.Get(p + ".window")),
 			WeekStart: strings.TrimSpace(v.Get(p + ".weekStart")),
 			TimeZone:  strings.TrimSpace(v.Get(p + ".timeZone")),
+			// Both are optional: an SLO read from a form without them
+			// keeps them unset.
+			MinEvents:    strings.TrimSpace(v.Get(p + ".minEvents")),
+			ResolveAfter: strings.TrimSpace(v.Get(p + ".resolveAfter")),
 		})
 	}
 	return f
@@ -183,6 +187,15 @@ func formJourney(f *views.JourneyForm) (journeys.Journey, map[string]string) {
 		slo.Threshold = formDuration(s.Threshold, views.SLOField(i, ".threshold"), errs)
 		slo.Window, slo.Calendar = formWindow(s.Window, views.SLOField(i, ".window"), errs)
 		slo.WeekStart, slo.TimeZone = s.WeekStart, s.TimeZone
+		slo.ResolveAfter = formDuration(s.ResolveAfter, views.SLOField(i, ".resolveAfter"), errs)
+		if s.MinEvents != "" {
+			n, err := strconv.ParseInt(s.MinEvents, 10, 64)
+			if err != nil {
+				errs[views.SLOField(i, ".minEvents")] = "must be a whole number such as 100"
+			} else {
+				slo.MinEvents = journeys.NewCount(n)
+			}
+		}
 		if s.Objective != "" {
 			o, err := strconv.ParseFloat(strings.TrimSuffix(s.Objective, "%"), 64)
 			switch {
@@ -311,14 +324,16 @@ func journeyForm(j journeys.Journey) *views.JourneyForm {
 	}
 	for _, o := range j.Spec.SLOs {
 		f.SLOs = append(f.SLOs, views.SLOForm{
-			Name:      o.Name,
-			Step:      o.Step,
-			Kind:      string(o.Kind),
-			Threshold: durationText(o.Threshold),
-			Objective: strconv.FormatFloat(o.Objective, 'f', -1, 64),
-			Window:    o.WindowSpec(),
-			WeekStart: o.WeekStart,
-			TimeZone:  o.TimeZone,
+			Name:         o.Name,
+			Step:         o.Step,
+			Kind:         string(o.Kind),
+			Threshold:    durationText(o.Threshold),
+			Objective:    strconv.FormatFloat(o.Objective, 'f', -1, 64),
+			Window:       o.WindowSpec(),
+			WeekStart:    o.WeekStart,
+			TimeZone:     o.TimeZone,
+			MinEvents:    o.MinEvents.String(),
+			ResolveAfter: durationText(o.ResolveAfter),
 		})
 	}
 	return f

@@ -129,6 +129,8 @@ func formValues(f *views.JourneyForm) url.Values {
 		v.Set(p+".window", s.Window)
 		v.Set(p+".weekStart", s.WeekStart)
 		v.Set(p+".timeZone", s.TimeZone)
+		v.Set(p+".minEvents", s.MinEvents)
+		v.Set(p+".resolveAfter", s.ResolveAfter)
 	}
 	return v
 }
@@ -164,6 +166,33 @@ func TestFormJourneyErrors(t *testing.T) {
 		"slos[0].objective":            "must be a number such as 0.995",
 		"slos[0].window":               "must be a duration such as 28d, or month or week",
 	}, errs)
+}
+
+// TestFormAlertingFields: the editor carries an SLO's traffic guard and
+// resolve hold, an explicit 0 included, and names what does not read.
+func TestFormAlertingFields(t *testing.T) {
+	t.Parallel()
+	j := checkoutJourney()
+	j.Spec.SLOs[0].MinEvents = journeys.NewCount(0)
+	j.Spec.SLOs[0].ResolveAfter = journeys.NewDuration(0)
+	f := journeyForm(j)
+	require.Equal(t, [2]string{"0", "0s"}, [2]string{f.SLOs[0].MinEvents, f.SLOs[0].ResolveAfter})
+	got, errs := formJourney(readJourneyForm(formValues(f)))
+	require.Empty(t, errs)
+	require.Equal(t, j, got)
+
+	f.SLOs[0].MinEvents, f.SLOs[0].ResolveAfter = "lots", "a while"
+	_, errs = formJourney(f)
+	require.Equal(t, map[string]string{
+		"slos[0].minEvents":    "must be a whole number such as 100",
+		"slos[0].resolveAfter": "must be a duration such as 800ms, 30m or 28d",
+	}, errs)
+	// Left empty, both take the defaults.
+	f.SLOs[0].MinEvents, f.SLOs[0].ResolveAfter = "", ""
+	got, errs = formJourney(f)
+	require.Empty(t, errs)
+	require.Equal(t, journeys.Count{}, got.Spec.SLOs[0].MinEvents)
+	require.True(t, got.Spec.SLOs[0].ResolveAfter.IsZero())
 }
 
 // TestFormCalendarWindows: the editor reads month and week windows, with

@@ -67,12 +67,14 @@ func sloPage(st alerting.Status, j journeys.Journey, def journeys.SLO, now time.
 		Window:          st.Window,
 		Calendar:        calendarName(def),
 		MinEvents:       st.MinEvents,
+		GuardSource:     st.MinEventsSource,
+		ResolveAfter:    st.ResolveAfter,
+		CohortDelay:     st.CohortDelay,
+		DataNote:        st.DataNote,
 		Evaluated:       st.Evaluated,
 		State:           string(st.State),
 		StateSince:      st.StateSince,
 		StateReason:     st.StateReason,
-		LiveState:       string(st.LiveState),
-		LiveReason:      st.LiveReason,
 		At:              st.At,
 		DataThrough:     st.DataThrough,
 		BudgetFrom:      b.From,
@@ -93,6 +95,9 @@ func sloPage(st alerting.Status, j journeys.Journey, def journeys.SLO, now time.
 		AlertStartedAt:  st.AlertStartedAt,
 		Now:             now,
 	}
+	if st.Pending != nil {
+		p.Pending = st.Pending.Sentence
+	}
 	if p.Threshold == "" && def.Threshold.D > 0 {
 		p.Threshold = def.Threshold.D.String()
 	}
@@ -105,21 +110,22 @@ func sloPage(st alerting.Status, j journeys.Journey, def journeys.SLO, now time.
 	}
 	for _, pr := range st.Pairs {
 		p.Pairs = append(p.Pairs, views.BurnPairRow{
-			Severity:      string(pr.Severity),
-			Long:          pr.Long,
-			Short:         pr.Short,
-			LongBurn:      pr.LongBurn.Rate,
-			ShortBurn:     pr.ShortBurn.Rate,
-			LongTotal:     pr.LongBurn.Events.Total,
-			LongBad:       pr.LongBurn.Events.Bad(),
-			ShortTotal:    pr.ShortBurn.Events.Total,
-			ShortBad:      pr.ShortBurn.Events.Bad(),
-			Threshold:     pr.Threshold,
-			MinEvents:     pr.MinEvents,
-			EnoughTraffic: pr.EnoughTraffic,
-			Fires:         pr.Fires,
-			LongNoData:    pr.LongBurn.NoData,
-			ShortNoData:   pr.ShortBurn.NoData,
+			Severity:       string(pr.Severity),
+			Long:           pr.Long,
+			Short:          pr.Short,
+			LongBurn:       pr.LongBurn.Rate,
+			ShortBurn:      pr.ShortBurn.Rate,
+			LongTotal:      pr.LongBurn.Events.Total,
+			LongBad:        pr.LongBurn.Events.Bad(),
+			ShortTotal:     pr.ShortBurn.Events.Total,
+			ShortBad:       pr.ShortBurn.Events.Bad(),
+			Threshold:      pr.Threshold,
+			MinEvents:      pr.MinEvents,
+			ShortMinEvents: pr.ShortMinEvents,
+			EnoughTraffic:  pr.EnoughTraffic,
+			Fires:          pr.Fires,
+			LongNoData:     pr.LongBurn.NoData,
+			ShortNoData:    pr.ShortBurn.NoData,
 		})
 	}
 	for _, t := range st.Transitions {

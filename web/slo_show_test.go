@@ -11,8 +11,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/waymarkhq/waymark/internal/alerting"
+	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/rollup/rolluptest"
 	"github.com/waymarkhq/waymark/internal/slo"
+	"github.com/waymarkhq/waymark/journeys"
 )
 
 // dataValue reads the exact number behind a data-testid.
@@ -263,4 +265,89 @@ func TestSLOListAPI(t *testing.T) {
 	require.Equal(t, []slo.State{slo.StatePage, slo.StateOK, slo.StateInsufficientTraffic}, states)
 	require.Equal(t, sloT0, got.SLOs[0].Since)
 	require.Equal(t, 24*time.Hour, got.SLOs[1].Window)
+}
+
+// TestSLOPageHoldAndGuard: the page explains the SLO's traffic guard and
+// resolve hold, and while a page waits out its hold it shows the page
+// with the step down under way, worded as such.
+func TestSLOPageHoldAndGuard(t *testing.T) {
+	t.Parallel()
+	b := setupSLO(t, nil)
+	guarded := paySuccess
+	guarded.MinEvents = journeys.NewCount(40)
+	guarded.ResolveAfter = journeys.NewDuration(15 * time.Minute)
+	j := sloJourney("shop", guarded)
+	b.seedSLOJourney(t, j)
+	require.Equal(t, slo.StatePage, b.evaluate(t, "shop", guarded.Name, sloT0).State)
+
+	// Five clean minutes after the failures.
+	rec, err := b.store.GetJourney(b.ctx, "shop")
+	require.NoError(t, err)
+	src := &rolluptest.Source{}
+	for m := 0; m < 5; m++ {
+		for i := 0; i < 10; i++ {
+			n := 10_000 + 10*m + i
+			start := sloAt(time.Duration(m)*time.Minute + time.Duration(i)*5*time.Second)
+			src.Add(rolluptest.StepSpan(1, n, 2*n, start, 50*time.Millisecond, false, nil),
+				rolluptest.StepSpan(2, n, 2*n+1, start.Add(time.Second), 100*time.Millisecond, false, nil))
+		}
+	}
+	res, err := rollup.Aggregate(b.ctx, src, j, rollup.Range{From: sloT0, To: sloAt(5 * time.Minute)}, nil)
+	require.NoError(t, err)
+	require.NoError(t, b.rollups.Write(b.ctx, res, rollup.WriteOptions{Version: rec.Version, Live: true, Started: sloAt(5 * time.Minute)}))
+	out := b.evaluate(t, "shop", guarded.Name, sloAt(5*time.Minute))
+	require.Equal(t, slo.StatePage, out.State)
+	require.Nil(t, out.Transition)
+
+	doc := page(t, b.do(t, http.MethodGet, "/journeys/shop/slos/pay-success", nil))
+	text := func(id string) string { return squash(testID(doc, id).Text()) }
+	require.Equal(t, "page", testID(doc, "slo-state-badge").AttrOr("data-state", ""))
+	require.Equal(t, 1, doc.Find(`[data-testid="slo-state-badge"]`).Length(), "one state")
+	require.Equal(t, "De-escalating: no page window has burned at or above its threshold since 12:05 UTC; becomes a ticket at 12:20 UTC if none does.", text("slo-pending"))
+	require.Equal(t, float64(40), dataValue(t, doc.Selection, "slo-min-events"))
+	require.Equal(t, "An alert window pair fires only when its long window holds at least 40 events and its short window the same share of them (see the table), so that a thin minute cannot page on one error. Set by the SLO's minEvents.",
+		text("slo-min-events-why"))
+	require.Equal(t, "15m", text("slo-resolve-after"))
+	require.Equal(t, float64(900), dataValue(t, doc.Selection, "slo-resolve-after"))
+	require.Equal(t, "An alert resolves, and a page becomes a ticket, only once no window of it has burned at its threshold for 15m, so that it does not flip with noise; firing is immediate.",
+		text("slo-resolve-after-why"))
+	// The 2m/1m pair holds 20 events over 2 minutes and 10 in the last:
+	// under a guard of 40 and its share of 20.
+	require.Equal(t, "(need 40)", text("pair-0-traffic"))
+	require.Equal(t, "(need 20)", text("pair-0-short-traffic"))
+	require.Equal(t, float64(10), dataValue(t, doc.Selection, "pair-0-short-total"))
+	require.Zero(t, testID(doc, "slo-data-note").Length())
+
+	// The API says the same.
+	var api alerting.Status
+	apiRec := b.do(t, http.MethodGet, "/api/v1/journeys/shop/slos/pay-success", nil)
+	require.Equal(t, http.StatusOK, apiRec.Code)
+	require.NoError(t, json.Unmarshal(apiRec.Body.Bytes(), &api))
+	require.Equal(t, &alerting.Pending{Kind: alerting.PendingResolve, To: slo.StateTicket, At: sloAt(20 * time.Minute),
+		Sentence: "de-escalating: no page window has burned at or above its threshold since 12:05 UTC; becomes a ticket at 12:20 UTC if none does"}, api.Pending)
+	require.Equal(t, alerting.GuardFromJourney, api.MinEventsSource)
+	require.Equal(t, 15*time.Minute, api.ResolveAfter)
+}
+
+// TestSLOPageConversionLag: a conversion SLO says that its numbers are
+// one correlation window old, and counts only the journeys whose window
+// closed: of the hour's 600 traces, the 500 that entered before 11:50.
+func TestSLOPageConversionLag(t *testing.T) {
+	t.Parallel()
+	b := setupSLO(t, nil)
+	conv := journeys.SLO{Name: "reach-s2", Step: "s2", Kind: journeys.SLOConversion, Objective: 0.9, Window: journeys.NewDuration(journeys.Day)}
+	b.seedSLOJourney(t, sloJourney("shop", conv))
+	doc := page(t, b.do(t, http.MethodGet, "/journeys/shop/slos/reach-s2", nil))
+	require.Equal(t, "Conversion counts a journey once its 10m correlation window has closed: these numbers are 10m old, of the journeys that entered before 11:50 UTC.",
+		squash(testID(doc, "slo-data-note").Text()))
+	require.Equal(t, float64(500), dataValue(t, doc.Selection, "slo-total"))
+	require.Equal(t, float64(500), dataValue(t, doc.Selection, "slo-good"))
+
+	var api alerting.Status
+	rec := b.do(t, http.MethodGet, "/api/v1/journeys/shop/slos/reach-s2", nil)
+	require.Equal(t, http.StatusOK, rec.Code)
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &api))
+	require.Equal(t, 10*time.Minute, api.CohortDelay)
+	require.Equal(t, "conversion counts a journey once its 10m correlation window has closed: these numbers are 10m old, of the journeys that entered before 11:50 UTC", api.DataNote)
+	require.Equal(t, int64(500), api.Total)
 }

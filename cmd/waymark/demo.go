@@ -83,9 +83,6 @@ func (a *app) demo(ctx context.Context, args []string) error {
 	if err := applyExamples(ctx, d.journeys, a); err != nil {
 		return err
 	}
-	if err := d.demoTrafficGuards(ctx); err != nil {
-		return err
-	}
 	if err := d.openAccounts(); err != nil {
 		return err
 	}
@@ -129,27 +126,6 @@ func (d *deps) backfillAll(ctx context.Context, from time.Time) {
 	if err != nil {
 		d.log.Warn("enqueue demo backfill", "err", err)
 	}
-}
-
-// demoMinEvents is the traffic guard of the demo's SLOs. The demo shop is
-// small: at two sessions a second, the two-minute window of a one-day SLO's
-// fastest alert holds about 60 payments, under the default guard.
-const demoMinEvents = 20
-
-// demoTrafficGuards lowers the traffic guard of every example SLO.
-func (d *deps) demoTrafficGuards(ctx context.Context) error {
-	recs, err := d.store.ListJourneys(ctx)
-	if err != nil {
-		return fmt.Errorf("list journeys: %w", err)
-	}
-	for _, r := range recs {
-		for _, o := range r.Journey.Spec.SLOs {
-			if err := d.alerting.SetMinEvents(ctx, r.Journey.Metadata.Slug, o.Name, demoMinEvents); err != nil {
-				return fmt.Errorf("set the traffic guard of %s: %w", o.Name, err)
-			}
-		}
-	}
-	return nil
 }
 
 // markDemoDeploy records the demo's bad deploy and its rollback as deploy

@@ -90,15 +90,16 @@ type Journeys interface {
 
 // Defaults of Options.
 const (
-	// DefaultMinEvents is the minimum-traffic guard of an SLO without its
-	// own: an alert window pair whose long window holds fewer events
-	// cannot fire, and a gate cannot decide on fewer.
+	// DefaultMinEvents is the minimum-traffic guard of an SLO without
+	// minEvents: an alert window pair whose long window holds fewer events
+	// (or whose short window holds fewer than its share, see
+	// slo.ShortMinEvents) cannot fire, and a gate cannot decide on fewer.
 	DefaultMinEvents = 100
 	// DefaultStaleAfter is how old rollups may be before an evaluation
 	// keeps the previous state and a gate cannot decide.
 	DefaultStaleAfter = 5 * time.Minute
-	// DeployLookback is how long after a deploy an alert that starts names
-	// it.
+	// DeployLookback is how long after a deploy an alert that starts, or
+	// escalates to a page, names it.
 	DeployLookback = 30 * time.Minute
 	// DefaultEvaluationRetention is how long evaluations are kept;
 	// transitions are kept for good.
@@ -139,6 +140,9 @@ type Options struct {
 	// CanaryMinEvents is the events each segment of a canary needs per
 	// step; 0 takes DefaultMinEvents.
 	CanaryMinEvents int64
+	// EvaluateEvery is how often the SLO evaluation job runs, for saying
+	// when a pending change is confirmed; 0 takes DefaultEvaluateEvery.
+	EvaluateEvery time.Duration
 	// HTTPClient sends notifications; nil uses one with DefaultHTTPTimeout.
 	HTTPClient *http.Client
 }
@@ -165,6 +169,7 @@ func (o Options) withDefaults() Options {
 	def(&o.StaleAfter, DefaultStaleAfter)
 	def(&o.EvaluationRetention, DefaultEvaluationRetention)
 	def(&o.AlertmanagerResend, DefaultAlertmanagerResend)
+	def(&o.EvaluateEvery, DefaultEvaluateEvery)
 	if o.BurnDownPoints <= 0 {
 		o.BurnDownPoints = DefaultBurnDownPoints
 	}

@@ -26,31 +26,40 @@ import (
 	"github.com/waymarkhq/waymark/journeys/examples"
 )
 
-// The scripted incident on generated shop traffic: 90 minutes from
-// demoStart, and from minute 40 to minute 55 app 1.5.0's payments fail 60%
-// of the time and take twice as long. Every other step of every session
-// fails 0.1% of the time.
+// Two scripted incidents on generated shop traffic, both from demoStart.
 var demoStart = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
+// The canary's: 90 minutes of traffic, and from minute 40 to minute 55
+// app 1.5.0's payments fail 60% of the time and take twice as long. Every
+// other step of every session fails 0.1% of the time.
 const (
-	demoMinutes  = 90
-	deployAfter  = 40 * time.Minute
-	deployFor    = 15 * time.Minute
-	badVersion   = "1.5.0"
-	goodVersion  = "1.4.0"
-	paymentStep  = 4 // index of Payment in the shop journey
-	paySuccess   = "payment-success"
-	payLatency   = "payment-latency"
-	payMinEvents = 30
+	demoMinutes = 90
+	deployAfter = 40 * time.Minute
+	deployFor   = 15 * time.Minute
+	badVersion  = "1.5.0"
+	goodVersion = "1.4.0"
+	paymentStep = 4 // index of Payment in the shop journey
+	paySuccess  = "payment-success"
+	payLatency  = "payment-latency"
+	conversion  = "checkout-conversion"
+)
+
+// The alerts': the traffic `waymark demo` sends (demo.DefaultLiveConfig),
+// noise and all, for 90 minutes, with its bad deploy once: from minute 45
+// to minute 55 half of app 1.5.0's payments fail and take three times as
+// long.
+const (
+	liveMinutes   = 90
+	liveDeployAt  = 45 * time.Minute
+	liveDeployFor = 10 * time.Minute
 )
 
 func demoAt(d time.Duration) time.Time { return demoStart.Add(d) }
 
 func minute(m int) time.Time { return demoAt(time.Duration(m) * time.Minute) }
 
-// planBadDeploy plans the traffic. 9 000 sessions give about 27 payments
-// a minute: enough for every alert window but the shortest to clear the
-// default traffic guard, and little enough to send in a second or two.
+// planBadDeploy plans the canary's traffic. 9 000 sessions give about 27
+// payments a minute, little enough to send in a second or two.
 func planBadDeploy(t *testing.T) *demo.Traffic {
 	t.Helper()
 	cfg := demo.DefaultConfig()
@@ -68,6 +77,24 @@ func planBadDeploy(t *testing.T) *demo.Traffic {
 	return tr
 }
 
+// planLiveDemo plans the alerts' traffic: the live demo's model at its
+// rate of two sessions a second, 10 800 sessions.
+func planLiveDemo(t *testing.T) *demo.Traffic {
+	t.Helper()
+	live := demo.DefaultLiveConfig()
+	cfg := live.Model
+	cfg.Seed = 17
+	cfg.Start = demoStart
+	cfg.Duration = liveMinutes * time.Minute
+	cfg.Sessions = int(live.Rate * cfg.Duration.Seconds())
+	cfg.BadDeploy.After, cfg.BadDeploy.For, cfg.BadDeploy.Every = liveDeployAt, liveDeployFor, 0
+	require.Equal(t, demo.BadDeploy{Enabled: true, Step: demo.StepPayment, Version: badVersion,
+		After: liveDeployAt, For: liveDeployFor, ErrorRate: 0.5, Latency: 3}, cfg.BadDeploy)
+	tr, err := demo.Plan(cfg)
+	require.NoError(t, err)
+	return tr
+}
+
 // demoE2E is one database holding the planned traffic's spans (sent
 // through the embedded store's OTLP receiver), the shop journey and its
 // rollups, with an alerting service on a settable clock.
@@ -80,21 +107,24 @@ type demoE2E struct {
 	slug  string
 }
 
-// newDemoE2E stores the shop journey without its conversion SLO. The
-// rollups are written once for the whole window, as a backfill would, so
-// a funnel cohort holds sessions that finish after the minute an
-// evaluation stands at: evaluating a conversion SLO minute by minute over
-// them would read the future. Step rows count spans by their start minute
-// and have no such problem, so both payment SLOs see exactly what a live
-// rollup would have shown.
-func newDemoE2E(t *testing.T) *demoE2E {
+// newDemoE2E stores the example shop journey as it ships, with the SLOs
+// keep keeps, and rolls the traffic up once for the whole window, as a
+// backfill would: a funnel cohort then holds sessions that finish after
+// the minute an evaluation stands at. Conversion SLOs read a cohort only
+// once its 30-minute window has closed (rollup.Store.SLI), and a closed
+// cohort's row is the same whether it was computed before or after: so
+// minute-by-minute evaluations over these rollups see exactly what live
+// ones would, in-flight counts never entering. Step rows count spans by
+// their start minute and have no such question.
+func newDemoE2E(t *testing.T, tr *demo.Traffic, keep func(journeys.SLO) bool) *demoE2E {
 	t.Helper()
 	ctx := context.Background()
 	pool := pgtest.New(t)
 	spans := spanstore.NewStore(pool, nil)
-	tr := planBadDeploy(t)
 
-	rcv := spanstore.NewReceiver(spans, spanstore.Config{}, nil)
+	// Room for every request of the plan in the queue and time for slow
+	// writes: on a busy machine the sender must not give up waiting.
+	rcv := spanstore.NewReceiver(spans, spanstore.Config{QueueSize: 1024, WriteTimeout: 2 * time.Minute}, nil)
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- rcv.Run(rctx) }()
@@ -115,8 +145,7 @@ func newDemoE2E(t *testing.T) *demoE2E {
 	require.Len(t, js, 1)
 	shop := js[0]
 	require.Equal(t, "Payment", shop.Spec.Steps[paymentStep].Name)
-	shop.Spec.SLOs = slices.DeleteFunc(shop.Spec.SLOs, func(o journeys.SLO) bool { return o.Kind == journeys.SLOConversion })
-	require.Equal(t, []string{payLatency, paySuccess}, []string{shop.Spec.SLOs[0].Name, shop.Spec.SLOs[1].Name})
+	shop.Spec.SLOs = slices.DeleteFunc(shop.Spec.SLOs, func(o journeys.SLO) bool { return !keep(o) })
 	jstore := store.New(pool)
 	rec, err := jstore.CreateJourney(ctx, shop, "test")
 	require.NoError(t, err)
@@ -142,61 +171,51 @@ func payments(tr *demo.Traffic) []*demo.Trace {
 	return out
 }
 
-// minuteCounts are one SLO's events per minute of the traffic, from the
-// plan: bad[i] of total[i] events in minute i.
-type minuteCounts struct{ total, bad [demoMinutes]int64 }
-
-func countPayments(tr *demo.Traffic, isBad func(*demo.Span) bool) minuteCounts {
-	var c minuteCounts
-	for _, x := range payments(tr) {
-		i := int(x.Root().Start.Sub(demoStart) / time.Minute)
-		c.total[i]++
-		if isBad(x.Root()) {
-			c.bad[i]++
+// planSeries is one SLO's events per minute straight from the plan, as
+// the rollups must count them: payments by the minute they started, bad
+// when failed (success) or slower than the threshold (latency); the
+// conversion cohort of each minute as one bucket in the minute it closes
+// in, so that a window ending at a minute holds the cohorts whose 30m
+// window closed by then.
+func planSeries(t *testing.T, tr *demo.Traffic, def journeys.SLO) slo.Series {
+	t.Helper()
+	var bs []slo.Bucket
+	add := func(at time.Time, good, total int64) {
+		if total > 0 {
+			bs = append(bs, slo.Bucket{Start: at, Width: time.Minute, Good: good, Total: total})
 		}
 	}
-	return c
-}
-
-// sum counts the events of minutes [from, to), minutes before the traffic
-// holding none.
-func (c minuteCounts) sum(from, to int) (total, bad int64) {
-	for i := max(from, 0); i < to && i < demoMinutes; i++ {
-		total += c.total[i]
-		bad += c.bad[i]
+	switch def.Kind {
+	case journeys.SLOConversion:
+		for _, c := range tr.Truth().Cohorts {
+			add(c.Minute.Add(30*time.Minute), int64(c.Reached[demo.NumSteps-1]), int64(c.Reached[0]))
+		}
+	default:
+		var good, total [liveMinutes]int64
+		for _, x := range payments(tr) {
+			i := int(x.Root().Start.Sub(demoStart) / time.Minute)
+			total[i]++
+			bad := x.Root().Error
+			if def.Kind == journeys.SLOLatency {
+				bad = x.Root().Duration() > def.Threshold.D
+			}
+			if !bad {
+				good[i]++
+			}
+		}
+		for i := range total {
+			add(minute(i), good[i], total[i])
+		}
 	}
-	return total, bad
+	s, err := slo.NewSeries(bs)
+	require.NoError(t, err)
+	return s
 }
 
-// pairMinutes is an alert pair with its windows in minutes.
-type pairMinutes struct {
-	severity    slo.Severity
-	long, short int
-	threshold   float64
+// rate writes a burn rate as the service does: "14.4×".
+func rate(x float64) string {
+	return strconv.FormatFloat(math.Round(x*100)/100, 'f', -1, 64) + "×"
 }
-
-func (p pairMinutes) burnPair() slo.BurnPair {
-	return slo.BurnPair{Severity: p.severity, Long: time.Duration(p.long) * time.Minute,
-		Short: time.Duration(p.short) * time.Minute, Threshold: p.threshold}
-}
-
-// The workbook's table (1h/5m ×14.4, 6h/30m ×6, 1d/2h ×3, 3d/6h ×1 for 30
-// days) scaled to each SLO's window and rounded to the minute, at least
-// one minute.
-var (
-	// 1 day is 1/30 of the workbook's window: 1h → 2m, 5m → 10s → 1m, 6h
-	// → 12m, 30m → 1m, 1d → 48m, 2h → 4m, 3d → 2h24m, 6h → 12m.
-	pairs1d = []pairMinutes{
-		{slo.SeverityPage, 2, 1, 14.4}, {slo.SeverityPage, 12, 1, 6},
-		{slo.SeverityTicket, 48, 4, 3}, {slo.SeverityTicket, 144, 12, 1},
-	}
-	// 28 days is 28/30 of it: 1h → 56m, 5m → 4m40s → 5m, 6h → 5h36m, 30m
-	// → 28m, 1d → 22h24m, 2h → 1h52m, 3d → 67h12m, 6h → 5h36m.
-	pairs28d = []pairMinutes{
-		{slo.SeverityPage, 56, 5, 14.4}, {slo.SeverityPage, 336, 28, 6},
-		{slo.SeverityTicket, 1344, 112, 3}, {slo.SeverityTicket, 4032, 336, 1},
-	}
-)
 
 // burn is the burn rate of bad of total events against a budget.
 func burn(total, bad int64, budget float64) float64 {
@@ -204,42 +223,6 @@ func burn(total, bad int64, budget float64) float64 {
 		return 0
 	}
 	return float64(bad) / float64(total) / budget
-}
-
-// truthState is the alert state at minute m from the plan's own counts,
-// computed the way the multi-window multi-burn-rate table defines it: the
-// most severe pair whose long and short windows both burn at its
-// threshold, with at least minEvents events in the long window; with
-// none firing, insufficient_traffic when a long window holds fewer than
-// minEvents, else ok.
-func truthState(c minuteCounts, pairs []pairMinutes, budget float64, minEvents int64, m int) slo.State {
-	fires := map[slo.Severity]bool{}
-	thin := false
-	for _, p := range pairs {
-		lt, lb := c.sum(m-p.long, m)
-		st, sb := c.sum(m-p.short, m)
-		if lt < minEvents {
-			thin = true
-			continue
-		}
-		if st > 0 && burn(lt, lb, budget) >= p.threshold && burn(st, sb, budget) >= p.threshold {
-			fires[p.severity] = true
-		}
-	}
-	switch {
-	case fires[slo.SeverityPage]:
-		return slo.StatePage
-	case fires[slo.SeverityTicket]:
-		return slo.StateTicket
-	case thin:
-		return slo.StateInsufficientTraffic
-	}
-	return slo.StateOK
-}
-
-// rate writes a burn rate as the service does: "14.4×".
-func rate(x float64) string {
-	return strconv.FormatFloat(math.Round(x*100)/100, 'f', -1, 64) + "×"
 }
 
 type transitionStep struct {
@@ -256,75 +239,90 @@ func transitionSteps(ts []alerting.Transition) []transitionStep {
 	return out
 }
 
-// TestScriptedBadDeployPagesAndResolves replays the bad deploy minute by
-// minute through the SLO evaluation job's entry point and the
-// notification job's delivery, against ground truth from the plan.
+// TestScriptedBadDeployPagesOnceAndResolves replays the live demo's
+// traffic minute by minute through the SLO evaluation job's entry point
+// and the notification job's delivery, with the example journey's SLOs as
+// they ship (their traffic guards and resolve holds included), against
+// ground truth from the plan.
 //
-// payment-success (objective 99.5%, so a 0.5% budget, over 1 day) pages
-// at minute 41, the first evaluation whose rollups hold a whole minute of
-// the deploy: 11 of minute 40's 29 payments failed, a burn of 75.86× on
-// the 1m short windows, and with minute 39's 27 clean ones the 2m long
-// window of the first page pair burns 39.29×, over its 14.4×. It
-// de-escalates to a ticket at minute
-// 56, when the page pairs' 1m short windows hold only the minute after
-// the rollback, and resolves at minute 67, when the 12m short window of
-// the slowest ticket pair (2h24m/12m ×1) no longer holds minute 54, the
-// last minute of the deploy. The webhook hears of each change once: the
-// page names the 4.2.0 deploy and carries failed payments of app 1.5.0.
-func TestScriptedBadDeployPagesAndResolves(t *testing.T) {
+// Before the deploy the shop is noisy but healthy: payments fail 0.05%
+// of the time, every step fails now and then, latencies spread
+// lognormally. Nothing fires: each SLO reads insufficient_traffic while
+// its windows fill, then ok. The deploy pages payment-success at minute
+// 46, the first evaluation whose rollups hold a whole minute of it; at
+// minute 56 the page pairs' 1m windows are clean again, so the page holds until
+// minute 71 and de-escalates to a ticket, whose slowest pair (2h24m/12m
+// ×1) last fired at minute 66: it resolves at minute 82, fifteen minutes
+// on, and stays resolved. payment-latency (28 days) tickets at minute 48
+// on its 67h12m/5h36m ×1 pair: three times slower payments of half the
+// sessions for ten minutes spend its budget faster than the window allows
+// over the run's short history, and it is still spending at the end.
+// checkout-conversion, counted on closed cohorts only, never fires.
+func TestScriptedBadDeployPagesOnceAndResolves(t *testing.T) {
 	t.Parallel()
-	e := newDemoE2E(t)
-	// About 27 payments a minute leave the 2m window of the 1-day SLO
-	// with about 54 events, under the default guard of 100: the shop's
-	// operators lower it, or the SLO would read insufficient_traffic.
-	require.NoError(t, e.svc.SetMinEvents(e.ctx, e.slug, paySuccess, payMinEvents))
+	e := newDemoE2E(t, planLiveDemo(t), func(journeys.SLO) bool { return true })
 	hook := newReceiver(t)
 	ch, err := e.svc.CreateChannel(e.ctx, alerting.ChannelInput{Name: "oncall", Kind: alerting.ChannelWebhook, URL: hook.URL + "/hook", Enabled: true})
 	require.NoError(t, err)
-	bad, err := e.svc.CreateDeployment(e.ctx, alerting.DeploymentInput{Service: "payment_svc", Version: "4.2.0", Environment: "prod", At: demoAt(deployAfter)})
+	bad, err := e.svc.CreateDeployment(e.ctx, alerting.DeploymentInput{Service: "payment_svc", Version: "4.2.0", Environment: "prod", At: demoAt(liveDeployAt)})
 	require.NoError(t, err)
 	rollback, err := e.svc.CreateDeployment(e.ctx, alerting.DeploymentInput{Service: "payment_svc", Version: "4.1.0", Environment: "prod",
-		At: demoAt(deployAfter + deployFor), Description: "rollback of 4.2.0"})
+		At: demoAt(liveDeployAt + liveDeployFor), Description: "rollback of 4.2.0"})
 	require.NoError(t, err)
 
-	toPairs := func(ps []pairMinutes) []slo.BurnPair {
-		out := make([]slo.BurnPair, len(ps))
-		for i, p := range ps {
-			out[i] = p.burnPair()
-		}
-		return out
+	// The SLOs as shipped: nothing set in Go.
+	defs := map[string]journeys.SLO{}
+	for _, o := range e.shop.Spec.SLOs {
+		defs[o.Name] = o
 	}
-	require.Equal(t, toPairs(pairs1d), slo.ScaledPairs(journeys.Day))
-	require.Equal(t, toPairs(pairs28d), slo.ScaledPairs(28*journeys.Day))
+	require.Equal(t, journeys.NewCount(40), defs[paySuccess].MinEvents)
+	require.Equal(t, 15*time.Minute, defs[paySuccess].EffectiveResolveAfter())
 
-	success := countPayments(e.tr, func(s *demo.Span) bool { return s.Error })
-	latency := countPayments(e.tr, func(s *demo.Span) bool { return s.Duration() > 2*time.Second })
+	// The truth: the state machine run on the plan's own counts.
+	truth := map[string]*slo.Inputs{}
+	prior := map[string]slo.Prior{}
+	for name, def := range defs {
+		w, err := slo.ForSLO(def, time.UTC)
+		require.NoError(t, err)
+		truth[name] = &slo.Inputs{Series: planSeries(t, e.tr, def), Window: w, Objective: def.Objective,
+			MinEvents: def.MinEvents.N, ResolveAfter: def.EffectiveResolveAfter()}
+	}
 
 	// Every minute: evaluate every SLO, as the periodic job does, then
 	// deliver what it queued, as the notification jobs do.
 	q := &recorder{}
-	var firing, resolved *alerting.Outcome
-	for m := 1; m <= demoMinutes; m++ {
+	var firing, deescalated, resolved *alerting.Outcome
+	for m := 1; m <= liveMinutes; m++ {
 		now := minute(m)
 		e.clock.Set(now)
 		outs, err := e.svc.EvaluateAll(e.ctx, now, q.enqueue)
 		require.NoError(t, err)
-		require.Len(t, outs, 2)
-		byName := map[string]alerting.Outcome{}
+		require.Len(t, outs, 3)
 		for _, o := range outs {
 			require.False(t, o.Stale, "minute %d %s", m, o.SLO)
-			byName[o.SLO] = o
-		}
-		ps, pl := byName[paySuccess], byName[payLatency]
-		require.Equal(t, truthState(success, pairs1d, 0.005, payMinEvents, m), ps.State, "minute %d %s: %s", m, paySuccess, ps.Reason)
-		require.Equal(t, truthState(latency, pairs28d, 0.01, alerting.DefaultMinEvents, m), pl.State, "minute %d %s: %s", m, payLatency, pl.Reason)
-		if ps.Transition != nil && ps.Transition.Event == slo.EventFiring {
-			require.Nil(t, firing, "minute %d: fired twice", m)
-			firing = &ps
-		}
-		if ps.Transition != nil && ps.Transition.Event == slo.EventResolved {
-			require.Nil(t, resolved, "minute %d: resolved twice", m)
-			resolved = &ps
+			want := slo.Evaluate(prior[o.SLO], *truth[o.SLO], now)
+			require.NoError(t, want.Err)
+			prior[o.SLO] = want.Hold
+			require.Equal(t, want.State, o.State, "minute %d %s: %s", m, o.SLO, o.Reason)
+			require.Equal(t, want.Reason, o.Reason, "minute %d %s", m, o.SLO)
+			if tr := o.Transition; tr != nil && m < int(liveDeployAt/time.Minute) {
+				require.False(t, tr.To == slo.StateTicket || tr.To == slo.StatePage, "minute %d %s fired before the deploy: %s", m, o.SLO, o.Reason)
+			}
+			if o.SLO != paySuccess || o.Transition == nil {
+				continue
+			}
+			o := o
+			switch o.Transition.Event {
+			case slo.EventFiring:
+				require.Nil(t, firing, "minute %d: fired twice", m)
+				firing = &o
+			case slo.EventDeescalated:
+				require.Nil(t, deescalated, "minute %d: de-escalated twice", m)
+				deescalated = &o
+			case slo.EventResolved:
+				require.Nil(t, resolved, "minute %d: resolved twice", m)
+				resolved = &o
+			}
 		}
 		for _, d := range q.take() {
 			require.Equal(t, ch.ID, d.ChannelID)
@@ -332,52 +330,71 @@ func TestScriptedBadDeployPagesAndResolves(t *testing.T) {
 		}
 	}
 
-	// The alert's history, from the ramp-up of traffic to the resolve.
-	ts, err := e.svc.Transitions(e.ctx, alerting.TransitionFilter{Journey: e.slug, SLO: paySuccess})
-	require.NoError(t, err)
+	history := func(name string) []alerting.Transition {
+		ts, err := e.svc.Transitions(e.ctx, alerting.TransitionFilter{Journey: e.slug, SLO: name})
+		require.NoError(t, err)
+		return ts
+	}
 	require.Equal(t, []transitionStep{
 		{1, slo.StateOK, slo.StateInsufficientTraffic, slo.EventInsufficientTraffic},
 		{4, slo.StateInsufficientTraffic, slo.StateOK, slo.EventTrafficRestored},
-		{41, slo.StateOK, slo.StatePage, slo.EventFiring},
-		{56, slo.StatePage, slo.StateTicket, slo.EventDeescalated},
-		{67, slo.StateTicket, slo.StateOK, slo.EventResolved},
-	}, transitionSteps(ts))
+		{46, slo.StateOK, slo.StatePage, slo.EventFiring},
+		{71, slo.StatePage, slo.StateTicket, slo.EventDeescalated},
+		{82, slo.StateTicket, slo.StateOK, slo.EventResolved},
+	}, transitionSteps(history(paySuccess)))
+	require.Equal(t, []transitionStep{
+		{1, slo.StateOK, slo.StateInsufficientTraffic, slo.EventInsufficientTraffic},
+		{20, slo.StateInsufficientTraffic, slo.StateOK, slo.EventTrafficRestored},
+		{48, slo.StateOK, slo.StateTicket, slo.EventFiring},
+	}, transitionSteps(history(payLatency)))
+	require.Equal(t, []transitionStep{
+		{1, slo.StateOK, slo.StateInsufficientTraffic, slo.EventInsufficientTraffic},
+		{39, slo.StateInsufficientTraffic, slo.StateOK, slo.EventTrafficRestored},
+	}, transitionSteps(history(conversion)))
 
-	// The page at minute 41, in the plan's numbers: minute 40 is the first
+	// The page at minute 46, in the plan's numbers: minute 45 is the first
 	// of the deploy.
+	var payBad, payTotal [liveMinutes]int64
+	for _, x := range payments(e.tr) {
+		i := int(x.Root().Start.Sub(demoStart) / time.Minute)
+		payTotal[i]++
+		if x.Root().Error {
+			payBad[i]++
+		}
+	}
+	sum := func(from, to int) (total, bad int64) {
+		for i := max(from, 0); i < to; i++ {
+			total += payTotal[i]
+			bad += payBad[i]
+		}
+		return total, bad
+	}
 	require.NotNil(t, firing)
 	fired := *firing.Transition
-	require.Equal(t, minute(41), fired.At)
-	require.Equal(t, minute(41), fired.DataThrough)
-	require.Equal(t, minute(41), fired.AlertStartedAt)
-	lt, lb := success.sum(39, 41)
-	st, sb := success.sum(40, 41)
-	_, before := success.sum(39, 40)
-	require.Zero(t, before, "minute 39 is clean")
-	require.Equal(t, [4]int64{56, 11, 29, 11}, [4]int64{lt, lb, st, sb})
+	require.Equal(t, minute(46), fired.At)
+	require.Equal(t, minute(46), fired.DataThrough)
+	require.Equal(t, minute(46), fired.AlertStartedAt)
+	lt, lb := sum(44, 46)
+	st, sb := sum(45, 46)
+	_, before := sum(44, 45)
+	require.Zero(t, before, "minute 44 is clean")
 	require.Equal(t, fmt.Sprintf("burn %s over 2m and %s over 1m reach 14.4×", rate(burn(lt, lb, 0.005)), rate(burn(st, sb, 0.005))), fired.Reason)
-	require.GreaterOrEqual(t, burn(st, sb, 0.005), 14.4)
-	require.Equal(t, "burn 39.29× over 2m and 75.86× over 1m reach 14.4×", fired.Reason)
+	require.Equal(t, "burn 43.56× over 2m and 78.57× over 1m reach 14.4×", fired.Reason)
 	p := fired.Numbers.Pairs[0]
-	require.Equal(t, lt, p.LongBurn.Events.Total)
-	require.Equal(t, lb, p.LongBurn.Events.Bad())
-	require.Equal(t, st, p.ShortBurn.Events.Total)
-	require.Equal(t, sb, p.ShortBurn.Events.Bad())
+	require.Equal(t, [4]int64{lt, lb, st, sb}, [4]int64{p.LongBurn.Events.Total, p.LongBurn.Events.Bad(), p.ShortBurn.Events.Total, p.ShortBurn.Events.Bad()})
 	require.True(t, p.Fires)
-	dayTotal, dayBad := success.sum(41-24*60, 41)
+	require.Equal(t, int64(20), p.ShortMinEvents, "the short window's share of the guard of 40")
+	dayTotal, dayBad := sum(0, 46)
 	require.Equal(t, dayTotal, fired.Total)
 	require.Equal(t, dayTotal-dayBad, fired.Good)
-	require.InDelta(t, 1-float64(dayBad)/float64(dayTotal)/0.005, fired.BudgetRemaining, 1e-9)
-
-	// It names the deploy that went out a minute before.
-	require.Equal(t, &bad, fired.Deployment)
+	require.Equal(t, &bad, fired.Deployment, "it names the deploy a minute before")
 
 	// Its exemplars are the latest failed payments of the firing pair's
-	// long window, [39m, 41m): every one a trace of app 1.5.0 during the
+	// long window, [44m, 46m): every one a trace of app 1.5.0 during the
 	// deploy, as sent.
 	var failed []*demo.Trace
 	for _, x := range payments(e.tr) {
-		if s := x.Root().Start; x.Root().Error && !s.Before(minute(39)) && s.Before(minute(41)) {
+		if s := x.Root().Start; x.Root().Error && !s.Before(minute(44)) && s.Before(minute(46)) {
 			failed = append(failed, x)
 		}
 	}
@@ -391,111 +408,30 @@ func TestScriptedBadDeployPagesAndResolves(t *testing.T) {
 	want := make([]alerting.Exemplar, alerting.MaxExemplars)
 	for i, x := range failed[:alerting.MaxExemplars] {
 		require.Equal(t, badVersion, x.Session.AppVersion)
-		require.True(t, x.Root().Start.After(demoAt(deployAfter)))
 		want[i] = alerting.Exemplar{TraceID: x.ID.String(), Step: "Payment", Start: x.Root().Start, Duration: x.Root().Duration(), Error: true}
 	}
 	require.Equal(t, want, fired.Exemplars)
 
-	// The resolve at minute 67 still names the deploy the alert followed,
-	// not the rollback that ended it.
+	// The page pairs' 1m windows are clean from minute 56, the slowest
+	// ticket pair's 12m window from minute 67: the page holds until 71,
+	// the ticket until 82. Both name the deploy the alert followed, not
+	// the rollback that ended it.
+	_, after := sum(55, 82)
+	require.Zero(t, after, "no payment fails from the rollback to the resolve")
+	_, last := sum(54, 55)
+	require.Positive(t, last, "minute 54 is still in the deploy")
+	require.NotNil(t, deescalated)
+	require.Equal(t, "no page window has burned at its threshold for 15m, since 09:56 UTC; the ticket resolves at 10:22 UTC if no window burns",
+		deescalated.Transition.Reason)
+	require.Equal(t, minute(71), deescalated.Transition.TicketSince)
+	require.Equal(t, &bad, deescalated.Transition.Deployment)
 	require.NotNil(t, resolved)
-	require.Equal(t, minute(67), resolved.Transition.At)
-	require.Equal(t, minute(41), resolved.Transition.AlertStartedAt)
+	require.Equal(t, "no window has burned at its threshold for 15m, since 10:07 UTC", resolved.Transition.Reason)
+	require.Equal(t, minute(46), resolved.Transition.AlertStartedAt)
 	require.Equal(t, &bad, resolved.Transition.Deployment)
-	require.Equal(t, "no alert window burns at its threshold", resolved.Transition.Reason)
-	_, lastBad := success.sum(54, 55)
-	_, afterBad := success.sum(55, 67)
-	require.Positive(t, lastBad, "minute 54 is still in the deploy")
-	require.Zero(t, afterBad, "no payment fails from the rollback to the resolve")
-	deploys, err := e.svc.JourneyDeployments(e.ctx, e.slug, demoStart, minute(demoMinutes), 0)
+	deploys, err := e.svc.JourneyDeployments(e.ctx, e.slug, demoStart, minute(liveMinutes), 0)
 	require.NoError(t, err)
 	require.Equal(t, []alerting.Deployment{rollback, bad}, deploys)
-
-	// The webhook heard of each change of payment-success's alert once:
-	// the page, its de-escalation to a ticket, the resolve.
-	var got []alerting.WebhookPayload
-	var firingBody []byte
-	for _, r := range hook.requests() {
-		require.Equal(t, "/hook", r.path)
-		var wp alerting.WebhookPayload
-		require.NoError(t, json.Unmarshal(r.body, &wp))
-		if wp.SLO.Name != paySuccess {
-			continue
-		}
-		if wp.Event == slo.EventFiring {
-			firingBody = r.body
-		}
-		got = append(got, wp)
-	}
-	require.Len(t, got, 3)
-	require.Equal(t, []slo.Event{slo.EventFiring, slo.EventDeescalated, slo.EventResolved},
-		[]slo.Event{got[0].Event, got[1].Event, got[2].Event})
-	fire := got[0]
-	require.Equal(t, slo.StatePage, fire.State)
-	require.Equal(t, slo.StateOK, fire.PreviousState)
-	require.Equal(t, minute(41), fire.At)
-	require.Equal(t, &bad, fire.Deployment)
-	require.Equal(t, "[PAGE] Shop checkout › payment-success: "+fired.Reason, fire.Summary)
-	require.Len(t, fire.Exemplars, alerting.MaxExemplars)
-	for i, x := range fire.Exemplars {
-		require.Equal(t, want[i].TraceID, x.TraceID)
-		require.Equal(t, "https://waymark.example.com/traces/"+want[i].TraceID, x.URL)
-		require.True(t, x.Error)
-	}
-	golden(t, "e2e/payment_success_firing.json", firingBody)
-	require.Equal(t, slo.StateTicket, got[1].State)
-	require.Equal(t, minute(56), got[1].At)
-	res := got[2]
-	require.Equal(t, slo.StateOK, res.State)
-	require.Equal(t, slo.StateTicket, res.PreviousState)
-	require.Equal(t, minute(67), res.At)
-	require.Equal(t, &bad, res.Deployment)
-	require.Empty(t, res.Exemplars)
-
-	// payment-latency (2s, 99% over 28 days) sees the same deploy from
-	// the other side. Free-tier payments are slow: 26 of the 993 before
-	// the deploy (2.6%) take over 2s, a burn of 2.6× that holds a ticket
-	// on the 67h12m/5h36m ×1 pair from minute 8, its first minute above
-	// 1× with 100 events. Twice-as-slow 1.5.0 payments escalate it at
-	// minute 49, when 6.11% of the 49 minutes' payments (75 of 1 227) are
-	// slow: the 5h36m/28m ×6 pair. The escalation keeps the deploy of the
-	// alert's start, which there was none of.
-	ts, err = e.svc.Transitions(e.ctx, alerting.TransitionFilter{Journey: e.slug, SLO: payLatency})
-	require.NoError(t, err)
-	require.Equal(t, []transitionStep{
-		{1, slo.StateOK, slo.StateInsufficientTraffic, slo.EventInsufficientTraffic},
-		{7, slo.StateInsufficientTraffic, slo.StateOK, slo.EventTrafficRestored},
-		{8, slo.StateOK, slo.StateTicket, slo.EventFiring},
-		{49, slo.StateTicket, slo.StatePage, slo.EventEscalated},
-		{78, slo.StatePage, slo.StateTicket, slo.EventDeescalated},
-	}, transitionSteps(ts))
-	_, slowBefore := latency.sum(0, 40)
-	total, _ := latency.sum(0, 40)
-	require.Equal(t, [2]int64{26, 993}, [2]int64{slowBefore, total})
-	escalated := ts[1]
-	require.Equal(t, minute(49), escalated.At)
-	require.Equal(t, "burn 6.11× over 5h36m and 8.64× over 28m reach 6×", escalated.Reason)
-	require.Equal(t, minute(8), escalated.AlertStartedAt)
-	require.Nil(t, escalated.Deployment)
-	// Its exemplars are the slowest payments over 2s of the firing
-	// pair's long window, here the whole traffic so far.
-	var slow []*demo.Trace
-	for _, x := range payments(e.tr) {
-		if x.Root().Start.Before(minute(49)) && x.Root().Duration() > 2*time.Second {
-			slow = append(slow, x)
-		}
-	}
-	slices.SortFunc(slow, func(a, b *demo.Trace) int {
-		if c := cmp.Compare(b.Root().Duration(), a.Root().Duration()); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.ID.String(), b.ID.String())
-	})
-	wantSlow := make([]alerting.Exemplar, alerting.MaxExemplars)
-	for i, x := range slow[:alerting.MaxExemplars] {
-		wantSlow[i] = alerting.Exemplar{TraceID: x.ID.String(), Step: "Payment", Start: x.Root().Start, Duration: x.Root().Duration()}
-	}
-	require.Equal(t, wantSlow, escalated.Exemplars)
 
 	// Everything the channel received, in order: one message per change
 	// of an alert, none for the traffic guard's.
@@ -505,19 +441,46 @@ func TestScriptedBadDeployPagesAndResolves(t *testing.T) {
 		minute int
 	}
 	var msgs []message
+	var firingBody []byte
 	for _, r := range hook.requests() {
+		require.Equal(t, "/hook", r.path)
 		var wp alerting.WebhookPayload
 		require.NoError(t, json.Unmarshal(r.body, &wp))
 		msgs = append(msgs, message{wp.SLO.Name, wp.Event, int(wp.At.Sub(demoStart) / time.Minute)})
+		if wp.SLO.Name == paySuccess && wp.Event == slo.EventFiring {
+			firingBody = r.body
+			require.Equal(t, "[PAGE] Shop checkout › payment-success: "+fired.Reason, wp.Summary)
+			require.Equal(t, &bad, wp.Deployment)
+			require.Len(t, wp.Exemplars, alerting.MaxExemplars)
+			for i, x := range wp.Exemplars {
+				require.Equal(t, want[i].TraceID, x.TraceID)
+				require.Equal(t, "https://waymark.example.com/traces/"+want[i].TraceID, x.URL)
+			}
+		}
 	}
 	require.Equal(t, []message{
-		{payLatency, slo.EventFiring, 8},
-		{paySuccess, slo.EventFiring, 41},
-		{payLatency, slo.EventEscalated, 49},
-		{paySuccess, slo.EventDeescalated, 56},
-		{paySuccess, slo.EventResolved, 67},
-		{payLatency, slo.EventDeescalated, 78},
+		{paySuccess, slo.EventFiring, 46},
+		{payLatency, slo.EventFiring, 48},
+		{paySuccess, slo.EventDeescalated, 71},
+		{paySuccess, slo.EventResolved, 82},
 	}, msgs)
+	golden(t, "e2e/payment_success_firing.json", firingBody)
+
+	// checkout-conversion counted the cohorts that closed by minute 90:
+	// those that entered in minutes 0 to 59, no more, no fewer.
+	var entered, paid int64
+	for _, c := range e.tr.Truth().Cohorts {
+		if c.Minute.Before(minute(60)) {
+			entered += int64(c.Reached[0])
+			paid += int64(c.Reached[demo.NumSteps-1])
+		}
+	}
+	cs, err := e.svc.SLOStatus(e.ctx, e.slug, conversion, minute(liveMinutes))
+	require.NoError(t, err)
+	require.Equal(t, [2]int64{paid, entered}, [2]int64{cs.Good, cs.Total})
+	require.Greater(t, float64(paid)/float64(entered), 0.3, "the demo converts above its objective")
+	require.Equal(t, 30*time.Minute, cs.CohortDelay)
+	require.Equal(t, slo.StateOK, cs.State)
 }
 
 // TestCanaryOnGeneratorTraffic compares app versions on the generated
@@ -528,7 +491,7 @@ func TestScriptedBadDeployPagesAndResolves(t *testing.T) {
 // round it passes. Over the 15 minutes before the deploy both pass.
 func TestCanaryOnGeneratorTraffic(t *testing.T) {
 	t.Parallel()
-	e := newDemoE2E(t)
+	e := newDemoE2E(t, planBadDeploy(t), func(o journeys.SLO) bool { return o.Kind != journeys.SLOConversion })
 	version := func(v string) rollup.Segment { return rollup.Segment{Key: "span.app.version", Value: v} }
 	// truth is the plan's payments of one version in [from, to).
 	truth := func(v string, from, to time.Duration) slo.Stats {

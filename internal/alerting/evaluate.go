@@ -75,6 +75,10 @@ type computed struct {
 	def         journeys.SLO
 	step        int
 	minEvents   int64
+	guardSource string
+	// cohortDelay is a conversion SLO's correlation window, by which its
+	// numbers lag (see rollup.Store.SLI); 0 for other kinds.
+	cohortDelay time.Duration
 	dataThrough time.Time
 	stale       bool
 	staleReason string
@@ -85,14 +89,15 @@ type computed struct {
 
 // evaluate runs the state machine from prev. On stale rollups the numbers
 // are kept for display but not the verdict: an alert must not resolve, nor
-// fire, on data that stopped arriving.
-func (c *computed) evaluate(prev slo.State) slo.Evaluation {
+// fire, on data that stopped arriving, and its resolve hold neither runs
+// nor restarts.
+func (c *computed) evaluate(prev slo.Prior) slo.Evaluation {
 	ev := slo.Evaluate(prev, c.inputs, c.dataThrough)
 	if c.stale && ev.Err == nil {
-		if prev == "" {
-			prev = slo.StateOK
+		if prev.State == "" {
+			prev.State = slo.StateOK
 		}
-		ev.State, ev.Transition, ev.Reason = prev, nil, c.staleReason
+		ev.State, ev.Hold, ev.StepDown, ev.Transition, ev.Reason = prev.State, prev, nil, nil, c.staleReason
 	}
 	return ev
 }
@@ -122,7 +127,7 @@ func (s *Service) dataEnd(fr rollup.Freshness, now time.Time) (end time.Time, st
 
 // compute reads an SLO's events from the rollups and evaluates it from
 // prev at the end of the complete rollups.
-func (s *Service) compute(ctx context.Context, j journeys.Journey, def journeys.SLO, minEvents int64, prev slo.State, now time.Time) (*computed, error) {
+func (s *Service) compute(ctx context.Context, j journeys.Journey, def journeys.SLO, g guard, prev slo.Prior, now time.Time) (*computed, error) {
 	slug := j.Metadata.Slug
 	step, err := stepIndex(j, def)
 	if err != nil {
@@ -132,7 +137,10 @@ func (s *Service) compute(ctx context.Context, j journeys.Journey, def journeys.
 	if err != nil {
 		return nil, rollupErr(err)
 	}
-	c := &computed{def: def, step: step, minEvents: minEvents}
+	c := &computed{def: def, step: step, minEvents: g.n, guardSource: g.source}
+	if def.Kind == journeys.SLOConversion {
+		c.cohortDelay = rollup.Window(j)
+	}
 	c.dataThrough, c.stale, c.staleReason = s.dataEnd(fr, now)
 	w, err := sloWindow(def)
 	if err != nil {
@@ -148,7 +156,8 @@ func (s *Service) compute(ctx context.Context, j journeys.Journey, def journeys.
 		return nil, err
 	}
 	c.approximate = approx
-	c.inputs = slo.Inputs{Series: series, Window: w, Objective: def.Objective, MinEvents: minEvents, Pairs: pairs}
+	c.inputs = slo.Inputs{Series: series, Window: w, Objective: def.Objective, MinEvents: g.n,
+		ResolveAfter: def.EffectiveResolveAfter(), Pairs: pairs}
 	c.ev = c.evaluate(prev)
 	return c, nil
 }
@@ -205,14 +214,40 @@ type stateRow struct {
 	alertDeploy    *int64
 	numbers        []byte
 	objective      float64
+	reason         string
+	// The resolve hold (slo.Prior) and the alert's ticket and escalation.
+	clearSince, pageClearSince *time.Time
+	ticketSince, escalatedAt   *time.Time
+}
+
+// prior is what the next evaluation carries over.
+func (r stateRow) prior() slo.Prior {
+	return slo.Prior{State: r.state, ClearSince: deref(r.clearSince), PageClearSince: deref(r.pageClearSince)}
+}
+
+func deref(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+func optTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }
 
 func loadState(ctx context.Context, q querier, journeyID int64, name string) (stateRow, error) {
 	var r stateRow
 	err := q.QueryRow(ctx, `
-		SELECT state, since, evaluated_at, last_transition_id, alert_started_at, alert_deployment_id, numbers, objective
+		SELECT state, since, evaluated_at, last_transition_id, alert_started_at, alert_deployment_id, numbers, objective,
+			reason, clear_since, page_clear_since, ticket_since, escalated_at
 		FROM slo_states WHERE journey_id = $1 AND slo_name = $2`, journeyID, name).
-		Scan(&r.state, &r.since, &r.evaluatedAt, &r.lastTransition, &r.alertStarted, &r.alertDeploy, &r.numbers, &r.objective)
+		Scan(&r.state, &r.since, &r.evaluatedAt, &r.lastTransition, &r.alertStarted, &r.alertDeploy, &r.numbers, &r.objective,
+			&r.reason, &r.clearSince, &r.pageClearSince, &r.ticketSince, &r.escalatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return stateRow{}, nil
 	}
@@ -250,7 +285,7 @@ func (s *Service) EvaluateSLO(ctx context.Context, slug, name string, now time.T
 func (s *Service) evaluateOne(ctx context.Context, j journeyDef, def journeys.SLO, now time.Time, enqueue Enqueue) (Outcome, error) {
 	slug := j.slug()
 	out := Outcome{Journey: slug, SLO: def.Name}
-	minEvents, err := s.minEvents(ctx, s.pool, j.id, def.Name)
+	g, err := s.guard(ctx, s.pool, j.id, def)
 	if err != nil {
 		return out, err
 	}
@@ -258,7 +293,7 @@ func (s *Service) evaluateOne(ctx context.Context, j journeyDef, def journeys.SL
 	if err != nil {
 		return out, err
 	}
-	c, err := s.compute(ctx, j.rec.Journey, def, minEvents, seen.state, now)
+	c, err := s.compute(ctx, j.rec.Journey, def, g, seen.prior(), now)
 	if err != nil {
 		return out, fmt.Errorf("evaluate SLO %q of %q: %w", def.Name, slug, err)
 	}
@@ -297,9 +332,9 @@ func (s *Service) evaluateOne(ctx context.Context, j journeyDef, def journeys.SL
 			return nil
 		}
 		ev := c.ev
-		if row.state != seen.state {
+		if row.prior() != seen.prior() {
 			// Another process moved the state meanwhile; replay from it.
-			ev = c.evaluate(row.state)
+			ev = c.evaluate(row.prior())
 		}
 		evalID, err := s.insertEvaluation(ctx, tx, j.id, c, ev, now)
 		if err != nil {
@@ -311,20 +346,37 @@ func (s *Service) evaluateOne(ctx context.Context, j journeyDef, def journeys.SL
 		if row.exists {
 			since = row.since
 		}
+		a := alertOf(row)
 		lastTransition := row.lastTransition
-		alertStarted, alertDeploy := row.alertStarted, row.alertDeploy
 		var deliveries []Delivery
 		if tr := ev.Transition; tr != nil {
 			from, to := tr.From, tr.To
-			if isAlert(to) && !isAlert(from) {
-				t := now.UTC()
-				alertStarted = &t
-				if alertDeploy, err = s.deployBefore(ctx, tx, services(j.rec.Journey), now); err != nil {
+			// rec describes the alert as it stands for this transition: the
+			// one it opens or changes, or the one it ends.
+			rec := a
+			switch {
+			case isAlert(to) && !isAlert(from):
+				// A new alert: its start, its deploy, its ticket if it is one.
+				rec = alert{started: optTime(now)}
+				if to == slo.StateTicket {
+					rec.ticketSince = optTime(now)
+				}
+				if rec.deploy, err = s.deployBefore(ctx, tx, services(j.rec.Journey), now); err != nil {
 					return err
 				}
-			}
-			if !isAlert(from) && !isAlert(to) {
-				alertStarted, alertDeploy = nil, nil
+			case to == slo.StatePage && from == slo.StateTicket:
+				// An escalation names the deploy nearest its own start; the
+				// ticket stays open under the page.
+				rec.escalatedAt = optTime(now)
+				if rec.deploy, err = s.deployBefore(ctx, tx, services(j.rec.Journey), now); err != nil {
+					return err
+				}
+			case to == slo.StateTicket && from == slo.StatePage:
+				if rec.ticketSince == nil {
+					rec.ticketSince = optTime(now)
+				}
+			case !isAlert(from) && !isAlert(to):
+				rec = alert{}
 			}
 			var ex []Exemplar
 			if isAlert(to) {
@@ -333,28 +385,27 @@ func (s *Service) evaluateOne(ctx context.Context, j journeyDef, def journeys.SL
 				}
 				ex = exemplars
 			}
-			rec := transitionInput{
+			t, ds, err := s.recordTransition(ctx, tx, transitionInput{
 				journeyID: j.id, slug: slug, def: def, journeyName: j.rec.Journey.Metadata.Name,
 				evaluationID: &evalID, from: from, to: to, event: tr.Event, at: now, dataThrough: &c.dataThrough,
-				fromSince: since, reason: ev.Reason, numbers: numbersOf(ev),
-				alertStarted: alertStarted, deployID: alertDeploy, exemplars: ex,
-			}
-			t, ds, err := s.recordTransition(ctx, tx, rec)
+				fromSince: since, reason: ev.Reason, numbers: numbersOf(ev), alert: rec, exemplars: ex,
+			})
 			if err != nil {
 				return err
 			}
 			out.Transition, deliveries = t, ds
 			lastTransition = &t.ID
 			since = now
+			a = rec
 			if !isAlert(to) {
-				alertStarted, alertDeploy = nil, nil
+				a = alert{}
 			}
 		} else if isAlert(ev.State) && lastTransition != nil && !c.stale {
 			if deliveries, err = s.refreshes(ctx, tx, *lastTransition, now); err != nil {
 				return err
 			}
 		}
-		if err := s.saveState(ctx, tx, j.id, def.Name, c, ev, now, since, lastTransition, alertStarted, alertDeploy); err != nil {
+		if err := s.saveState(ctx, tx, j.id, def.Name, c, ev, now, since, lastTransition, a); err != nil {
 			return err
 		}
 		out.Deliveries = deliveries
@@ -369,6 +420,25 @@ func (s *Service) evaluateOne(ctx context.Context, j journeyDef, def journeys.SL
 		return Outcome{Journey: slug, SLO: def.Name}, fmt.Errorf("store evaluation of SLO %q of %q: %w", def.Name, slug, err)
 	}
 	return out, nil
+}
+
+// alert is what an SLO's state row and its transitions keep about the
+// current alert, from firing until it ends.
+type alert struct {
+	// started is when it fired.
+	started *time.Time
+	// deploy is the deploy it follows: the latest of a journey service in
+	// the DeployLookback before it fired, or before it last escalated.
+	deploy *int64
+	// ticketSince is when its ticket opened; Alertmanager holds the
+	// ticket open under a page, until the alert ends.
+	ticketSince *time.Time
+	// escalatedAt is when it last escalated from a ticket to a page.
+	escalatedAt *time.Time
+}
+
+func alertOf(r stateRow) alert {
+	return alert{started: r.alertStarted, deploy: r.alertDeploy, ticketSince: r.ticketSince, escalatedAt: r.escalatedAt}
 }
 
 func (s *Service) insertEvaluation(ctx context.Context, tx pgx.Tx, journeyID int64, c *computed, ev slo.Evaluation, now time.Time) (int64, error) {
@@ -396,7 +466,7 @@ func (s *Service) insertEvaluation(ctx context.Context, tx pgx.Tx, journeyID int
 }
 
 func (s *Service) saveState(ctx context.Context, tx pgx.Tx, journeyID int64, name string, c *computed, ev slo.Evaluation,
-	now, since time.Time, lastTransition *int64, alertStarted *time.Time, alertDeploy *int64) error {
+	now, since time.Time, lastTransition *int64, a alert) error {
 	nums, err := json.Marshal(numbersOf(ev))
 	if err != nil {
 		return fmt.Errorf("encode state: %w", err)
@@ -404,18 +474,22 @@ func (s *Service) saveState(ctx context.Context, tx pgx.Tx, journeyID int64, nam
 	_, err = tx.Exec(ctx, `
 		INSERT INTO slo_states (journey_id, slo_name, state, since, reason, evaluated_at, data_through, stale,
 			objective, min_events, good, total, sli, budget_remaining, numbers,
-			last_transition_id, alert_started_at, alert_deployment_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+			last_transition_id, alert_started_at, alert_deployment_id,
+			clear_since, page_clear_since, ticket_since, escalated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
 		ON CONFLICT (journey_id, slo_name) DO UPDATE SET
 			state = EXCLUDED.state, since = EXCLUDED.since, reason = EXCLUDED.reason,
 			evaluated_at = EXCLUDED.evaluated_at, data_through = EXCLUDED.data_through, stale = EXCLUDED.stale,
 			objective = EXCLUDED.objective, min_events = EXCLUDED.min_events, good = EXCLUDED.good,
 			total = EXCLUDED.total, sli = EXCLUDED.sli, budget_remaining = EXCLUDED.budget_remaining,
 			numbers = EXCLUDED.numbers, last_transition_id = EXCLUDED.last_transition_id,
-			alert_started_at = EXCLUDED.alert_started_at, alert_deployment_id = EXCLUDED.alert_deployment_id`,
+			alert_started_at = EXCLUDED.alert_started_at, alert_deployment_id = EXCLUDED.alert_deployment_id,
+			clear_since = EXCLUDED.clear_since, page_clear_since = EXCLUDED.page_clear_since,
+			ticket_since = EXCLUDED.ticket_since, escalated_at = EXCLUDED.escalated_at`,
 		journeyID, name, ev.State, since.UTC(), ev.Reason, now.UTC(), c.dataThrough, c.stale,
 		c.def.Objective, c.minEvents, ev.Budget.Events.Good, ev.Budget.Events.Total, ev.Budget.SLI, ev.Budget.Remaining, nums,
-		lastTransition, alertStarted, alertDeploy)
+		lastTransition, a.started, a.deploy,
+		optTime(ev.Hold.ClearSince), optTime(ev.Hold.PageClearSince), a.ticketSince, a.escalatedAt)
 	if err != nil {
 		return fmt.Errorf("save state of SLO %q: %w", name, err)
 	}
@@ -436,8 +510,7 @@ type transitionInput struct {
 	fromSince    time.Time
 	reason       string
 	numbers      Numbers
-	alertStarted *time.Time
-	deployID     *int64
+	alert        alert
 	exemplars    []Exemplar
 }
 
@@ -469,12 +542,13 @@ func (s *Service) recordTransition(ctx context.Context, tx pgx.Tx, in transition
 	var id int64
 	err = tx.QueryRow(ctx, `
 		INSERT INTO slo_transitions (journey_id, slo_name, evaluation_id, from_state, to_state, event, at, data_through,
-			from_since, reason, objective, good, total, sli, budget_remaining, numbers, alert_started_at, deployment_id, exemplars)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+			from_since, reason, objective, good, total, sli, budget_remaining, numbers, alert_started_at, deployment_id, exemplars,
+			ticket_since, escalated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
 		RETURNING id`,
 		in.journeyID, in.def.Name, in.evaluationID, in.from, in.to, in.event, in.at.UTC(), in.dataThrough,
 		in.fromSince.UTC(), in.reason, in.def.Objective, b.Events.Good, b.Events.Total, b.SLI, b.Remaining,
-		nums, in.alertStarted, in.deployID, exJSON).Scan(&id)
+		nums, in.alert.started, in.alert.deploy, exJSON, in.alert.ticketSince, in.alert.escalatedAt).Scan(&id)
 	if err != nil {
 		return nil, nil, fmt.Errorf("insert transition: %w", err)
 	}
@@ -638,7 +712,7 @@ func (s *Service) resolveRemoved(ctx context.Context, live map[int64]map[string]
 				t, ds, err := s.recordTransition(ctx, tx, transitionInput{
 					journeyID: k.id, slug: k.slug, journeyName: st.JourneyName, def: def,
 					from: row.state, to: slo.StateOK, event: slo.EventResolved, at: now, fromSince: row.since,
-					reason: out.Reason, numbers: nums, alertStarted: row.alertStarted, deployID: row.alertDeploy,
+					reason: out.Reason, numbers: nums, alert: alertOf(row),
 				})
 				if err != nil {
 					return err

@@ -55,12 +55,15 @@ func requirePairs(t *testing.T, got []slo.PairStatus, want []pairWant) {
 // TestAlertTimeline scripts an incident: clean traffic, then every fifth
 // payment failing for ten minutes (page), then 3% failing for an hour
 // (ticket), then six clean hours (resolved). Every evaluation is checked
-// to the event.
+// to the event. The SLO resolves at once (resolveAfter: 0s), so that each
+// phase shows in one evaluation; the hold has tests of its own.
 func TestAlertTimeline(t *testing.T) {
 	t.Parallel()
-	f := setup(t, shopJourney(paySLO), alerting.Options{})
+	def := paySLO
+	def.ResolveAfter = journeys.NewDuration(0)
+	f := setup(t, shopJourney(def), alerting.Options{})
 	history(t, f)
-	name := paySLO.Name
+	name := def.Name
 	pairs := slo.ScaledPairs(30 * day)
 	require.Equal(t, slo.WorkbookPairs(), pairs)
 
@@ -75,10 +78,13 @@ func TestAlertTimeline(t *testing.T) {
 		require.NoError(t, err)
 	}
 
-	// E0 at t0: history only.
+	// E0 at t0: history only, in hourly rows, so that the 5m window of
+	// the first pair holds none of the hour's 1000 events: too little
+	// traffic to judge (the short window needs 9, see slo.ShortMinEvents).
 	out := f.evaluate(t, name)
-	require.Equal(t, slo.StateOK, out.State)
-	require.Nil(t, out.Transition)
+	require.Equal(t, slo.StateInsufficientTraffic, out.State)
+	require.Equal(t, "no events in the last 5m, need 9 to alert", out.Reason)
+	require.Equal(t, slo.EventInsufficientTraffic, out.Transition.Event)
 	ev := f.lastEvaluation(t, name)
 	require.Equal(t, t0, ev.At)
 	require.Equal(t, t0, ev.DataThrough)
@@ -101,7 +107,7 @@ func TestAlertTimeline(t *testing.T) {
 	require.Equal(t, slo.StatePage, out.State)
 	require.NotNil(t, out.Transition)
 	tr := out.Transition
-	require.Equal(t, slo.StateOK, tr.From)
+	require.Equal(t, slo.StateInsufficientTraffic, tr.From)
 	require.Equal(t, slo.StatePage, tr.To)
 	require.Equal(t, slo.EventFiring, tr.Event)
 	require.Equal(t, at(10*time.Minute), tr.At)
@@ -121,7 +127,7 @@ func TestAlertTimeline(t *testing.T) {
 	require.NotNil(t, tr.Deployment)
 	require.Equal(t, "1.5.0", tr.Deployment.Version)
 	require.Equal(t, "production", tr.Deployment.Environment)
-	require.Equal(t, paySLO, tr.Definition)
+	require.Equal(t, def, tr.Definition)
 	require.Equal(t, "Shop checkout", tr.JourneyName)
 	// The latest errored traces of step s2 in the last hour; step s1's
 	// error is not this SLO's.
@@ -200,7 +206,7 @@ func TestAlertTimeline(t *testing.T) {
 	for _, x := range trs {
 		events = append(events, x.Event)
 	}
-	require.Equal(t, []slo.Event{slo.EventResolved, slo.EventDeescalated, slo.EventFiring}, events)
+	require.Equal(t, []slo.Event{slo.EventResolved, slo.EventDeescalated, slo.EventFiring, slo.EventInsufficientTraffic}, events)
 
 	// One stored evaluation per evaluation, oldest first.
 	evs, err := f.svc.Evaluations(f.ctx, "shop", name, time.Time{}, at(day), 0)
@@ -209,7 +215,7 @@ func TestAlertTimeline(t *testing.T) {
 	for _, e := range evs {
 		states = append(states, e.State)
 	}
-	require.Equal(t, []slo.State{slo.StateOK, slo.StatePage, slo.StatePage, slo.StateTicket, slo.StateOK}, states)
+	require.Equal(t, []slo.State{slo.StateInsufficientTraffic, slo.StatePage, slo.StatePage, slo.StateTicket, slo.StateOK}, states)
 
 	// The list badge reads the stored state.
 	st, err := f.svc.JourneySLOStates(f.ctx, "shop")

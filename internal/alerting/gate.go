@@ -272,19 +272,27 @@ func (s *Service) sloGate(ctx context.Context, j journeyDef, def journeys.SLO, q
 	if err != nil {
 		return check, err
 	}
-	minEvents, err := s.minEvents(ctx, s.pool, j.id, def.Name)
+	g, err := s.guard(ctx, s.pool, j.id, def)
 	if err != nil {
 		return check, err
 	}
+	// A conversion SLO's window holds the cohorts that closed in it, as
+	// everywhere (rollup.Store.SLI): a gate cannot judge sessions that
+	// have not had their correlation window yet.
 	series, _, err := s.series(ctx, j.slug(), def, step, end, []time.Duration{q.Window})
 	if err != nil {
 		return check, err
 	}
-	r, err := slo.GateBurn(series, q.Window, q.MaxBurn, def.Objective, minEvents, end)
+	r, err := slo.GateBurn(series, q.Window, q.MaxBurn, def.Objective, g.n, end)
 	if err != nil {
 		return check, fmt.Errorf("gate on SLO %q: %w", def.Name, err)
 	}
 	check.Verdict, check.Reason, check.Burn = r.Verdict, def.Name+": "+r.Reason, &r
+	if def.Kind == journeys.SLOConversion {
+		w := rollup.Window(j.rec.Journey)
+		check.Reason += fmt.Sprintf(" (journeys whose %s window closed then: entered %s to %s before the rollups' end)",
+			formatDuration(w), formatDuration(q.Window+w), formatDuration(w))
+	}
 	return check, nil
 }
 

@@ -275,3 +275,35 @@ func FuzzParseGateQuery(f *testing.F) {
 		require.Equal(t, q, back)
 	})
 }
+
+// TestGateOnConversionCountsClosedCohorts: a gate on a conversion SLO
+// judges the cohorts whose 10-minute trace window closed in its window,
+// not the ones still deciding. Over the last hour those entered from
+// t0-70m to t0-10m: 60 cohorts of 100 instances, 40 converting, a burn of
+// 0.6/0.5 = 1.2. The ten open cohorts after them, whose finished instances
+// all converted, do not count: with them the burn would be lower.
+func TestGateOnConversionCountsClosedCohorts(t *testing.T) {
+	t.Parallel()
+	conv := journeys.SLO{Name: "reach-s3", Kind: journeys.SLOConversion, Objective: 0.5, Window: dur(day)}
+	f := setup(t, shopJourney(conv), alerting.Options{})
+	var funnels []rollup.FunnelRow
+	for m := -80; m < 0; m++ {
+		r := rollup.FunnelRow{Bucket: at(time.Duration(m) * time.Minute), Width: time.Minute,
+			Reached: []int64{100, 60, 40}, InFlight: []int64{0, 0, 0}}
+		if m >= -10 {
+			// Open at t0: the 30 instances that converted so far, and 70 in
+			// flight.
+			r.Reached, r.InFlight = []int64{100, 50, 30}, []int64{70, 20, 0}
+		}
+		funnels = append(funnels, r)
+	}
+	f.write(t, at(-80*time.Minute), t0, nil, funnels)
+	res, err := f.svc.Gate(f.ctx, "shop", 1, time.Hour)
+	require.NoError(t, err)
+	require.Equal(t, slo.VerdictFail, res.Verdict)
+	require.Len(t, res.Checks, 2)
+	c := res.Checks[1]
+	require.Equal(t, slo.Counts{Good: 2400, Total: 6000}, c.Burn.Burn.Events)
+	require.InDelta(t, 1.2, c.Burn.Burn.Rate, 1e-12)
+	require.Equal(t, "reach-s3: burn 1.2× over the last 1h exceeds 1× (3600 bad of 6000 events) (journeys whose 10m window closed then: entered 1h10m to 10m before the rollups' end)", c.Reason)
+}

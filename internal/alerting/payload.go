@@ -31,8 +31,11 @@ type WebhookPayload struct {
 	SLO           PayloadSLO     `json:"slo"`
 	At            time.Time      `json:"at"`
 	// AlertStartedAt is when the alert fired (absent once resolved by
-	// removing the SLO before it was ever recorded).
+	// removing the SLO before it was ever recorded); EscalatedAt when it
+	// last escalated from a ticket to a page, if it did. Deployment is
+	// the deploy of the 30 minutes before the later of the two.
 	AlertStartedAt  *time.Time        `json:"alert_started_at,omitempty"`
+	EscalatedAt     *time.Time        `json:"escalated_at,omitempty"`
 	Summary         string            `json:"summary"`
 	Reason          string            `json:"reason"`
 	SLI             float64           `json:"sli"`
@@ -168,6 +171,10 @@ func (s *Service) webhookPayload(t Transition, channelID int64) WebhookPayload {
 		a := t.AlertStartedAt
 		p.AlertStartedAt = &a
 	}
+	if !t.EscalatedAt.IsZero() {
+		e := t.EscalatedAt
+		p.EscalatedAt = &e
+	}
 	for _, e := range t.Exemplars {
 		p.Exemplars = append(p.Exemplars, PayloadExemplar{
 			TraceID: e.TraceID, URL: s.TraceLink(e.TraceID), Step: e.Step, Start: e.Start,
@@ -252,12 +259,12 @@ func (s *Service) slackPayload(t Transition) slackMessage {
 		blocks = append(blocks, slackBlock{Type: "section", Text: ptr(mrkdwn("*Traces*\n" + strings.Join(lines, "\n")))})
 	}
 	if d := t.Deployment; d != nil {
-		blocks = append(blocks, slackBlock{Type: "context", Elements: []slackText{mrkdwn("Deploy: " + slackDeploy(d, t.AlertStartedAt))}})
+		blocks = append(blocks, slackBlock{Type: "context", Elements: []slackText{mrkdwn("Deploy: " + slackDeploy(d, t))}})
 	}
 	return slackMessage{Text: slackEscape(Summary(t)), Blocks: blocks}
 }
 
-func slackDeploy(d *Deployment, alertAt time.Time) string {
+func slackDeploy(d *Deployment, t Transition) string {
 	name := d.Service + " " + d.Version
 	s := slackEscape(name)
 	if d.URL != "" {
@@ -267,8 +274,12 @@ func slackDeploy(d *Deployment, alertAt time.Time) string {
 		s += " (" + slackEscape(d.Environment) + ")"
 	}
 	s += " at " + d.At.UTC().Format("2006-01-02 15:04 UTC")
-	if !alertAt.IsZero() {
-		s += ", " + formatDuration(alertAt.Sub(d.At).Truncate(time.Minute)) + " before the alert"
+	if at := t.DeployMatchedAt(); !at.IsZero() {
+		what := "the alert"
+		if !t.EscalatedAt.IsZero() {
+			what = "the page"
+		}
+		s += ", " + formatDuration(at.Sub(d.At).Truncate(time.Minute)) + " before " + what
 	}
 	return s
 }
@@ -323,27 +334,87 @@ func (s *Service) amAnnotations(t Transition) map[string]string {
 	return a
 }
 
-// alertmanagerPayload returns the alerts a transition posts: the alert of
-// the state left (resolved: endsAt is the transition) and the alert of the
-// state entered (firing until sentAt plus four resends, so that
+// alertmanagerPayload returns the alerts a transition posts.
+//
+// Alertmanager tells alerts apart by their whole label set, so an alert
+// cannot change its severity label: one with severity=page is another
+// alert than the same SLO's with severity=ticket. Routing pages and
+// tickets apart needs the label, so an SLO has up to two alerts, with the
+// same other labels (alertname, journey, slo) throughout, and a ticket,
+// once open, stays open until the alert ends: an escalation adds the page
+// and leaves the ticket as it was (no resolve for a ticket that got
+// worse), and an inhibit rule on severity with equal: [alertname,
+// journey, slo] shows one of them. So:
+//
+//   - firing (ok → ticket or page): the alert entered, firing;
+//   - escalated (ticket → page): the page alone, firing;
+//   - de-escalated (page → ticket): the page resolved, the ticket firing
+//     (opened now if the alert started as a page);
+//   - resolved (or traffic too thin): every alert the SLO had open,
+//     resolved, endsAt the transition;
+//   - a refresh: every alert open, firing.
+//
+// A firing alert's endsAt is sentAt plus four resends, so that
 // Alertmanager keeps it open between refreshes and closes it if Waymark
-// goes quiet). Severity is a label, so an escalation resolves the ticket
-// and fires the page. A refresh posts the firing alert only.
+// goes quiet. Its startsAt is when that severity opened: the ticket's
+// TicketSince, the page's transition into it.
 func (s *Service) alertmanagerPayload(t Transition, refresh bool, sentAt time.Time) []amAlert {
-	labels := func(sev slo.State) map[string]string {
-		return map[string]string{"alertname": AlertName, "journey": t.Journey, "slo": t.SLO, "severity": string(sev)}
-	}
 	link := s.Link(t.Journey, t.SLO)
 	ann := s.amAnnotations(t)
-	out := []amAlert{}
-	if isAlert(t.From) && !refresh {
-		out = append(out, amAlert{Labels: labels(t.From), Annotations: ann, StartsAt: t.FromSince, EndsAt: t.At, GeneratorURL: link})
+	alert := func(sev slo.State, startsAt, endsAt time.Time) amAlert {
+		return amAlert{
+			Labels:      map[string]string{"alertname": AlertName, "journey": t.Journey, "slo": t.SLO, "severity": string(sev)},
+			Annotations: ann, StartsAt: startsAt, EndsAt: endsAt, GeneratorURL: link,
+		}
 	}
-	if isAlert(t.To) {
-		out = append(out, amAlert{Labels: labels(t.To), Annotations: ann, StartsAt: t.At,
-			EndsAt: sentAt.UTC().Add(4 * s.opts.AlertmanagerResend), GeneratorURL: link})
+	firingUntil := sentAt.UTC().Add(4 * s.opts.AlertmanagerResend)
+	out := []amAlert{}
+	if refresh || isAlert(t.To) {
+		// The alerts open after t.
+		ticket, hasTicket := ticketAfter(t)
+		if hasTicket && (refresh || t.To == slo.StateTicket) {
+			out = append(out, alert(slo.StateTicket, ticket, firingUntil))
+		}
+		if t.From == slo.StatePage && t.To == slo.StateTicket && !refresh {
+			out = append([]amAlert{alert(slo.StatePage, t.FromSince, t.At)}, out...)
+		}
+		if t.To == slo.StatePage {
+			out = append(out, alert(slo.StatePage, t.At, firingUntil))
+		}
+		return out
+	}
+	// t ends the alert: resolve what it had open.
+	if ticket, ok := ticketBefore(t); ok {
+		out = append(out, alert(slo.StateTicket, ticket, t.At))
+	}
+	if t.From == slo.StatePage {
+		out = append(out, alert(slo.StatePage, t.FromSince, t.At))
 	}
 	return out
+}
+
+// ticketAfter returns when the ticket open after t opened: TicketSince,
+// or t itself for a transition into a ticket stored without one.
+func ticketAfter(t Transition) (time.Time, bool) {
+	switch {
+	case !t.TicketSince.IsZero() && isAlert(t.To):
+		return t.TicketSince, true
+	case t.To == slo.StateTicket:
+		return t.At, true
+	}
+	return time.Time{}, false
+}
+
+// ticketBefore returns when the ticket open before t opened, for a t that
+// leaves an alert state.
+func ticketBefore(t Transition) (time.Time, bool) {
+	switch {
+	case !t.TicketSince.IsZero() && isAlert(t.From):
+		return t.TicketSince, true
+	case t.From == slo.StateTicket:
+		return t.FromSince, true
+	}
+	return time.Time{}, false
 }
 
 // Payload renders what a channel of this kind receives for a transition,

@@ -57,16 +57,34 @@ func TestPayloadsGolden(t *testing.T) {
 	svc := alerting.NewService(nil, nil, nil, alerting.Options{PublicURL: "https://waymark.example.com/"})
 	firing := firingTransition()
 
+	// A ticket since t0-1h escalated to a page at t0+10m, naming the deploy
+	// at t0 that preceded the escalation.
 	escalated := firingTransition()
 	escalated.From, escalated.Event, escalated.FromSince = slo.StateTicket, slo.EventEscalated, at(-time.Hour)
-	escalated.AlertStartedAt = at(-time.Hour)
+	escalated.AlertStartedAt, escalated.TicketSince, escalated.EscalatedAt = at(-time.Hour), at(-time.Hour), at(10*time.Minute)
+
+	// The page de-escalated at t0+40m: the ticket stays open.
+	deescalated := escalated
+	deescalated.ID = 44
+	deescalated.From, deescalated.To, deescalated.Event = slo.StatePage, slo.StateTicket, slo.EventDeescalated
+	deescalated.FromSince, deescalated.At = at(10*time.Minute), at(40*time.Minute)
+	deescalated.Reason = "no page window has burned at its threshold for 15m, since 00:25 UTC; burn 4× over 22h24m and 3.5× over 1h52m reach 3×"
+	deescalated.Exemplars = []alerting.Exemplar{}
 
 	resolved := firingTransition()
 	resolved.ID = 43
 	resolved.From, resolved.To, resolved.Event = slo.StatePage, slo.StateOK, slo.EventResolved
 	resolved.FromSince, resolved.At = at(10*time.Minute), at(2*time.Hour)
-	resolved.Reason = "no alert window burns at its threshold"
+	resolved.Reason = "no window has burned at its threshold for 15m, since 01:45 UTC"
 	resolved.Exemplars = []alerting.Exemplar{}
+
+	// The escalated alert resolved straight from its page: both close.
+	resolvedBoth := escalated
+	resolvedBoth.ID = 45
+	resolvedBoth.From, resolvedBoth.To, resolvedBoth.Event = slo.StatePage, slo.StateOK, slo.EventResolved
+	resolvedBoth.FromSince, resolvedBoth.At = at(10*time.Minute), at(2*time.Hour)
+	resolvedBoth.Reason = resolved.Reason
+	resolvedBoth.Exemplars = []alerting.Exemplar{}
 
 	sentAt := at(10*time.Minute + 3*time.Second)
 	tests := []struct {
@@ -76,12 +94,16 @@ func TestPayloadsGolden(t *testing.T) {
 		refresh bool
 	}{
 		{"webhook_firing.json", alerting.ChannelWebhook, firing, false},
+		{"webhook_escalated.json", alerting.ChannelWebhook, escalated, false},
 		{"webhook_resolved.json", alerting.ChannelWebhook, resolved, false},
 		{"slack_firing.json", alerting.ChannelSlack, firing, false},
+		{"slack_escalated.json", alerting.ChannelSlack, escalated, false},
 		{"slack_resolved.json", alerting.ChannelSlack, resolved, false},
 		{"alertmanager_firing.json", alerting.ChannelAlertmanager, firing, false},
 		{"alertmanager_escalated.json", alerting.ChannelAlertmanager, escalated, false},
+		{"alertmanager_deescalated.json", alerting.ChannelAlertmanager, deescalated, false},
 		{"alertmanager_resolved.json", alerting.ChannelAlertmanager, resolved, false},
+		{"alertmanager_resolved_escalated.json", alerting.ChannelAlertmanager, resolvedBoth, false},
 		{"alertmanager_refresh.json", alerting.ChannelAlertmanager, escalated, true},
 	}
 	for _, tt := range tests {
@@ -94,35 +116,96 @@ func TestPayloadsGolden(t *testing.T) {
 	}
 }
 
-// TestAlertmanagerPayloadShape checks the fields Alertmanager's v2 API
-// requires, independently of the golden files.
+type postedAlert struct {
+	Labels       map[string]string `json:"labels"`
+	Annotations  map[string]string `json:"annotations"`
+	StartsAt     time.Time         `json:"startsAt"`
+	EndsAt       time.Time         `json:"endsAt"`
+	GeneratorURL string            `json:"generatorURL"`
+}
+
+// TestAlertmanagerPayloadShape checks, independently of the golden
+// files, what Alertmanager's v2 API hears of one alert through its life.
+// Alertmanager tells alerts apart by their whole label set: the SLO's
+// alerts keep alertname, journey and slo throughout and differ in
+// severity only, and a ticket, once open, is never resolved by an
+// escalation.
 func TestAlertmanagerPayloadShape(t *testing.T) {
 	t.Parallel()
 	svc := alerting.NewService(nil, nil, nil, alerting.Options{PublicURL: "https://waymark.example.com", AlertmanagerResend: 5 * time.Minute})
-	tr := firingTransition()
-	tr.From, tr.Event, tr.FromSince = slo.StateTicket, slo.EventEscalated, at(-time.Hour)
-	b, err := svc.Payload(alerting.ChannelAlertmanager, tr, 3, false, at(11*time.Minute))
-	require.NoError(t, err)
-	var alerts []struct {
-		Labels       map[string]string `json:"labels"`
-		Annotations  map[string]string `json:"annotations"`
-		StartsAt     time.Time         `json:"startsAt"`
-		EndsAt       time.Time         `json:"endsAt"`
-		GeneratorURL string            `json:"generatorURL"`
+	post := func(tr alerting.Transition, refresh bool, sentAt time.Time) []postedAlert {
+		t.Helper()
+		b, err := svc.Payload(alerting.ChannelAlertmanager, tr, 3, refresh, sentAt)
+		require.NoError(t, err)
+		var alerts []postedAlert
+		require.NoError(t, json.Unmarshal(b, &alerts))
+		return alerts
 	}
-	require.NoError(t, json.Unmarshal(b, &alerts))
-	require.Len(t, alerts, 2)
-	// The ticket ends when the page starts.
-	require.Equal(t, map[string]string{"alertname": "WaymarkSLOBurn", "journey": "checkout", "slo": "pay-latency", "severity": "ticket"}, alerts[0].Labels)
-	require.Equal(t, at(-time.Hour), alerts[0].StartsAt)
-	require.Equal(t, at(10*time.Minute), alerts[0].EndsAt)
-	require.Equal(t, "page", alerts[1].Labels["severity"])
-	require.Equal(t, at(10*time.Minute), alerts[1].StartsAt)
-	require.Equal(t, at(11*time.Minute+20*time.Minute), alerts[1].EndsAt, "firing until four resends from now")
-	require.Equal(t, "https://waymark.example.com/journeys/checkout/slos/pay-latency", alerts[1].GeneratorURL)
-	require.Equal(t, "0af7651916cd43dd8448eb211c80319c,00000000000000000000000000000abc", alerts[1].Annotations["exemplar_trace_ids"])
-	require.Equal(t, "payment_svc 1.5.0 at 2025-03-10T00:00:00Z", alerts[1].Annotations["deployment"])
-	require.Equal(t, "0.25", alerts[1].Annotations["budget_remaining"])
+	labels := func(sev string) map[string]string {
+		return map[string]string{"alertname": "WaymarkSLOBurn", "journey": "checkout", "slo": "pay-latency", "severity": sev}
+	}
+	type alertWant struct {
+		severity         string
+		startsAt, endsAt time.Time
+	}
+	check := func(name string, got []postedAlert, want ...alertWant) {
+		t.Helper()
+		require.Len(t, got, len(want), name)
+		for i, w := range want {
+			require.Equal(t, labels(w.severity), got[i].Labels, "%s: alert %d", name, i)
+			require.Equal(t, w.startsAt, got[i].StartsAt, "%s: alert %d starts", name, i)
+			require.Equal(t, w.endsAt, got[i].EndsAt, "%s: alert %d ends", name, i)
+			require.Equal(t, "https://waymark.example.com/journeys/checkout/slos/pay-latency", got[i].GeneratorURL)
+		}
+	}
+	m := time.Minute
+
+	// ok → ticket at t0: the ticket fires, until four resends from the send.
+	ticket := firingTransition()
+	ticket.ID, ticket.To, ticket.At, ticket.FromSince = 1, slo.StateTicket, t0, at(-day)
+	ticket.AlertStartedAt, ticket.TicketSince = t0, t0
+	check("ticket", post(ticket, false, at(m)), alertWant{"ticket", t0, at(21 * m)})
+	check("ticket refresh", post(ticket, true, at(6*m)), alertWant{"ticket", t0, at(26 * m)})
+
+	// ticket → page at t0+10m: one alert, the page; the ticket is left open.
+	page := ticket
+	page.ID, page.From, page.To, page.Event, page.At, page.FromSince = 2, slo.StateTicket, slo.StatePage, slo.EventEscalated, at(10*m), t0
+	page.EscalatedAt = at(10 * m)
+	got := post(page, false, at(11*m))
+	check("escalation", got, alertWant{"page", at(10 * m), at(31 * m)})
+	require.Equal(t, "0af7651916cd43dd8448eb211c80319c,00000000000000000000000000000abc", got[0].Annotations["exemplar_trace_ids"])
+	require.Equal(t, "payment_svc 1.5.0 at 2025-03-10T00:00:00Z", got[0].Annotations["deployment"])
+	require.Equal(t, "0.25", got[0].Annotations["budget_remaining"])
+	// Refreshes keep both open, each from when it opened.
+	check("page refresh", post(page, true, at(16*m)), alertWant{"ticket", t0, at(36 * m)}, alertWant{"page", at(10 * m), at(36 * m)})
+
+	// page → ticket at t0+40m: the page ends, the ticket goes on.
+	down := page
+	down.ID, down.From, down.To, down.Event, down.At, down.FromSince = 3, slo.StatePage, slo.StateTicket, slo.EventDeescalated, at(40*m), at(10*m)
+	check("de-escalation", post(down, false, at(41*m)), alertWant{"page", at(10 * m), at(40 * m)}, alertWant{"ticket", t0, at(61 * m)})
+
+	// ticket → ok at t0+70m: the ticket ends.
+	end := down
+	end.ID, end.From, end.To, end.Event, end.At, end.FromSince = 4, slo.StateTicket, slo.StateOK, slo.EventResolved, at(70*m), at(40*m)
+	check("resolve", post(end, false, at(71*m)), alertWant{"ticket", t0, at(70 * m)})
+
+	// A page that never was a ticket opens one when it de-escalates, and
+	// a page resolved while its ticket is open closes both.
+	direct := firingTransition() // ok → page at t0+10m
+	direct.TicketSince = time.Time{}
+	check("page from ok", post(direct, false, at(11*m)), alertWant{"page", at(10 * m), at(31 * m)})
+	check("page from ok, refresh", post(direct, true, at(16*m)), alertWant{"page", at(10 * m), at(36 * m)})
+	directDown := direct
+	directDown.From, directDown.To, directDown.Event, directDown.At, directDown.FromSince = slo.StatePage, slo.StateTicket, slo.EventDeescalated, at(30*m), at(10*m)
+	directDown.TicketSince = at(30 * m)
+	check("page from ok, de-escalated", post(directDown, false, at(31*m)), alertWant{"page", at(10 * m), at(30 * m)}, alertWant{"ticket", at(30 * m), at(51 * m)})
+	both := page
+	both.From, both.To, both.Event, both.At, both.FromSince = slo.StatePage, slo.StateOK, slo.EventResolved, at(50*m), at(10*m)
+	check("page and ticket resolved", post(both, false, at(51*m)), alertWant{"ticket", t0, at(50 * m)}, alertWant{"page", at(10 * m), at(50 * m)})
+	// Too little traffic ends an alert as a resolve does.
+	thin := both
+	thin.To, thin.Event = slo.StateInsufficientTraffic, slo.EventInsufficientTraffic
+	check("insufficient traffic", post(thin, false, at(51*m)), alertWant{"ticket", t0, at(50 * m)}, alertWant{"page", at(10 * m), at(50 * m)})
 }
 
 func TestSummary(t *testing.T) {

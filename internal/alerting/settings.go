@@ -6,36 +6,69 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/waymarkhq/waymark/journeys"
 )
 
-// MinEvents returns an SLO's minimum-traffic guard: its own when set with
-// SetMinEvents, else the service default.
+// Where an SLO's minimum-traffic guard comes from.
+const (
+	// GuardFromJourney: the SLO's own minEvents.
+	GuardFromJourney = "journey"
+	// GuardFromLegacySetting: a guard set with SetMinEvents before
+	// minEvents was part of the SLO, for an SLO that sets none.
+	GuardFromLegacySetting = "legacy_setting"
+	// GuardFromDefault: the server's default (Options.DefaultMinEvents).
+	GuardFromDefault = "default"
+)
+
+// guard is an SLO's minimum-traffic guard and where it comes from.
+type guard struct {
+	n      int64
+	source string
+}
+
+// MinEvents returns an SLO's minimum-traffic guard: its own minEvents,
+// else one set with SetMinEvents before minEvents existed, else the
+// service default.
 func (s *Service) MinEvents(ctx context.Context, slug, name string) (int64, error) {
 	j, err := s.journey(ctx, slug)
 	if err != nil {
 		return 0, err
 	}
-	if _, err := sloDef(j.rec.Journey, name); err != nil {
+	def, err := sloDef(j.rec.Journey, name)
+	if err != nil {
 		return 0, err
 	}
-	return s.minEvents(ctx, s.pool, j.id, name)
+	g, err := s.guard(ctx, s.pool, j.id, def)
+	return g.n, err
 }
 
-func (s *Service) minEvents(ctx context.Context, q querier, journeyID int64, name string) (int64, error) {
+// guard resolves an SLO's guard. The journey wins: minEvents is part of
+// the SLO, versioned and exported with it. The slo_settings table is read
+// only for an SLO without minEvents, so that a guard lowered before
+// minEvents existed does not jump back to the default on upgrade and
+// turn a small shop's SLOs to insufficient_traffic without a word.
+func (s *Service) guard(ctx context.Context, q querier, journeyID int64, def journeys.SLO) (guard, error) {
+	if def.MinEvents.Set {
+		return guard{n: def.MinEvents.N, source: GuardFromJourney}, nil
+	}
 	var n int64
-	err := q.QueryRow(ctx, `SELECT min_events FROM slo_settings WHERE journey_id = $1 AND slo_name = $2`, journeyID, name).Scan(&n)
+	err := q.QueryRow(ctx, `SELECT min_events FROM slo_settings WHERE journey_id = $1 AND slo_name = $2`, journeyID, def.Name).Scan(&n)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return s.opts.DefaultMinEvents, nil
+		return guard{n: s.opts.DefaultMinEvents, source: GuardFromDefault}, nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("read minimum events of SLO %q: %w", name, err)
+		return guard{}, fmt.Errorf("read minimum events of SLO %q: %w", def.Name, err)
 	}
-	return n, nil
+	return guard{n: n, source: GuardFromLegacySetting}, nil
 }
 
-// SetMinEvents sets an SLO's minimum-traffic guard: an alert window pair
-// whose long window holds fewer events cannot fire, and a gate cannot
-// decide on fewer. 0 turns the guard off for the SLO.
+// SetMinEvents stores a minimum-traffic guard for an SLO outside its
+// definition, which applies while the SLO sets no minEvents.
+//
+// Deprecated: set minEvents on the SLO in the journey, where it is
+// validated, versioned and exported with the rest of the SLO. Nothing in
+// Waymark calls this any more; guards it stored are still read.
 func (s *Service) SetMinEvents(ctx context.Context, slug, name string, n int64) error {
 	if n < 0 {
 		return &ValidationError{Fields: map[string]string{"min_events": "must not be negative"}}
@@ -57,7 +90,8 @@ func (s *Service) SetMinEvents(ctx context.Context, slug, name string, n int64) 
 	return nil
 }
 
-// ResetMinEvents makes an SLO use the default guard again.
+// ResetMinEvents drops a guard stored with SetMinEvents: the SLO takes
+// its own minEvents, or the default, again.
 func (s *Service) ResetMinEvents(ctx context.Context, slug, name string) error {
 	id, err := s.journeyID(ctx, slug)
 	if err != nil {

@@ -48,11 +48,14 @@ func TestSLIOfEachKind(t *testing.T) {
 		row(2, -10, 40, 0, 30), row(2, -9, 40, 2, 30), row(2, -8, 20, 1, 10),
 		old,
 	}
+	// Two cohorts whose 10-minute trace window closed by t0 (at -9m and
+	// -8m), and one that closes after it.
 	funnels := []rollup.FunnelRow{
-		{Bucket: at(-10 * time.Minute), Width: time.Minute, Reached: []int64{10, 8, 5}, InFlight: []int64{0, 0, 0}, Errored: 2},
-		{Bucket: at(-9 * time.Minute), Width: time.Minute, Reached: []int64{6, 4, 2}, InFlight: []int64{2, 1, 0}, Errored: 1},
+		{Bucket: at(-20 * time.Minute), Width: time.Minute, Reached: []int64{10, 8, 5}, InFlight: []int64{0, 0, 0}, Errored: 2},
+		{Bucket: at(-19 * time.Minute), Width: time.Minute, Reached: []int64{6, 4, 2}, InFlight: []int64{0, 0, 0}, Errored: 1},
+		{Bucket: at(-10 * time.Minute), Width: time.Minute, Reached: []int64{7, 5, 3}, InFlight: []int64{4, 3, 0}},
 	}
-	f.write(t, at(-10*time.Minute), t0, steps, funnels)
+	f.write(t, at(-20*time.Minute), t0, steps, funnels)
 
 	tests := []struct {
 		slo         string
@@ -64,13 +67,13 @@ func TestSLIOfEachKind(t *testing.T) {
 		{"s3-latency", 75, 110, true, 0.9},
 		{"s1-latency", 190, 200, false, 0.95},
 		{"s2-success", 45, 50, false, 0.9},
-		// Instances entered minus errored: (10-2) + (6-1).
-		{"journey-success", 13, 16, false, 0.99},
-		// Reaching the last step over entered, in-flight left out:
-		// (5+2) / (10 + 6-2).
-		{"conversion", 7, 14, false, 0.5},
-		// Reaching s2: (8 + 4-1) / 14.
-		{"conv-s2", 11, 14, false, 0.5},
+		// Instances entered minus errored: (10-2) + (6-1) + 7.
+		{"journey-success", 20, 23, false, 0.99},
+		// Reaching the last step over entered, of the closed cohorts only:
+		// (5+2) / (10+6); the cohort at -10m closes at t0+1m.
+		{"conversion", 7, 16, false, 0.5},
+		// Reaching s2: (8+4) / 16.
+		{"conv-s2", 12, 16, false, 0.5},
 	}
 	for _, tt := range tests {
 		t.Run(tt.slo, func(t *testing.T) {
@@ -87,62 +90,90 @@ func TestSLIOfEachKind(t *testing.T) {
 			require.False(t, st.Stale)
 			// The 1h alert window holds every row.
 			require.Equal(t, tt.total, st.Pairs[0].LongBurn.Events.Total)
+			if tt.slo == "conversion" || tt.slo == "conv-s2" {
+				require.Equal(t, 10*time.Minute, st.CohortDelay)
+				require.Equal(t, "conversion counts a journey once its 10m correlation window has closed: these numbers are 10m old, of the journeys that entered before 9 Mar 23:50 UTC", st.DataNote)
+			} else {
+				require.Zero(t, st.CohortDelay)
+				require.Empty(t, st.DataNote)
+			}
 		})
 	}
 }
 
 // TestMinimumTrafficGuard: 50 failing payments in the last hour page only
-// when the SLO's guard allows 50 events to judge.
+// when the SLO's guard allows 50 events to judge. The guard is the SLO's
+// minEvents, else one stored with SetMinEvents before minEvents existed,
+// else the default.
 func TestMinimumTrafficGuard(t *testing.T) {
 	t.Parallel()
-	f := setup(t, shopJourney(paySLO), alerting.Options{})
+	def := paySLO
+	def.ResolveAfter = journeys.NewDuration(0)
+	f := setup(t, shopJourney(def), alerting.Options{})
 	f.write(t, at(-50*time.Minute), t0, rows(1, at(-50*time.Minute), t0, time.Minute, 1, 1), nil)
 	steps := []struct {
-		minEvents int64 // -1: the default, 100
+		minEvents journeys.Count // of the journey
+		legacy    int64          // stored with SetMinEvents; -1 for none
+		want      int64
+		source    string
 		state     slo.State
 		event     slo.Event // of the transition, "" for none
 		reason    string
 	}{
-		{-1, slo.StateInsufficientTraffic, slo.EventInsufficientTraffic, "only 50 events in the last 1h, need 100 to alert"},
-		{50, slo.StatePage, slo.EventFiring, "burn 100× over 1h and 100× over 5m reach 14.4×"},
-		{51, slo.StateInsufficientTraffic, slo.EventInsufficientTraffic, "only 50 events in the last 1h, need 51 to alert"},
-		{51, slo.StateInsufficientTraffic, "", "only 50 events in the last 1h, need 51 to alert"},
-		{0, slo.StatePage, slo.EventFiring, "burn 100× over 1h and 100× over 5m reach 14.4×"},
+		{journeys.Count{}, -1, alerting.DefaultMinEvents, alerting.GuardFromDefault, slo.StateInsufficientTraffic, slo.EventInsufficientTraffic,
+			"only 50 events in the last 1h, need 100 to alert"},
+		{journeys.NewCount(50), -1, 50, alerting.GuardFromJourney, slo.StatePage, slo.EventFiring, "burn 100× over 1h and 100× over 5m reach 14.4×"},
+		{journeys.NewCount(51), -1, 51, alerting.GuardFromJourney, slo.StateInsufficientTraffic, slo.EventInsufficientTraffic,
+			"only 50 events in the last 1h, need 51 to alert"},
+		{journeys.NewCount(51), -1, 51, alerting.GuardFromJourney, slo.StateInsufficientTraffic, "", "only 50 events in the last 1h, need 51 to alert"},
+		// 0 turns the guard off.
+		{journeys.NewCount(0), -1, 0, alerting.GuardFromJourney, slo.StatePage, slo.EventFiring, "burn 100× over 1h and 100× over 5m reach 14.4×"},
+		// A guard stored the old way applies while the SLO sets none...
+		{journeys.Count{}, 60, 60, alerting.GuardFromLegacySetting, slo.StateInsufficientTraffic, slo.EventInsufficientTraffic,
+			"only 50 events in the last 1h, need 60 to alert"},
+		// ...and the SLO's own wins over it.
+		{journeys.NewCount(40), 60, 40, alerting.GuardFromJourney, slo.StatePage, slo.EventFiring, "burn 100× over 1h and 100× over 5m reach 14.4×"},
 	}
 	for i, st := range steps {
-		if st.minEvents >= 0 {
-			require.NoError(t, f.svc.SetMinEvents(f.ctx, "shop", paySLO.Name, st.minEvents))
+		d := def
+		d.MinEvents = st.minEvents
+		_, _, err := f.journeys.PutJourney(f.ctx, shopJourney(d), "test")
+		require.NoError(t, err)
+		if st.legacy >= 0 {
+			require.NoError(t, f.svc.SetMinEvents(f.ctx, "shop", def.Name, st.legacy))
 		}
 		f.clock.Set(at(time.Duration(i) * time.Second))
-		out := f.evaluate(t, paySLO.Name)
+		out := f.evaluate(t, def.Name)
 		require.Equal(t, st.state, out.State, "step %d", i)
 		require.Equal(t, st.reason, out.Reason, "step %d", i)
+		n, err := f.svc.MinEvents(f.ctx, "shop", def.Name)
+		require.NoError(t, err)
+		require.Equal(t, st.want, n, "step %d", i)
+		status, err := f.svc.SLOStatus(f.ctx, "shop", def.Name, f.clock.Now())
+		require.NoError(t, err)
+		require.Equal(t, st.want, status.MinEvents, "step %d", i)
+		require.Equal(t, st.source, status.MinEventsSource, "step %d", i)
 		if st.event == "" {
 			require.Nil(t, out.Transition, "step %d", i)
 			continue
 		}
 		require.NotNil(t, out.Transition, "step %d", i)
 		require.Equal(t, st.event, out.Transition.Event, "step %d", i)
-		ev := f.lastEvaluation(t, paySLO.Name)
-		want := st.minEvents
-		if want < 0 {
-			want = alerting.DefaultMinEvents
-		}
-		require.Equal(t, want, ev.MinEvents)
+		ev := f.lastEvaluation(t, def.Name)
+		require.Equal(t, st.want, ev.MinEvents)
 		require.Equal(t, int64(50), ev.Numbers.Pairs[0].LongBurn.Events.Total)
-		require.Equal(t, want <= 50, ev.Numbers.Pairs[0].EnoughTraffic)
+		require.Equal(t, st.want <= 50, ev.Numbers.Pairs[0].EnoughTraffic)
 	}
-	n, err := f.svc.MinEvents(f.ctx, "shop", paySLO.Name)
+	require.NoError(t, f.svc.ResetMinEvents(f.ctx, "shop", def.Name))
+	_, _, err := f.journeys.PutJourney(f.ctx, shopJourney(def), "test")
 	require.NoError(t, err)
-	require.Equal(t, int64(0), n)
-	require.NoError(t, f.svc.ResetMinEvents(f.ctx, "shop", paySLO.Name))
-	n, err = f.svc.MinEvents(f.ctx, "shop", paySLO.Name)
+	n, err := f.svc.MinEvents(f.ctx, "shop", def.Name)
 	require.NoError(t, err)
 	require.Equal(t, int64(alerting.DefaultMinEvents), n)
 
-	require.ErrorIs(t, f.svc.SetMinEvents(f.ctx, "shop", paySLO.Name, -1), alerting.ErrInvalid)
+	require.ErrorIs(t, f.svc.SetMinEvents(f.ctx, "shop", def.Name, -1), alerting.ErrInvalid)
 	require.ErrorIs(t, f.svc.SetMinEvents(f.ctx, "shop", "nope", 5), alerting.ErrNotFound)
-	require.ErrorIs(t, f.svc.SetMinEvents(f.ctx, "nope", paySLO.Name, 5), alerting.ErrNotFound)
+	require.ErrorIs(t, f.svc.SetMinEvents(f.ctx, "nope", def.Name, 5), alerting.ErrNotFound)
 }
 
 // TestStaleRollupsKeepTheState: when rollups stop arriving, an alert

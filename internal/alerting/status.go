@@ -34,9 +34,16 @@ type SLOState struct {
 	EvaluatedAt time.Time `json:"evaluated_at,omitzero"`
 	DataThrough time.Time `json:"data_through,omitzero"`
 	Stale       bool      `json:"stale"`
-	MinEvents   int64     `json:"min_events"`
-	Good        int64     `json:"good"`
-	Total       int64     `json:"total"`
+	// MinEvents is the minimum-traffic guard of the latest evaluation
+	// (before the first, the SLO's own or the default).
+	MinEvents int64 `json:"min_events"`
+	// ResolveAfter is the SLO's resolve hold.
+	ResolveAfter time.Duration `json:"resolve_after_ns"`
+	// CohortDelay is, for a conversion SLO, its correlation window: it
+	// counts cohorts once that has closed, so its numbers are that old.
+	CohortDelay time.Duration `json:"cohort_delay_ns,omitempty"`
+	Good        int64         `json:"good"`
+	Total       int64         `json:"total"`
 	// SLI is Good/Total over the SLO window, 0 when NoData.
 	SLI             float64          `json:"sli"`
 	NoData          bool             `json:"no_data"`
@@ -45,17 +52,27 @@ type SLOState struct {
 }
 
 func (s *Service) baseState(j journeys.Journey, def journeys.SLO) SLOState {
+	minEvents := s.opts.DefaultMinEvents
+	if def.MinEvents.Set {
+		minEvents = def.MinEvents.N
+	}
+	var delay time.Duration
+	if def.Kind == journeys.SLOConversion {
+		delay = rollup.Window(j)
+	}
 	return SLOState{
-		Journey:     j.Metadata.Slug,
-		JourneyName: j.Metadata.Name,
-		SLO:         def.Name,
-		Kind:        def.Kind,
-		Step:        def.Step,
-		Objective:   def.Objective,
-		Window:      def.EffectiveWindow(),
-		Link:        s.Link(j.Metadata.Slug, def.Name),
-		MinEvents:   s.opts.DefaultMinEvents,
-		Pairs:       []slo.PairStatus{},
+		Journey:      j.Metadata.Slug,
+		JourneyName:  j.Metadata.Name,
+		SLO:          def.Name,
+		Kind:         def.Kind,
+		Step:         def.Step,
+		Objective:    def.Objective,
+		Window:       def.EffectiveWindow(),
+		Link:         s.Link(j.Metadata.Slug, def.Name),
+		MinEvents:    minEvents,
+		ResolveAfter: def.EffectiveResolveAfter(),
+		CohortDelay:  delay,
+		Pairs:        []slo.PairStatus{},
 	}
 }
 
@@ -204,7 +221,19 @@ type Status struct {
 	Link        string        `json:"link"`
 	Objective   float64       `json:"objective"`
 	Window      time.Duration `json:"window_ns"`
-	MinEvents   int64         `json:"min_events"`
+	// MinEvents is the minimum-traffic guard and MinEventsSource where it
+	// comes from: GuardFromJourney, GuardFromLegacySetting or
+	// GuardFromDefault. ResolveAfter is the resolve hold.
+	MinEvents       int64         `json:"min_events"`
+	MinEventsSource string        `json:"min_events_source"`
+	ResolveAfter    time.Duration `json:"resolve_after_ns"`
+	// CohortDelay is, for a conversion SLO, its correlation window: a
+	// cohort counts once that has closed after it entered, so the numbers
+	// below hold the journeys that entered before DataThrough minus
+	// CohortDelay. DataNote says so in a sentence. Both are empty for
+	// other kinds.
+	CohortDelay time.Duration `json:"cohort_delay_ns,omitempty"`
+	DataNote    string        `json:"data_note,omitempty"`
 
 	// State is the alert state as last stored (what was notified), since
 	// StateSince; before the first evaluation it is LiveState.
@@ -212,6 +241,12 @@ type Status struct {
 	State       slo.State `json:"state"`
 	StateSince  time.Time `json:"state_since,omitzero"`
 	StateReason string    `json:"state_reason"`
+	// EvaluatedAt is when State was stored.
+	EvaluatedAt time.Time `json:"evaluated_at,omitzero"`
+	// Pending is what the next evaluation is to do when the rollups now
+	// disagree with State, or how a held alert will resolve: the page
+	// shows one state and words the change under way as such.
+	Pending *Pending `json:"pending,omitempty"`
 
 	// The numbers below are computed at At from the rollups complete
 	// through DataThrough.
@@ -220,20 +255,23 @@ type Status struct {
 	Stale       bool      `json:"stale"`
 	StaleReason string    `json:"stale_reason,omitempty"`
 	// Approximate is set when some latency counts came from sketches.
-	Approximate      bool             `json:"approximate"`
-	SLI              float64          `json:"sli"`
-	NoData           bool             `json:"no_data"`
-	Good             int64            `json:"good"`
-	Total            int64            `json:"total"`
-	Budget           slo.Budget       `json:"budget"`
-	Pairs            []slo.PairStatus `json:"pairs"`
-	LiveState        slo.State        `json:"live_state"`
-	LiveReason       string           `json:"live_reason"`
-	Forecast         slo.Forecast     `json:"forecast"`
-	ForecastSentence string           `json:"forecast_sentence"`
-	BurnDown         []BurnDownPoint  `json:"burn_down"`
-	Transitions      []Transition     `json:"transitions"`
-	Exemplars        []Exemplar       `json:"exemplars"`
+	Approximate bool             `json:"approximate"`
+	SLI         float64          `json:"sli"`
+	NoData      bool             `json:"no_data"`
+	Good        int64            `json:"good"`
+	Total       int64            `json:"total"`
+	Budget      slo.Budget       `json:"budget"`
+	Pairs       []slo.PairStatus `json:"pairs"`
+	LiveState   slo.State        `json:"live_state"`
+	LiveReason  string           `json:"live_reason"`
+	// Burning is what the burn table alone calls for now, before the
+	// resolve hold.
+	Burning          slo.State       `json:"burning"`
+	Forecast         slo.Forecast    `json:"forecast"`
+	ForecastSentence string          `json:"forecast_sentence"`
+	BurnDown         []BurnDownPoint `json:"burn_down"`
+	Transitions      []Transition    `json:"transitions"`
+	Exemplars        []Exemplar      `json:"exemplars"`
 	// AlertStartedAt and Deployment describe the current alert, if any.
 	AlertStartedAt time.Time   `json:"alert_started_at,omitzero"`
 	Deployment     *Deployment `json:"deployment,omitempty"`
@@ -250,37 +288,42 @@ func (s *Service) SLOStatus(ctx context.Context, slug, name string, now time.Tim
 	if err != nil {
 		return Status{}, err
 	}
-	minEvents, err := s.minEvents(ctx, s.pool, j.id, name)
+	g, err := s.guard(ctx, s.pool, j.id, def)
 	if err != nil {
 		return Status{}, err
 	}
-	stored, err := s.states(ctx, []int64{j.id})
+	row, err := loadState(ctx, s.pool, j.id, name)
 	if err != nil {
 		return Status{}, err
 	}
-	row, evaluated := stored[j.id][name]
-	c, err := s.compute(ctx, j.rec.Journey, def, minEvents, row.state, now)
+	evaluated := row.exists
+	c, err := s.compute(ctx, j.rec.Journey, def, g, row.prior(), now)
 	if err != nil {
 		return Status{}, err
 	}
 	// The page shows what the rollups say, stale or not, and says so with
 	// Stale; the stored state is what was notified.
-	live := slo.Evaluate(row.state, c.inputs, c.dataThrough)
+	live := slo.Evaluate(row.prior(), c.inputs, c.dataThrough)
 	if live.Err != nil {
 		return Status{}, fmt.Errorf("evaluate SLO %q of %q: %w", name, slug, live.Err)
 	}
 	b := live.Budget
 	st := Status{
 		Journey: slug, JourneyName: j.rec.Journey.Metadata.Name, SLO: name, Definition: def,
-		Link: s.Link(slug, name), Objective: def.Objective, Window: def.EffectiveWindow(), MinEvents: minEvents,
+		Link: s.Link(slug, name), Objective: def.Objective, Window: def.EffectiveWindow(),
+		MinEvents: g.n, MinEventsSource: g.source, ResolveAfter: def.EffectiveResolveAfter(), CohortDelay: c.cohortDelay,
 		Evaluated: evaluated, State: live.State, StateReason: live.Reason,
 		At: now.UTC(), DataThrough: c.dataThrough, Stale: c.stale, StaleReason: c.staleReason, Approximate: c.approximate,
 		SLI: b.SLI, NoData: b.NoData, Good: b.Events.Good, Total: b.Events.Total, Budget: b,
-		Pairs: live.Pairs, LiveState: live.State, LiveReason: live.Reason,
+		Pairs: live.Pairs, LiveState: live.State, LiveReason: live.Reason, Burning: live.Burning,
 		Forecast: live.Forecast, ForecastSentence: live.Forecast.Sentence(),
 	}
+	if c.cohortDelay > 0 {
+		st.DataNote = fmt.Sprintf("conversion counts a journey once its %s correlation window has closed: these numbers are %s old, of the journeys that entered before %s",
+			formatDuration(c.cohortDelay), formatDuration(c.cohortDelay), clockUTC(c.dataThrough.Add(-c.cohortDelay), now))
+	}
 	if evaluated {
-		st.State, st.StateSince, st.StateReason = row.state, row.since.UTC(), row.reason
+		st.State, st.StateSince, st.StateReason, st.EvaluatedAt = row.state, row.since.UTC(), row.reason, row.evaluatedAt.UTC()
 		if row.alertStarted != nil {
 			st.AlertStartedAt = row.alertStarted.UTC()
 		}
@@ -290,6 +333,9 @@ func (s *Service) SLOStatus(ctx context.Context, slug, name string, now time.Tim
 				return Status{}, err
 			}
 			st.Deployment = &d
+		}
+		if !c.stale {
+			st.Pending = s.pending(row, live, now)
 		}
 	}
 	if st.BurnDown, err = s.burnDown(ctx, slug, def, c.step, b, c.dataThrough); err != nil {

@@ -39,9 +39,16 @@ type Transition struct {
 	BudgetRemaining float64   `json:"budget_remaining"`
 	Numbers         Numbers   `json:"numbers"`
 	// AlertStartedAt is when the alert this transition belongs to fired;
-	// Deployment the deploy of a journey service in the 30 minutes before.
+	// EscalatedAt when it last escalated from a ticket to a page, if it
+	// did. Deployment is the deploy of a journey service in the 30 minutes
+	// before the later of the two (DeployMatchedAt).
 	AlertStartedAt time.Time   `json:"alert_started_at,omitzero"`
+	EscalatedAt    time.Time   `json:"escalated_at,omitzero"`
 	Deployment     *Deployment `json:"deployment,omitempty"`
+	// TicketSince is when the alert's ticket opened, if it has one: a
+	// ticket stays open in Alertmanager under a page until the alert
+	// ends. For a transition that ends the alert, it is the ticket ended.
+	TicketSince time.Time `json:"ticket_since,omitzero"`
 	// Exemplars are traces of recent bad events, for transitions into an
 	// alert.
 	Exemplars []Exemplar `json:"exemplars"`
@@ -59,19 +66,21 @@ type Exemplar struct {
 
 const transitionColumns = `t.id, j.slug, t.slo_name, t.from_state, t.to_state, t.event, t.at, t.data_through, t.from_since,
 	t.reason, t.objective, t.good, t.total, t.sli, t.budget_remaining, t.numbers, t.alert_started_at, t.exemplars,
+	t.ticket_since, t.escalated_at,
 	d.id, d.service, d.version, d.environment, d.at, d.url, d.description, d.created_at`
 
 const transitionFrom = `slo_transitions t JOIN journeys j ON j.id = t.journey_id LEFT JOIN deployments d ON d.id = t.deployment_id`
 
 func scanTransition(row pgx.CollectableRow) (Transition, error) {
 	var t Transition
-	var dataThrough, alertStarted *time.Time
+	var dataThrough, alertStarted, ticketSince, escalatedAt *time.Time
 	var nums, ex []byte
 	var dID *int64
 	var dService, dVersion, dEnv, dURL, dDesc *string
 	var dAt, dCreated *time.Time
 	err := row.Scan(&t.ID, &t.Journey, &t.SLO, &t.From, &t.To, &t.Event, &t.At, &dataThrough, &t.FromSince,
 		&t.Reason, &t.Objective, &t.Good, &t.Total, &t.SLI, &t.BudgetRemaining, &nums, &alertStarted, &ex,
+		&ticketSince, &escalatedAt,
 		&dID, &dService, &dVersion, &dEnv, &dAt, &dURL, &dDesc, &dCreated)
 	if err != nil {
 		return t, err
@@ -80,9 +89,7 @@ func scanTransition(row pgx.CollectableRow) (Transition, error) {
 	if dataThrough != nil {
 		t.DataThrough = dataThrough.UTC()
 	}
-	if alertStarted != nil {
-		t.AlertStartedAt = alertStarted.UTC()
-	}
+	t.AlertStartedAt, t.TicketSince, t.EscalatedAt = deref(alertStarted), deref(ticketSince), deref(escalatedAt)
 	var st storedNumbers
 	if err := json.Unmarshal(nums, &st); err != nil {
 		return t, fmt.Errorf("decode transition numbers: %w", err)
@@ -99,6 +106,15 @@ func scanTransition(row pgx.CollectableRow) (Transition, error) {
 			At: dAt.UTC(), URL: *dURL, Description: *dDesc, CreatedAt: dCreated.UTC()}
 	}
 	return t, nil
+}
+
+// DeployMatchedAt is the instant the transition's deploy was looked for
+// before: the alert's last escalation, else its start.
+func (t Transition) DeployMatchedAt() time.Time {
+	if !t.EscalatedAt.IsZero() {
+		return t.EscalatedAt
+	}
+	return t.AlertStartedAt
 }
 
 // Transition returns one transition.

@@ -47,15 +47,25 @@ type LiveConfig struct {
 // DefaultLiveConfig is `waymark demo`: two sessions a second into the
 // embedded receiver after 30 minutes of history, with a ten-minute bad
 // deploy of app 1.5.0 (half of its payments fail, three times slower) three
-// minutes in and every 30 minutes after.
+// minutes in and every hour after. An hour apart, each deploy's page has
+// de-escalated and resolved before the next one: with the example SLOs'
+// 15-minute resolve hold that takes about 37 minutes.
 func DefaultLiveConfig() LiveConfig {
 	m := DefaultConfig()
 	m.Seed = 0
 	m.Start, m.Duration, m.Sessions = time.Time{}, 0, 0
 	// A healthy shop between bad deploys, so that SLOs are met until one
-	// breaks payments for a while: that is what should page.
-	for i, rate := range []float64{0.0003, 0.001, 0.001, 0.002, 0.002} {
+	// breaks payments for a while: that is what should page. Healthy means
+	// well within every example SLO, noise included: payments fail 0.05%
+	// of the time against payment-success's 0.5% budget (a 0.1× burn, so
+	// that the few payments of a quiet 12 minutes after an incident do not
+	// reach 1× by chance), and a third of the sessions pay, above
+	// checkout-conversion's 30%.
+	for i, rate := range []float64{0.0003, 0.001, 0.001, 0.002, 0.0005} {
 		m.Steps[i].ErrorRate = rate
+	}
+	for i, cont := range []float64{0.95, 0.75, 0.7, 0.9} {
+		m.Steps[i].Continue = cont
 	}
 	// Free-tier payments are slower, yet within the example's 2s latency
 	// SLO until the bad deploy makes them three times slower.
@@ -63,7 +73,7 @@ func DefaultLiveConfig() LiveConfig {
 	pay.TierLatency = map[string]float64{"free": 1.3, "pro": 1.1}
 	m.BadDeploy.After = 3 * time.Minute
 	m.BadDeploy.For = 10 * time.Minute
-	m.BadDeploy.Every = 30 * time.Minute
+	m.BadDeploy.Every = time.Hour
 	m.BadDeploy.ErrorRate = 0.5
 	m.BadDeploy.Latency = 3
 	return LiveConfig{

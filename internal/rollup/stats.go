@@ -471,14 +471,28 @@ type SLICounts struct {
 	Approximate bool `json:"approximate,omitempty"`
 }
 
-// SLI counts the good and total events of an SLO over rows whose bucket
-// starts in [From, To), all traffic:
+// SLI counts the good and total events of an SLO over [From, To), all
+// traffic:
 //
-//   - latency: spans with duration ≤ Threshold over spans;
-//   - success, one step: spans without error over spans; whole journey:
-//     instances without an error over instances entered;
+//   - latency: spans with duration ≤ Threshold over spans, of rows whose
+//     bucket starts in [From, To);
+//   - success, one step: spans without error over spans, likewise; whole
+//     journey: instances without an error over instances entered, of the
+//     funnel rows whose bucket starts in [From, To);
 //   - conversion: instances reaching the step (the last for -1) over
-//     instances entered, both leaving out instances still in flight.
+//     instances entered, of the cohorts whose correlation window closed in
+//     the range (see below).
+//
+// A conversion cohort, the funnel row of bucket b and width w, closes at
+// b + w + W, W being the journey's correlation window (Window): after that
+// none of its instances can convert, and once the rollups are complete
+// through it the row is final. It counts in the range when From < b + w +
+// W <= To, so a range ending at the rollups' CompleteThrough counts the
+// cohorts final then and adjacent ranges share none. For minute rows and
+// minute-aligned bounds these are the cohorts that entered in [From - W,
+// To - W). Cohorts still open count neither way: their in-flight instances
+// have not decided, and their finished ones alone would overstate the
+// conversion.
 func (s *Store) SLI(ctx context.Context, q SLIQuery) (SLICounts, error) {
 	ref, err := lookup(ctx, s.pool, q.Slug)
 	if err != nil {
@@ -501,20 +515,28 @@ func (s *Store) SLI(ctx context.Context, q SLIQuery) (SLICounts, error) {
 			WHERE journey_id = $1 AND segment_key = '' AND segment_value = '' AND bucket >= $2 AND bucket < $3`,
 			ref.id, q.From, q.To).Scan(&c.Good, &c.Total)
 	case q.Kind == journeys.SLOConversion:
+		var w time.Duration
+		if w, err = conversionWindow(ctx, s.pool, ref.id); err != nil {
+			break
+		}
 		// SQL arrays are 1-based; NULL for the last step means "each row's
-		// own last".
+		// own last". A row ends at bucket + width; it closed in the range
+		// when its end lies in (From - W, To - W]. Rows are at most
+		// HourWidth wide, which bounds the bucket scan from below.
 		var step *int
 		if q.Step >= 0 {
 			s := q.Step + 1
 			step = &s
 		}
+		after, by := q.From.Add(-w), q.To.Add(-w)
 		err = s.pool.QueryRow(ctx, `
-			SELECT COALESCE(sum(COALESCE(reached[COALESCE($2::int, array_length(reached, 1))], 0)
-					- COALESCE(in_flight[COALESCE($2::int, array_length(reached, 1))], 0)), 0)::bigint,
-				COALESCE(sum(reached[1] - in_flight[1]), 0)::bigint
+			SELECT COALESCE(sum(COALESCE(reached[COALESCE($2::int, array_length(reached, 1))], 0)), 0)::bigint,
+				COALESCE(sum(reached[1]), 0)::bigint
 			FROM rollup_funnels
-			WHERE journey_id = $1 AND segment_key = '' AND segment_value = '' AND bucket >= $3 AND bucket < $4`,
-			ref.id, step, q.From, q.To).Scan(&c.Good, &c.Total)
+			WHERE journey_id = $1 AND segment_key = '' AND segment_value = ''
+				AND bucket > $3 AND bucket < $4
+				AND bucket + width_s * interval '1 second' > $5 AND bucket + width_s * interval '1 second' <= $4`,
+			ref.id, step, after.Add(-HourWidth), by, after).Scan(&c.Good, &c.Total)
 	default:
 		return c, fmt.Errorf("SLI of %q: unknown SLO kind %q", q.Slug, q.Kind)
 	}
@@ -522,6 +544,23 @@ func (s *Store) SLI(ctx context.Context, q SLIQuery) (SLICounts, error) {
 		return c, fmt.Errorf("SLI of %q: %w", q.Slug, err)
 	}
 	return c, nil
+}
+
+// conversionWindow reads the correlation window of a journey's live
+// definition (Window of it): how long after a cohort's bucket its
+// instances may still convert.
+func conversionWindow(ctx context.Context, q querier, id int64) (time.Duration, error) {
+	var raw []byte
+	if err := q.QueryRow(ctx, `SELECT definition->'spec'->'correlation' FROM journeys WHERE id = $1`, id).Scan(&raw); err != nil {
+		return 0, fmt.Errorf("read correlation window: %w", err)
+	}
+	var c journeys.Correlation
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &c); err != nil {
+			return 0, fmt.Errorf("decode correlation window: %w", err)
+		}
+	}
+	return Window(journeys.Journey{Spec: journeys.Spec{Correlation: c}}), nil
 }
 
 func (s *Store) latencySLI(ctx context.Context, ref journeyRef, q SLIQuery, c *SLICounts) error {

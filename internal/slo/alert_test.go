@@ -48,7 +48,7 @@ func TestEvaluateTimeline(t *testing.T) {
 			reason:     "no alert window burns at its threshold"},
 		{at: 16 * time.Hour, state: StateOK, reason: "no alert window burns at its threshold"},
 	}
-	var prev State // never evaluated
+	var prev Prior // never evaluated
 	for _, st := range steps {
 		ev := Evaluate(prev, in, at(st.at))
 		require.NoError(t, ev.Err)
@@ -63,11 +63,11 @@ func TestEvaluateTimeline(t *testing.T) {
 			}
 		}
 		require.Equal(t, st.firing, firing, "at +%s", st.at)
-		prev = ev.State
+		prev = ev.Hold
 	}
 
 	// The numbers behind the last evaluation: 90000 events, 2640 bad.
-	ev := Evaluate(StateOK, in, at(15*time.Hour))
+	ev := Evaluate(Prior{State: StateOK}, in, at(15*time.Hour))
 	require.Equal(t, Counts{Good: 87360, Total: 90000}, ev.Budget.Events)
 	require.InDelta(t, 87360.0/90000, ev.Budget.SLI, 1e-12)
 	require.InDelta(t, 1-2640.0/90000/0.01, ev.Budget.Remaining, 1e-12)
@@ -115,7 +115,7 @@ func TestEvaluateTraffic(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			ev := Evaluate(tt.prev, in, at(tt.at))
+			ev := Evaluate(Prior{State: tt.prev}, in, at(tt.at))
 			require.NoError(t, ev.Err)
 			require.Equal(t, tt.state, ev.State)
 			require.Equal(t, tt.transition, ev.Transition)
@@ -158,7 +158,7 @@ func TestEvaluateCalendarUsesTheWorkbookTable(t *testing.T) {
 		w     Window
 		state State
 	}{{Month(nil), StateOK}, {Week(time.Monday, nil), StateTicket}} {
-		ev := Evaluate(StateOK, Inputs{Series: s, Window: tt.w, Objective: 0.99}, now)
+		ev := Evaluate(Prior{State: StateOK}, Inputs{Series: s, Window: tt.w, Objective: 0.99}, now)
 		require.NoError(t, ev.Err)
 		require.Len(t, ev.Pairs, 4)
 		want := ScaledPairs(tt.w.Nominal())
@@ -167,7 +167,7 @@ func TestEvaluateCalendarUsesTheWorkbookTable(t *testing.T) {
 		}
 		require.Equal(t, tt.state, ev.State, tt.w.String())
 	}
-	ev := Evaluate(StateOK, Inputs{Series: s, Window: Month(nil), Objective: 0.99}, now)
+	ev := Evaluate(Prior{State: StateOK}, Inputs{Series: s, Window: Month(nil), Objective: 0.99}, now)
 	require.Equal(t, time.Hour, ev.Pairs[0].Long)
 	require.Equal(t, utc("2026-06-16T00:00:00Z"), ev.Forecast.At)
 	require.Equal(t, "at the last 24h's burn the budget runs out on 16 Jun 00:00", ev.Forecast.Sentence())
@@ -175,7 +175,7 @@ func TestEvaluateCalendarUsesTheWorkbookTable(t *testing.T) {
 
 	// A custom table and lookback.
 	pairs := []BurnPair{{Severity: SeverityTicket, Long: 24 * time.Hour, Short: time.Hour, Threshold: 2}}
-	ev = Evaluate(StateOK, Inputs{Series: s, Window: Month(nil), Objective: 0.99, Pairs: pairs, Lookback: 48 * time.Hour}, now)
+	ev = Evaluate(Prior{State: StateOK}, Inputs{Series: s, Window: Month(nil), Objective: 0.99, Pairs: pairs, Lookback: 48 * time.Hour}, now)
 	require.NoError(t, ev.Err)
 	require.Equal(t, StateTicket, ev.State)
 	require.Equal(t, "burn 2× over 24h and 2× over 1h reach 2×", ev.Reason)
@@ -208,7 +208,7 @@ func TestEvaluateInvalid(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			ev := Evaluate(tt.prev, tt.in, now)
+			ev := Evaluate(Prior{State: tt.prev}, tt.in, now)
 			require.EqualError(t, ev.Err, tt.err)
 			require.Equal(t, tt.state, ev.State)
 			require.Nil(t, ev.Transition)

@@ -30,7 +30,7 @@ func BenchmarkEvaluate(b *testing.B) {
 			in := Inputs{Series: benchSeries(b, now, tt.minute), Window: Rolling(28*journeys.Day, nil), Objective: 0.99, MinEvents: 100}
 			b.ReportAllocs()
 			for b.Loop() {
-				ev := Evaluate(StateOK, in, now)
+				ev := Evaluate(Prior{State: StateOK}, in, now)
 				if ev.Err != nil {
 					b.Fatal(ev.Err)
 				}
@@ -56,12 +56,12 @@ func TestEvaluationJSON(t *testing.T) {
 	t.Parallel()
 	now := utc("2026-06-29T00:00:00Z")
 	for _, s := range []Series{{}, benchSeries(t, now, false)} {
-		ev := Evaluate("", Inputs{Series: s, Window: Month(nil), Objective: 0.995, MinEvents: 10}, now)
+		ev := Evaluate(Prior{}, Inputs{Series: s, Window: Month(nil), Objective: 0.995, MinEvents: 10}, now)
 		require.NoError(t, ev.Err)
 		_, err := json.Marshal(ev)
 		require.NoError(t, err)
 	}
-	ev := Evaluate(StateOK, Inputs{Series: benchSeries(t, now, false), Window: Rolling(28*journeys.Day, nil), Objective: 0.99, MinEvents: 100}, now)
+	ev := Evaluate(Prior{State: StateOK}, Inputs{Series: benchSeries(t, now, false), Window: Rolling(28*journeys.Day, nil), Objective: 0.99, MinEvents: 100}, now)
 	// A steady burn of 1 spends the budget exactly over the window: the
 	// slowest ticket pair fires.
 	require.Equal(t, StateTicket, ev.State)

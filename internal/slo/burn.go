@@ -121,20 +121,49 @@ type PairStatus struct {
 	BurnPair
 	LongBurn  Burn `json:"long_burn"`
 	ShortBurn Burn `json:"short_burn"`
-	// MinEvents is the SLO's minimum-traffic guard and EnoughTraffic true
-	// when the long window holds at least that many events; a pair without
-	// enough traffic cannot fire.
-	MinEvents     int64 `json:"min_events"`
-	EnoughTraffic bool  `json:"enough_traffic"`
+	// MinEvents is the SLO's minimum-traffic guard, which the long window
+	// must hold, and ShortMinEvents the share of it the short window must
+	// hold (see ShortMinEvents). EnoughTraffic is true when both do; a
+	// pair without enough traffic cannot fire.
+	MinEvents      int64 `json:"min_events"`
+	ShortMinEvents int64 `json:"short_min_events"`
+	EnoughTraffic  bool  `json:"enough_traffic"`
 	// Fires is true when the pair has enough traffic and both burns reach
 	// the threshold.
 	Fires bool `json:"fires"`
 }
 
+// ShortMinEvents is how many events the short window of a pair must hold
+// under a guard of minEvents over its long window: the guard scaled by
+// short/long and rounded up, at least 1; 0 when the guard is off. At
+// steady traffic the short window sees that share of the long window's
+// events, so both face the same density of evidence: a 2m/1m pair under a
+// guard of 20 needs 10 events in its minute, a 1h/5m pair under 100 needs
+// 9. Without it a short window of a handful of events could reach any
+// threshold with one error and, with its long window still burning from
+// an earlier incident, fire on noise.
+func ShortMinEvents(minEvents int64, short, long time.Duration) int64 {
+	if minEvents <= 0 || short <= 0 || long <= 0 {
+		return 0
+	}
+	if short >= long {
+		return minEvents
+	}
+	// minEvents × short overflows int64 for large guards; take the 128-bit
+	// product and round the quotient up.
+	hi, lo := bits.Mul64(uint64(minEvents), uint64(short))
+	q, r := bits.Div64(hi, lo, uint64(long))
+	if r != 0 {
+		q++
+	}
+	return max(int64(q), 1)
+}
+
 // BurnTable evaluates every pair at now. A pair fires when its long window
-// holds at least minEvents events (the minimum-traffic guard, off at 0)
-// and the burn over both windows reaches its threshold. A window without
-// events burns 0 and so never fires.
+// holds at least minEvents events and its short window at least
+// ShortMinEvents (the minimum-traffic guard, off at 0), and the burn over
+// both windows reaches its threshold. A window without events burns 0 and
+// so never fires.
 func BurnTable(s Series, pairs []BurnPair, objective float64, minEvents int64, now time.Time) ([]PairStatus, error) {
 	eb, err := errorBudget(objective)
 	if err != nil {
@@ -153,12 +182,13 @@ func burnTable(s Series, pairs []BurnPair, eb float64, minEvents int64, now time
 	out := make([]PairStatus, len(pairs))
 	for i, p := range pairs {
 		st := PairStatus{
-			BurnPair:  p,
-			LongBurn:  burnOver(s, p.Long, eb, now),
-			ShortBurn: burnOver(s, p.Short, eb, now),
-			MinEvents: minEvents,
+			BurnPair:       p,
+			LongBurn:       burnOver(s, p.Long, eb, now),
+			ShortBurn:      burnOver(s, p.Short, eb, now),
+			MinEvents:      minEvents,
+			ShortMinEvents: ShortMinEvents(minEvents, p.Short, p.Long),
 		}
-		st.EnoughTraffic = st.LongBurn.Events.Total >= minEvents
+		st.EnoughTraffic = st.LongBurn.Events.Total >= minEvents && st.ShortBurn.Events.Total >= st.ShortMinEvents
 		st.Fires = st.EnoughTraffic && !st.LongBurn.NoData && !st.ShortBurn.NoData &&
 			reaches(st.LongBurn.Rate, p.Threshold) && reaches(st.ShortBurn.Rate, p.Threshold)
 		out[i] = st

@@ -49,3 +49,13 @@ func formatDuration(d time.Duration) string {
 	}
 	return s
 }
+
+// formatClock writes an instant for a reason, in loc: 12:03 UTC on now's
+// day, 2 Jan 12:03 UTC on another.
+func formatClock(t time.Time, loc *time.Location, now time.Time) string {
+	lt, ln := t.In(loc), now.In(loc)
+	if lt.Year() == ln.Year() && lt.YearDay() == ln.YearDay() {
+		return lt.Format("15:04 MST")
+	}
+	return lt.Format("2 Jan 15:04 MST")
+}

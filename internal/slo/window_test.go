@@ -239,7 +239,7 @@ func TestInvalidWindows(t *testing.T) {
 			require.EqualError(t, err, tt.want)
 			_, err = ForecastExhaustion(Series{}, tt.w, 0.99, 0, now)
 			require.EqualError(t, err, tt.want)
-			ev := Evaluate(StateTicket, Inputs{Window: tt.w, Objective: 0.99}, now)
+			ev := Evaluate(Prior{State: StateTicket}, Inputs{Window: tt.w, Objective: 0.99}, now)
 			require.EqualError(t, ev.Err, "evaluate SLO: "+tt.want)
 			require.Equal(t, StateTicket, ev.State)
 		})

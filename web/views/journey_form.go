@@ -55,6 +55,10 @@ type SLOForm struct {
 	Window    string
 	WeekStart string
 	TimeZone  string
+	// MinEvents is the traffic guard (empty for the server's default);
+	// ResolveAfter the resolve hold (empty for 15m).
+	MinEvents    string
+	ResolveAfter string
 }
 
 // StepField is the input name of a step's field, e.g. steps[2].match.span.
@@ -85,7 +89,7 @@ func (f *JourneyForm) fields() []string {
 		out = append(out,
 			SLOField(i, ""), SLOField(i, ".name"), SLOField(i, ".step"), SLOField(i, ".kind"),
 			SLOField(i, ".threshold"), SLOField(i, ".objective"), SLOField(i, ".window"),
-			SLOField(i, ".weekStart"), SLOField(i, ".timeZone"))
+			SLOField(i, ".weekStart"), SLOField(i, ".timeZone"), SLOField(i, ".minEvents"), SLOField(i, ".resolveAfter"))
 	}
 	return out
 }

@@ -114,19 +114,30 @@ type SLOPage struct {
 	Window    time.Duration
 	// Calendar names a calendar window ("calendar month (Europe/Berlin)"),
 	// whose Window is only nominal; empty for a rolling window.
-	Calendar  string
-	MinEvents int64
+	Calendar string
+	// MinEvents is the minimum-traffic guard and GuardSource where it
+	// comes from: journey, legacy_setting or default (the alerting
+	// package's GuardFrom values).
+	MinEvents   int64
+	GuardSource string
+	// ResolveAfter is the resolve hold.
+	ResolveAfter time.Duration
+	// CohortDelay is a conversion SLO's correlation window, by which its
+	// numbers lag; DataNote says so. Both empty for other kinds.
+	CohortDelay time.Duration
+	DataNote    string
 
 	// State is the stored alert state (what was notified), since
-	// StateSince; before the first evaluation it is the live one.
+	// StateSince; before the first evaluation it is the live one. It is
+	// the one state the page shows.
 	Evaluated   bool
 	State       string
 	StateSince  time.Time
 	StateReason string
-	// LiveState is what the rollups say now, which shows when it differs
-	// from the stored state.
-	LiveState  string
-	LiveReason string
+	// Pending words a change under way: the rollups now calling for
+	// another state, confirmed at the next evaluation, or a held alert
+	// waiting out its resolve hold. Empty when there is none.
+	Pending string
 
 	// The numbers are computed at At from the rollups complete through
 	// DataThrough, over the budget window [BudgetFrom, BudgetTo).
@@ -175,6 +186,7 @@ type BurnPairRow struct {
 	ShortTotal, ShortBad    int64
 	Threshold               float64
 	MinEvents               int64
+	ShortMinEvents          int64
 	EnoughTraffic, Fires    bool
 	LongNoData, ShortNoData bool
 }
@@ -273,6 +285,35 @@ func sloTarget(p SLOPage) string {
 		return percent(p.Objective) + " of journeys reaching " + on + ", over " + over
 	}
 	return percent(p.Objective) + " over " + over
+}
+
+// guardText explains the minimum-traffic guard and where it comes from.
+func guardText(p SLOPage) string {
+	var s string
+	if p.MinEvents == 0 {
+		s = "Off: any traffic can fire an alert."
+	} else {
+		s = "An alert window pair fires only when its long window holds at least " + count(p.MinEvents) +
+			" events and its short window the same share of them (see the table), so that a thin minute cannot page on one error."
+	}
+	switch p.GuardSource {
+	case "journey":
+		s += " Set by the SLO's minEvents."
+	case "legacy_setting":
+		s += " Set before minEvents existed; set minEvents in the journey to replace it."
+	default:
+		s += " The server's default: set minEvents in the journey to change it."
+	}
+	return s
+}
+
+// holdText explains the resolve hold.
+func holdText(p SLOPage) string {
+	if p.ResolveAfter == 0 {
+		return "None: an alert resolves at the first evaluation that finds no window burning (resolveAfter: 0s)."
+	}
+	return "An alert resolves, and a page becomes a ticket, only once no window of it has burned at its threshold for " +
+		windowLabel(p.ResolveAfter) + ", so that it does not flip with noise; firing is immediate."
 }
 
 // sinceText says how long ago t was, to the minute: "3h12m ago".

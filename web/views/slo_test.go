@@ -176,8 +176,8 @@ func TestSLOShowComponent(t *testing.T) {
 	doc, _ := render(t, SLOShow(site, SLOPage{
 		Head: JourneyHead{Journey: j, Version: 2}, Name: "pay", Kind: "success", Objective: 0.99, Window: 24 * time.Hour,
 		Evaluated: true, State: SLOStatePage, StateSince: at, StateReason: "burn 20× over 1h and 20× over 5m reach 14.4×",
-		LiveState: SLOStateTicket, LiveReason: "burn 4× over 1d and 4× over 2h reach 3×",
-		At: at, DataThrough: at, BudgetFrom: at.Add(-24 * time.Hour), BudgetTo: at, Stale: true,
+		Pending: "de-escalation to a ticket pending: burn 4× over 1d and 4× over 2h reach 3×; confirmed at the next evaluation in 40s",
+		At:      at, DataThrough: at, BudgetFrom: at.Add(-24 * time.Hour), BudgetTo: at, Stale: true,
 		StaleReason: "rollups are stale: complete through 2026-03-02 11:50 UTC, 10m ago (limit 5m)",
 		Good:        90, Total: 100, Bad: 10, SLI: 0.9, AllowedBad: 1, BadLeft: -9, BudgetRemaining: -9, Forecast: "the budget is spent",
 		AlertStartedAt: at, AlertDeploy: &dep, Deploys: []DeployMarker{dep}, Now: at,
@@ -186,11 +186,30 @@ func TestSLOShowComponent(t *testing.T) {
 	}))
 	require.Equal(t, "pay · Shop · Waymark", doc.Find("head title").Text())
 	require.Zero(t, doc.Find(`nav.tabs a[aria-current]`).Length())
-	require.Equal(t, "Now the rollups say ticket: burn 4× over 1d and 4× over 2h reach 3×; the next evaluation decides.", squash(testID(doc, "slo-live-state").Text()))
+	require.Equal(t, "De-escalation to a ticket pending: burn 4× over 1d and 4× over 2h reach 3×; confirmed at the next evaluation in 40s.", squash(testID(doc, "slo-pending").Text()))
+	require.Equal(t, 1, doc.Find(`[data-testid="slo-state-badge"]`).Length())
+	require.Equal(t, "page", testID(doc, "slo-state-badge").AttrOr("data-state", ""))
 	require.Equal(t, "Rollups are stale: complete through 2026-03-02 11:50 UTC, 10m ago (limit 5m): the alert state is kept until they catch up.", squash(testID(doc, "slo-stale").Text()))
 	require.Equal(t, "https://ci.example.com/1", testID(doc, "slo-alert-deploy").Find("a").AttrOr("href", ""))
 	require.Equal(t, "-900%", squash(testID(doc, "slo-budget-remaining").Text()))
 	require.True(t, testID(doc, "slo-budget-remaining").Parent().HasClass("bad"))
 	require.Equal(t, "4bf92f35 ↗ Pay 2026-03-02 12:00 UTC 1 s error", squash(testID(doc, "slo-exemplars").Find("li").Text()))
 	require.Equal(t, "https://tempo.example/t/abcd", testID(doc, "slo-exemplar-0-external").AttrOr("href", ""))
+}
+
+func TestSLOGuardAndHoldText(t *testing.T) {
+	t.Parallel()
+	share := "An alert window pair fires only when its long window holds at least 100 events and its short window the same share of them (see the table), so that a thin minute cannot page on one error."
+	tests := []struct {
+		got, want string
+	}{
+		{guardText(SLOPage{MinEvents: 100, GuardSource: "default"}), share + " The server's default: set minEvents in the journey to change it."},
+		{guardText(SLOPage{MinEvents: 100, GuardSource: "legacy_setting"}), share + " Set before minEvents existed; set minEvents in the journey to replace it."},
+		{guardText(SLOPage{MinEvents: 0, GuardSource: "journey"}), "Off: any traffic can fire an alert. Set by the SLO's minEvents."},
+		{holdText(SLOPage{ResolveAfter: 0}), "None: an alert resolves at the first evaluation that finds no window burning (resolveAfter: 0s)."},
+		{holdText(SLOPage{ResolveAfter: 90 * time.Minute}), "An alert resolves, and a page becomes a ticket, only once no window of it has burned at its threshold for 1h30m, so that it does not flip with noise; firing is immediate."},
+	}
+	for _, tt := range tests {
+		require.Equal(t, tt.want, tt.got)
+	}
 }
