@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -316,6 +317,7 @@ func (d *decoder) spec(n *yaml.Node, path string) Spec {
 	d.fields(n, path, "",
 		field{"correlation", func(v *yaml.Node, p string) { s.Correlation = d.correlation(v, p) }},
 		field{"segments", func(v *yaml.Node, p string) { s.Segments = d.strings(v, p) }},
+		field{"attribution", func(v *yaml.Node, p string) { s.Attribution = d.attribution(v, p) }},
 		field{"value", func(v *yaml.Node, p string) { s.Value = d.str(v, p) }},
 		field{"steps", func(v *yaml.Node, p string) {
 			d.seq(v, p, func(item *yaml.Node, ip string) { s.Steps = append(s.Steps, d.step(item, ip)) })
@@ -325,6 +327,36 @@ func (d *decoder) spec(n *yaml.Node, path string) Spec {
 		}},
 	)
 	return s
+}
+
+// attribution decodes a mapping of segment keys to entry or step.
+func (d *decoder) attribution(n *yaml.Node, path string) map[string]Attribution {
+	n, at := d.deref(n, path)
+	if n == nil || (n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null") {
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		d.fail(path, at, "must be a mapping of segment keys to entry or step")
+		return nil
+	}
+	out := map[string]Attribution{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, _ := d.deref(n.Content[i], path)
+		if k == nil {
+			return out
+		}
+		if k.Kind != yaml.ScalarNode {
+			d.fail(path, k, "keys must be strings")
+			continue
+		}
+		p := join(path, k.Value)
+		if _, dup := out[k.Value]; dup {
+			d.fail(p, k, "duplicate field")
+			continue
+		}
+		out[k.Value] = Attribution(d.str(n.Content[i+1], p))
+	}
+	return out
 }
 
 func (d *decoder) correlation(n *yaml.Node, path string) Correlation {
@@ -627,6 +659,29 @@ func journeyNode(j Journey) (*yaml.Node, error) {
 			segs.Content = append(segs.Content, strNode(s))
 		}
 		spec.add("segments", segs)
+	}
+	if len(j.Spec.Attribution) > 0 {
+		attr := newMap()
+		// In the order of the segments, so that the form is canonical;
+		// keys that are no segment (refused by validation) after them.
+		done := map[string]bool{}
+		for _, k := range j.Spec.Segments {
+			if a, ok := j.Spec.Attribution[k]; ok && !done[k] {
+				attr.add(k, strNode(string(a)))
+				done[k] = true
+			}
+		}
+		rest := make([]string, 0, len(j.Spec.Attribution))
+		for k := range j.Spec.Attribution {
+			if !done[k] {
+				rest = append(rest, k)
+			}
+		}
+		slices.Sort(rest)
+		for _, k := range rest {
+			attr.add(k, strNode(string(j.Spec.Attribution[k])))
+		}
+		spec.add("attribution", attr.n)
 	}
 	spec.add("value", optStr(j.Spec.Value))
 

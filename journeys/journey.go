@@ -37,11 +37,57 @@ type Spec struct {
 	// span.user.tier. A journey instance is counted in the value it had when
 	// it entered step 1.
 	Segments []string `yaml:"segments,omitempty" json:"segments,omitempty"`
+	// Attribution overrides, per segment key, which span's value a step's
+	// spans count under with trace correlation (see SegmentAttribution).
+	Attribution map[string]Attribution `yaml:"attribution,omitempty" json:"attribution,omitempty"`
 	// Value is an optional numeric attribute (e.g. span.order.total) summed
 	// per step, for revenue at risk.
 	Value string `yaml:"value,omitempty" json:"value,omitempty"`
 	Steps []Step `yaml:"steps" json:"steps"`
 	SLOs  []SLO  `yaml:"slos,omitempty" json:"slos,omitempty"`
+}
+
+// Attribution says which span's value of a segment key a step's spans count
+// under, when the steps of an instance are spans of one trace.
+type Attribution string
+
+// Attributions.
+const (
+	// AttributeAtEntry counts every step's spans under the value the
+	// trace's step-1 span carries: business attributes (user tier, app
+	// version, feature flags) live there.
+	AttributeAtEntry Attribution = "entry"
+	// AttributeAtStep counts each step's spans under their own value:
+	// infrastructure attributes (host, pod, zone) belong to the span that
+	// ran on them.
+	AttributeAtStep Attribution = "step"
+)
+
+// stepAttributed are the resource attributes of the infrastructure a span
+// ran on: segment keys on them are attributed per step unless the journey
+// says otherwise.
+var stepAttributed = map[string]bool{
+	"resource.host.name": true, "resource.host.id": true,
+	"resource.k8s.pod.name": true, "resource.k8s.pod.uid": true, "resource.k8s.node.name": true,
+	"resource.k8s.container.name": true, "resource.k8s.namespace.name": true,
+	"resource.container.id": true, "resource.container.name": true,
+	"resource.cloud.availability_zone": true, "resource.cloud.region": true,
+	"resource.service.instance.id": true,
+}
+
+// SegmentAttribution returns how segment key counts a step's spans: as
+// Attribution says, else AttributeAtStep for the resource attributes of
+// hosts, pods, containers, zones and service instances, else
+// AttributeAtEntry. Funnels always count an instance at entry, and with
+// attribute correlation every span counts under its own value anyway.
+func (s Spec) SegmentAttribution(key string) Attribution {
+	if a, ok := s.Attribution[key]; ok {
+		return a
+	}
+	if stepAttributed[key] {
+		return AttributeAtStep
+	}
+	return AttributeAtEntry
 }
 
 // CorrelateByTrace is the Correlation.By value meaning "all steps are spans of

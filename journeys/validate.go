@@ -3,6 +3,7 @@ package journeys
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -164,6 +165,15 @@ func validateSegments(v *ValidationError, s Spec) {
 		seen[key] = i
 		if key == s.Correlation.By {
 			v.Add(p, "must not be the correlation key: it would make one segment per journey instance")
+		}
+	}
+	for key, a := range s.Attribution {
+		p := join("attribution", key)
+		switch {
+		case !slices.Contains(s.Segments, key):
+			v.Add(p, fmt.Sprintf("%q is not one of the segments", key))
+		case a != AttributeAtEntry && a != AttributeAtStep:
+			v.Add(p, fmt.Sprintf("%q is not entry or step", string(a)))
 		}
 	}
 }

@@ -122,10 +122,13 @@ type Aggregator struct {
 	valueAt int   // -1 without a value attribute
 	corrAt  int   // -1 for trace correlation
 	// With trace correlation, spans past step 1 take their segments from
-	// the trace's entry: they are read with the value attribute alone,
-	// which costs Tempo less than selecting every segment key.
+	// the trace's entry but for the keys attributed per step (hosts, pods):
+	// they are read with those keys and the value attribute alone, which
+	// costs Tempo less than selecting every segment key.
 	laterSel     []string
 	laterValueAt int
+	laterSegAt   []int // per segment key: its index in laterSel, -1 when taken from the entry
+	laterBuf     []int32
 
 	thresholds [][]time.Duration
 	vals       []valueTable
@@ -214,6 +217,15 @@ func NewAggregator(j journeys.Journey, r Range, open *Open) (*Aggregator, error)
 		if j.Spec.Value != "" {
 			a.laterSel, a.laterValueAt = []string{j.Spec.Value}, 0
 		}
+		for _, k := range a.keys {
+			at := -1
+			if j.Spec.SegmentAttribution(k) == journeys.AttributeAtStep {
+				at = len(a.laterSel)
+				a.laterSel = append(a.laterSel, k)
+			}
+			a.laterSegAt = append(a.laterSegAt, at)
+		}
+		a.laterBuf = make([]int32, len(a.keys))
 	}
 	if open != nil {
 		switch {
@@ -324,7 +336,7 @@ func (a *Aggregator) Add(k int, s journeys.Span) error {
 		case !a.byTrace:
 			a.addRows(k, start, s, a.ownSegments(s), true)
 		case ok:
-			a.addRows(k, start, s, a.funnel.segs(i), true)
+			a.addRows(k, start, s, a.laterSegments(s, a.funnel.segs(i)), true)
 		default:
 			a.addRows(k, start, s, nil, false)
 		}
@@ -347,6 +359,18 @@ func (a *Aggregator) ownSegments(s journeys.Span) []int32 {
 		a.segBuf[i] = a.vals[i].intern(attr(s.Attrs, at))
 	}
 	return a.segBuf
+}
+
+// laterSegments are the segment values of a trace's span past step 1: the
+// entry's, but the span's own for the keys attributed per step.
+func (a *Aggregator) laterSegments(s journeys.Span, entry []int32) []int32 {
+	copy(a.laterBuf, entry)
+	for i, at := range a.laterSegAt {
+		if at >= 0 {
+			a.laterBuf[i] = a.vals[i].intern(attr(s.Attrs, at))
+		}
+	}
+	return a.laterBuf
 }
 
 // addRows counts s in the all-traffic row and, when its segment values are

@@ -522,3 +522,50 @@ func TestWindowDefaults(t *testing.T) {
 	require.Equal(t, rollup.DefaultSessionWindow, rollup.Window(rolluptest.Journey("a", "span.s", 0, 2)))
 	require.Equal(t, 5*time.Minute, rollup.Window(rolluptest.Journey("a", "span.s", 5*time.Minute, 2)))
 }
+
+func TestInfrastructureKeysCountAtTheirStep(t *testing.T) {
+	t.Parallel()
+	j := rolluptest.Journey("hosts", journeys.CorrelateByTrace, 0, 2)
+	j.Spec.Segments = []string{"span.tier", "resource.host.name"}
+	ms := time.Millisecond
+	spans := []rolluptest.Span{
+		// Trace 1: logged in on a (gold), paid on c, slowly and failing.
+		rolluptest.StepSpan(1, 1, 1, at(time.Second), 10*ms, false, attrs("span.tier", "gold", "resource.host.name", "a")),
+		rolluptest.StepSpan(2, 1, 2, at(2*time.Second), 900*ms, true, attrs("resource.host.name", "c")),
+		// Trace 2: logged in on b (free), paid on c.
+		rolluptest.StepSpan(1, 2, 3, at(3*time.Second), 10*ms, false, attrs("span.tier", "free", "resource.host.name", "b")),
+		rolluptest.StepSpan(2, 2, 4, at(4*time.Second), 100*ms, false, attrs("resource.host.name", "c")),
+		// Trace 3: logged in on a (free), paid on d.
+		rolluptest.StepSpan(1, 3, 5, at(5*time.Second), 10*ms, false, attrs("span.tier", "free", "resource.host.name", "a")),
+		rolluptest.StepSpan(2, 3, 6, at(6*time.Second), 100*ms, false, attrs("resource.host.name", "d")),
+	}
+	res := run(t, j, rollup.Range{From: t0, To: at(time.Minute)}, spans)
+	require.Equal(t, []string{
+		"s1 m0 all n=3 err=0",
+		"s1 m0 resource.host.name=a n=2 err=0",
+		"s1 m0 resource.host.name=b n=1 err=0",
+		"s1 m0 span.tier=free n=2 err=0",
+		"s1 m0 span.tier=gold n=1 err=0",
+		// The payment spans under the hosts that ran them, and the tier
+		// their traces entered with.
+		"s2 m0 all n=3 err=1",
+		"s2 m0 resource.host.name=c n=2 err=1",
+		"s2 m0 resource.host.name=d n=1 err=0",
+		"s2 m0 span.tier=free n=2 err=0",
+		"s2 m0 span.tier=gold n=1 err=1",
+	}, describeSteps(t, res.Steps, false))
+	// Funnels stay at entry: the login hosts.
+	require.Equal(t, []string{
+		"m0 all reached=[3 3] err=1 inflight=[0 0] times=[3]",
+		"m0 resource.host.name=a reached=[2 2] err=1 inflight=[0 0] times=[2]",
+		"m0 resource.host.name=b reached=[1 1] err=0 inflight=[0 0] times=[1]",
+		"m0 span.tier=free reached=[2 2] err=0 inflight=[0 0] times=[2]",
+		"m0 span.tier=gold reached=[1 1] err=1 inflight=[0 0] times=[1]",
+	}, describeFunnels(res.Funnels))
+	// Only the host is read past step 1.
+	src := &rolluptest.Source{}
+	src.Add(spans...)
+	_, err := rollup.Aggregate(context.Background(), src, j, rollup.Range{From: t0, To: at(time.Minute)}, nil)
+	require.NoError(t, err)
+	require.Equal(t, []string{"resource.host.name"}, src.Queries()[1].Select)
+}
