@@ -47,3 +47,11 @@ ALTER TABLE rollup_freshness
 	ADD COLUMN total_requests        bigint NOT NULL DEFAULT 0,
 	ADD COLUMN total_inspected_bytes bigint NOT NULL DEFAULT 0,
 	ADD COLUMN total_run_ms          bigint NOT NULL DEFAULT 0;
+
+-- What the journeys of a cohort were worth (the journey's value
+-- attribute, e.g. an order total, from the furthest step that carried
+-- it), by step: of those that dropped after the step, and of those whose
+-- span of the step failed. Counted once an instance's window has closed.
+ALTER TABLE rollup_funnels
+	ADD COLUMN dropped_value double precision[] NOT NULL DEFAULT '{}',
+	ADD COLUMN errored_value double precision[] NOT NULL DEFAULT '{}';

@@ -320,12 +320,13 @@ func (a *Aggregator) Add(k int, s journeys.Span) error {
 	} else {
 		key = a.funnel.sessionCorr(attr(s.Attrs, a.corrAt))
 	}
+	value, hasValue := a.valueOf(k, s)
 	if k == 0 {
 		seg := a.ownSegments(s)
 		if inRange {
 			a.addRows(k, start, s, seg, true)
 		}
-		a.funnel.candidate(key, spanKey(s.SpanID), start, s.Error, seg)
+		a.funnel.candidate(key, spanKey(s.SpanID), start, s.Error, seg, value, hasValue)
 		return nil
 	}
 	i, ok := a.funnel.instanceAt(key, start)
@@ -342,9 +343,30 @@ func (a *Aggregator) Add(k int, s journeys.Span) error {
 		}
 	}
 	if ok {
-		a.funnel.reach(i, k, start, s.Error)
+		a.funnel.reach(i, k, start, s.Error, value, hasValue)
 	}
 	return nil
+}
+
+// valueOf parses a span's value attribute, when the journey has one and
+// the span carries a finite number.
+func (a *Aggregator) valueOf(k int, s journeys.Span) (float64, bool) {
+	at := a.valueAt
+	if k > 0 {
+		at = a.laterValueAt
+	}
+	if at < 0 {
+		return 0, false
+	}
+	v := attr(s.Attrs, at)
+	if v == "" {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+		return 0, false
+	}
+	return f, true
 }
 
 func attr(attrs []string, i int) string {
@@ -377,18 +399,7 @@ func (a *Aggregator) laterSegments(s journeys.Span, entry []int32) []int32 {
 // known, in one row per segment key.
 func (a *Aggregator) addRows(k int, start int64, s journeys.Span, seg []int32, haveSeg bool) {
 	idx := sketch.Index(s.Duration)
-	value, hasValue := 0.0, false
-	valueAt := a.valueAt
-	if k > 0 {
-		valueAt = a.laterValueAt
-	}
-	if valueAt >= 0 {
-		if v := attr(s.Attrs, valueAt); v != "" {
-			if f, err := strconv.ParseFloat(v, 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
-				value, hasValue = f, true
-			}
-		}
-	}
+	value, hasValue := a.valueOf(k, s)
 	br := a.bucket(bucketKey{bucket: floorDiv(start, int64(BucketWidth)), step: k})
 	th := a.thresholds[k]
 	br.all.add(th, start, s, idx, value, hasValue)

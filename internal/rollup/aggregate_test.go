@@ -569,3 +569,40 @@ func TestInfrastructureKeysCountAtTheirStep(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []string{"resource.host.name"}, src.Queries()[1].Select)
 }
+
+func TestRevenueAtRisk(t *testing.T) {
+	t.Parallel()
+	j := rolluptest.CheckoutJourney()
+	j.Spec.Value = "span.total"
+	m := time.Minute
+	sp := func(step, n int, at time.Duration, isErr bool, kv ...string) rolluptest.Span {
+		a := attrs(kv...)
+		return rolluptest.StepSpan(step, n, n, t0.Add(at), time.Millisecond, isErr, a)
+	}
+	spans := []rolluptest.Span{
+		// A drops after step 2, worth its cart (the step-2 value, the
+		// furthest step that carried one).
+		sp(1, 1, 1*m, false, "span.session.id", "A", "span.total", "5"),
+		sp(2, 2, 2*m, false, "span.session.id", "A", "span.total", "30"),
+		// B pays, but its cart failed once: counted at step 2 as errored.
+		sp(1, 3, 1*m, false, "span.session.id", "B"),
+		sp(2, 4, 3*m, true, "span.session.id", "B", "span.total", "50"),
+		sp(3, 5, 4*m, false, "span.session.id", "B"),
+		// C drops after step 1 with nothing to lose.
+		sp(1, 6, 1*m, false, "span.session.id", "C"),
+		// D drops after step 1, worth 7; a second step-1 span inside its
+		// window with a larger value is not its entry, and not counted.
+		sp(1, 7, 1*m, false, "span.session.id", "D", "span.total", "7"),
+		sp(1, 8, 2*m, false, "span.session.id", "D", "span.total", "700"),
+	}
+	_, funnels := advance(t, j, t0, at(10*m), at(2*time.Hour), spans)
+	require.Len(t, funnels, 2) // all traffic and tier (none)
+	f := funnels[0]
+	require.Equal(t, []int64{4, 2, 1}, f.Reached)
+	require.Equal(t, []float64{7, 30, 0}, f.DroppedValue)
+	require.Equal(t, []float64{0, 50, 0}, f.ErroredValue)
+
+	// While the windows are open nothing is settled.
+	_, open := advance(t, j, t0, at(10*m), at(20*m), spans)
+	require.Equal(t, []float64{0, 0, 0}, open[0].DroppedValue)
+}

@@ -59,16 +59,22 @@ type instance struct {
 	key   int32
 	depth uint8  // steps reached
 	errs  uint32 // bit k: the span chosen for step k is an error
+	// value is the value attribute of the chosen span of the furthest step
+	// that carried one (valueAt that step), for revenue at risk.
+	value   float64
+	valueAt int8 // -1: none yet
 }
 
 type instRange struct{ first, n int32 }
 
 type candidate struct {
-	start int64
-	id    [8]byte
-	key   int32
-	seg   int32 // offset in candSegs
-	err   bool
+	start    int64
+	id       [8]byte
+	key      int32
+	seg      int32 // offset in candSegs
+	err      bool
+	hasValue bool
+	value    float64
 }
 
 func (f *funnelState) init(a *Aggregator, seed *Open) {
@@ -105,7 +111,8 @@ func (f *funnelState) init(a *Aggregator, seed *Open) {
 	for i := range n {
 		k := f.carriedKey(seed.key(i))
 		f.keySeed[k] = int32(i)
-		f.inst = append(f.inst, instance{entry: seed.entry[i], key: k, depth: seed.depth[i], errs: seed.errs[i]})
+		f.inst = append(f.inst, instance{entry: seed.entry[i], key: k, depth: seed.depth[i], errs: seed.errs[i],
+			value: seed.value[i], valueAt: seed.valueAt[i]})
 		f.chosen = append(f.chosen, seed.chosen[i*f.nSteps:(i+1)*f.nSteps]...)
 		for s := range f.nKeys {
 			f.segSlab = append(f.segSlab, ids[s][seed.segs[i*f.nKeys+s]])
@@ -191,11 +198,11 @@ func errBit(k int, isErr bool) uint32 {
 
 // candidate records a step-1 span of correlation key k (none: the span
 // has no key and enters nothing).
-func (f *funnelState) candidate(k corrKey, id [8]byte, start int64, isErr bool, seg []int32) {
+func (f *funnelState) candidate(k corrKey, id [8]byte, start int64, isErr bool, seg []int32, value float64, hasValue bool) {
 	if !k.ok {
 		return
 	}
-	f.cands = append(f.cands, candidate{start: start, id: id, key: f.keyOf(k), seg: int32(len(f.candSegs)), err: isErr})
+	f.cands = append(f.cands, candidate{start: start, id: id, key: f.keyOf(k), seg: int32(len(f.candSegs)), err: isErr, value: value, hasValue: hasValue})
 	f.candSegs = append(f.candSegs, seg...)
 }
 
@@ -233,7 +240,11 @@ func (f *funnelState) closeStep0() {
 			if c.start < ffrom || c.start >= to {
 				continue
 			}
-			f.inst = append(f.inst, instance{entry: c.start, key: key, depth: 1, errs: errBit(0, c.err)})
+			in := instance{entry: c.start, key: key, depth: 1, errs: errBit(0, c.err), valueAt: -1}
+			if c.hasValue {
+				in.value, in.valueAt = c.value, 0
+			}
+			f.inst = append(f.inst, in)
 			f.segSlab = append(f.segSlab, f.candSegs[c.seg:int(c.seg)+f.nKeys]...)
 			f.chosen = append(f.chosen, make([]int64, f.nSteps)...)
 			f.chosen[(len(f.inst)-1)*f.nSteps] = c.start
@@ -279,7 +290,7 @@ func (f *funnelState) instanceAt(k corrKey, t int64) (int32, bool) {
 // after the span chosen for step k-1 and inside the window. Among spans
 // starting at the same instant an error wins, so that the choice never
 // depends on arrival order.
-func (f *funnelState) reach(i int32, k int, t int64, isErr bool) {
+func (f *funnelState) reach(i int32, k int, t int64, isErr bool, value float64, hasValue bool) {
 	in := &f.inst[i]
 	if int(in.depth) < k {
 		return
@@ -299,6 +310,12 @@ func (f *funnelState) reach(i int32, k int, t int64, isErr bool) {
 	case t == f.chosen[base+k]:
 		in.errs |= errBit(k, isErr)
 	}
+	// The instance is worth the largest value carried by a span of its
+	// furthest step that has any, among the spans that could reach it:
+	// the same whatever order they arrive in, however the range is cut.
+	if hasValue && (int(in.valueAt) < k || int(in.valueAt) == k && value > in.value) {
+		in.value, in.valueAt = value, int8(k)
+	}
 }
 
 type funnelAcc struct {
@@ -306,6 +323,8 @@ type funnelAcc struct {
 	inFlight []int64
 	errored  int64
 	times    []sketch.Sketch
+	dropped  []float64
+	failed   []float64
 }
 
 func newFunnelAcc(n int) *funnelAcc {
@@ -313,6 +332,8 @@ func newFunnelAcc(n int) *funnelAcc {
 		reached:  make([]int64, n),
 		inFlight: make([]int64, n),
 		times:    make([]sketch.Sketch, n-1),
+		dropped:  make([]float64, n),
+		failed:   make([]float64, n),
 	}
 }
 
@@ -349,28 +370,35 @@ func (f *funnelState) funnelRows(named func(bucket int64, key int, v int32) bool
 			}
 			k := funnelKey{bucket: bucket}
 			add(full, k).count(0, int(in.depth), false, flying, 0, in.errs, chosen)
+			add(full, k).settle(in, f.window, a.to, f.nSteps)
 			for s, v := range f.segs(int32(i)) {
 				k.seg = Segment{Key: a.keys[s], Value: OtherValue}
 				if named(bucket, s, v) {
 					k.seg.Value = a.vals[s].names[v]
 				}
-				add(full, k).count(0, int(in.depth), false, flying, 0, in.errs, chosen)
+				acc := add(full, k)
+				acc.count(0, int(in.depth), false, flying, 0, in.errs, chosen)
+				acc.settle(in, f.window, a.to, f.nSteps)
 			}
 			continue
 		}
 		was := f.was[i]
 		wasFlying := int(was.depth) < f.nSteps
-		if was.depth == in.depth && was.errs == in.errs && flying == wasFlying {
+		closes := in.entry+f.window <= a.to
+		if was.depth == in.depth && was.errs == in.errs && flying == wasFlying && !closes {
 			continue
 		}
 		k := funnelKey{bucket: bucket}
 		add(deltas, k).count(int(was.depth), int(in.depth), wasFlying, flying, was.errs, in.errs, chosen)
+		add(deltas, k).settle(in, f.window, a.to, f.nSteps)
 		for s := range f.nKeys {
 			k.seg = Segment{Key: a.keys[s], Value: OtherValue}
 			if f.seed.folded[i]&(1<<s) == 0 {
 				k.seg.Value = f.seed.segName(i, s)
 			}
-			add(deltas, k).count(int(was.depth), int(in.depth), wasFlying, flying, was.errs, in.errs, chosen)
+			acc := add(deltas, k)
+			acc.count(int(was.depth), int(in.depth), wasFlying, flying, was.errs, in.errs, chosen)
+			acc.settle(in, f.window, a.to, f.nSteps)
 		}
 	}
 	return full, deltas
@@ -401,10 +429,31 @@ func (c *funnelAcc) count(from, to int, wasFlying, flying bool, wasErrs, errs ui
 	}
 }
 
+// settle counts what an instance was worth when its window closes before
+// to (every instance here was open before this computation): dropped after
+// its furthest step, and failed at each step whose span errored. A span
+// inside the window may still set the value after the instance completed,
+// so only a closed window settles it.
+func (c *funnelAcc) settle(in *instance, window, to int64, nSteps int) {
+	if in.entry+window > to || in.valueAt < 0 {
+		return
+	}
+	if int(in.depth) < nSteps {
+		c.dropped[in.depth-1] += in.value
+	}
+	for k := range nSteps {
+		if in.errs&(1<<k) != 0 {
+			c.failed[k] += in.value
+		}
+	}
+}
+
 func (c *funnelAcc) merge(o *funnelAcc) {
 	for k := range c.reached {
 		c.reached[k] += o.reached[k]
 		c.inFlight[k] += o.inFlight[k]
+		c.dropped[k] += o.dropped[k]
+		c.failed[k] += o.failed[k]
 	}
 	for k := range c.times {
 		c.times[k].Merge(&o.times[k])
@@ -425,6 +474,9 @@ func (c *funnelAcc) row(bucket time.Time, seg Segment) FunnelRow {
 		Errored:   c.errored,
 		InFlight:  c.inFlight,
 		StepTimes: times,
+
+		DroppedValue: c.dropped,
+		ErroredValue: c.failed,
 	}
 }
 
@@ -461,6 +513,7 @@ func (f *funnelState) open(named func(bucket int64, key int, v int32) bool) *Ope
 		o.entry = append(o.entry, in.entry)
 		o.depth = append(o.depth, in.depth)
 		o.errs = append(o.errs, in.errs)
+		o.value, o.valueAt = append(o.value, in.value), append(o.valueAt, in.valueAt)
 		o.chosen = append(o.chosen, f.chosen[i*f.nSteps:(i+1)*f.nSteps]...)
 		var folded uint16
 		bucket := floorDiv(in.entry, int64(BucketWidth))

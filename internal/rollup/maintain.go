@@ -195,7 +195,8 @@ func stepRowOf(acc *stepAcc, step int, bucket time.Time, seg Segment) StepRow {
 
 func mergeFunnelRows(ctx context.Context, tx pgx.Tx, id int64, from, to time.Time) ([]FunnelRow, int, error) {
 	rows, err := tx.Query(ctx, `
-		SELECT segment_key, segment_value, journey_version, reached, in_flight, errored, step_times
+		SELECT segment_key, segment_value, journey_version, reached, in_flight, errored, step_times,
+			dropped_value, errored_value
 		FROM rollup_funnels
 		WHERE journey_id = $1 AND bucket >= $2 AND bucket < $3
 		FOR UPDATE`, id, from, to)
@@ -211,7 +212,8 @@ func mergeFunnelRows(ctx context.Context, tx pgx.Tx, id int64, from, to time.Tim
 		var reached, inFlight []int64
 		var errored int64
 		var times [][]byte
-		if err := rows.Scan(&seg.Key, &seg.Value, &v, &reached, &inFlight, &errored, &times); err != nil {
+		var dropped, failed []float64
+		if err := rows.Scan(&seg.Key, &seg.Value, &v, &reached, &inFlight, &errored, &times, &dropped, &failed); err != nil {
 			return nil, 0, fmt.Errorf("read minute funnel rows: %w", err)
 		}
 		version = max(version, v)
@@ -220,7 +222,7 @@ func mergeFunnelRows(ctx context.Context, tx pgx.Tx, id int64, from, to time.Tim
 			t = &funnelTotals{}
 			merged[seg] = t
 		}
-		if err := t.add(reached, inFlight, errored, times); err != nil {
+		if err := t.add(reached, inFlight, errored, times, dropped, failed); err != nil {
 			return nil, 0, err
 		}
 	}
@@ -236,6 +238,7 @@ func mergeFunnelRows(ctx context.Context, tx pgx.Tx, id int64, from, to time.Tim
 		out = append(out, FunnelRow{
 			Bucket: from, Width: HourWidth, Segment: seg,
 			Reached: t.reached, InFlight: t.inFlight, Errored: t.errored, StepTimes: times,
+			DroppedValue: t.dropped, ErroredValue: t.failed,
 		})
 	}
 	slices.SortFunc(out, func(x, y FunnelRow) int { return compareSegments(x.Segment, y.Segment) })

@@ -38,6 +38,10 @@ type Open struct {
 	// folded bit s: the instance's funnel rows count it under OtherValue
 	// for key s, as its entry bucket's ranking decided.
 	folded []uint16
+	// value is the instance's value attribute so far, from the step
+	// valueAt (-1: none).
+	value   []float64
+	valueAt []int8
 }
 
 // Len is the number of open instances.
@@ -83,6 +87,10 @@ func (o *Open) Encode() []byte {
 		b = append(b, o.depth[i])
 		b = binary.AppendUvarint(b, uint64(o.errs[i]))
 		b = binary.AppendUvarint(b, uint64(o.folded[i]))
+		b = append(b, byte(o.valueAt[i]+1))
+		if o.valueAt[i] >= 0 {
+			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(o.value[i]))
+		}
 		prev := o.entry[i]
 		for k := 1; k < int(o.depth[i]); k++ {
 			t := o.chosen[i*o.NSteps+k]
@@ -121,6 +129,7 @@ func DecodeOpen(b []byte) (*Open, error) {
 	n := d.count(3 + nKeys)
 	o.keyOff = make([]uint32, 1, n+1)
 	o.entry, o.depth, o.errs, o.folded = make([]int64, 0, n), make([]uint8, 0, n), make([]uint32, 0, n), make([]uint16, 0, n)
+	o.value, o.valueAt = make([]float64, 0, n), make([]int8, 0, n)
 	o.chosen, o.segs = make([]int64, 0, n*nSteps), make([]int32, 0, n*nKeys)
 	for range n {
 		o.keys = append(o.keys, d.bytes(d.count(1))...)
@@ -132,6 +141,18 @@ func DecodeOpen(b []byte) (*Open, error) {
 			d.fail()
 		}
 		o.entry, o.depth, o.errs, o.folded = append(o.entry, entry), append(o.depth, depth), append(o.errs, uint32(errs)), append(o.folded, uint16(folded))
+		valueAt := int8(d.byte()) - 1
+		var value float64
+		if valueAt >= int8(depth) {
+			d.fail()
+		}
+		if valueAt >= 0 {
+			b := d.bytes(8)
+			if len(b) == 8 {
+				value = math.Float64frombits(binary.LittleEndian.Uint64(b))
+			}
+		}
+		o.value, o.valueAt = append(o.value, value), append(o.valueAt, valueAt)
 		t := entry
 		o.chosen = append(o.chosen, entry)
 		for k := 1; k < nSteps; k++ {

@@ -114,6 +114,12 @@ type FunnelRow struct {
 	// StepTimes[k] is the sketch of the time from step k to step k+1 of the
 	// instances that reached k+1.
 	StepTimes []*sketch.Sketch
+	// DroppedValue[k] sums the value (the journey's value attribute, from
+	// the furthest step that carried one) of the instances that dropped
+	// after reaching step k; ErroredValue[k] of those whose step-k span
+	// failed. An instance counts once its window has closed.
+	DroppedValue []float64
+	ErroredValue []float64
 }
 
 // Entered is the number of instances that entered step 1.

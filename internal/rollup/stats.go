@@ -50,6 +50,12 @@ type StepStats struct {
 	P99 float64 `json:"p99_ms"`
 	// ValueSum sums the journey's value attribute over the step's spans.
 	ValueSum float64 `json:"value_sum"`
+	// DroppedValue sums what the journeys that dropped after this step
+	// were worth (their value attribute, from the furthest step carrying
+	// it), ErroredValue those whose span of this step failed: revenue at
+	// risk. Journeys count once their window has closed.
+	DroppedValue float64 `json:"dropped_value"`
+	ErroredValue float64 `json:"errored_value"`
 	// Reached counts instances entering in the range that reached this
 	// step in order; ConversionFromPrevious is Reached over the previous
 	// step's Reached (1 for the first step when anything entered).
@@ -167,6 +173,12 @@ func (s *Store) Stats(ctx context.Context, slug string, from, to time.Time, seg 
 			st.Reached = f.reached[k]
 			st.InFlight = f.inFlight[k]
 		}
+		if k < len(f.dropped) {
+			st.DroppedValue = f.dropped[k]
+		}
+		if k < len(f.failed) {
+			st.ErroredValue = f.failed[k]
+		}
 		switch {
 		case k == 0 && st.Reached > 0:
 			st.ConversionFromPrevious = 1
@@ -200,9 +212,12 @@ type funnelTotals struct {
 	reached, inFlight []int64
 	errored           int64
 	times             []sketch.Sketch
+	dropped, failed   []float64
 }
 
-func (t *funnelTotals) add(reached, inFlight []int64, errored int64, times [][]byte) error {
+func (t *funnelTotals) add(reached, inFlight []int64, errored int64, times [][]byte, dropped, failed []float64) error {
+	t.dropped = addFloats(t.dropped, dropped)
+	t.failed = addFloats(t.failed, failed)
 	for len(t.reached) < len(reached) {
 		t.reached = append(t.reached, 0)
 		t.inFlight = append(t.inFlight, 0)
@@ -230,7 +245,7 @@ func (t *funnelTotals) add(reached, inFlight []int64, errored int64, times [][]b
 func (s *Store) funnelTotals(ctx context.Context, id int64, key, val string, from, to time.Time, versions map[int]bool) (funnelTotals, error) {
 	var t funnelTotals
 	rows, err := s.pool.Query(ctx, `
-		SELECT journey_version, reached, in_flight, errored, step_times
+		SELECT journey_version, reached, in_flight, errored, step_times, dropped_value, errored_value
 		FROM rollup_funnels
 		WHERE journey_id = $1 AND segment_key = $2 AND segment_value = $3 AND bucket >= $4 AND bucket < $5`,
 		id, key, val, from, to)
@@ -243,10 +258,11 @@ func (s *Store) funnelTotals(ctx context.Context, id int64, key, val string, fro
 		var reached, inFlight []int64
 		var errored int64
 		var times [][]byte
-		if err := rows.Scan(&version, &reached, &inFlight, &errored, &times); err != nil {
+		var dropped, failed []float64
+		if err := rows.Scan(&version, &reached, &inFlight, &errored, &times, &dropped, &failed); err != nil {
 			return t, err
 		}
-		if err := t.add(reached, inFlight, errored, times); err != nil {
+		if err := t.add(reached, inFlight, errored, times, dropped, failed); err != nil {
 			return t, err
 		}
 		versions[version] = true

@@ -165,7 +165,8 @@ func mergeDeltas(ctx context.Context, tx pgx.Tx, id int64, version int, deltas [
 		}
 	}
 	rows, err := tx.Query(ctx, `
-		SELECT segment_key, segment_value, bucket, width_s, journey_version, reached, in_flight, errored, step_times
+		SELECT segment_key, segment_value, bucket, width_s, journey_version, reached, in_flight, errored, step_times,
+			dropped_value, errored_value
 		FROM rollup_funnels
 		WHERE journey_id = $1 AND bucket >= $2 AND bucket < $3
 		FOR UPDATE`, id, from.Truncate(HourWidth), before)
@@ -182,7 +183,8 @@ func mergeDeltas(ctx context.Context, tx pgx.Tx, id int64, version int, deltas [
 		var width int32
 		var times [][]byte
 		var v int
-		if err := rows.Scan(&fr.Segment.Key, &fr.Segment.Value, &fr.Bucket, &width, &v, &fr.Reached, &fr.InFlight, &fr.Errored, &times); err != nil {
+		if err := rows.Scan(&fr.Segment.Key, &fr.Segment.Value, &fr.Bucket, &width, &v, &fr.Reached, &fr.InFlight, &fr.Errored, &times,
+			&fr.DroppedValue, &fr.ErroredValue); err != nil {
 			rows.Close()
 			return fmt.Errorf("read cohorts to update: %w", err)
 		}
@@ -218,6 +220,7 @@ func mergeDeltas(ctx context.Context, tx pgx.Tx, id int64, version int, deltas [
 				cp.StepTimes = append(cp.StepTimes, sk.Clone())
 			}
 			cp.Reached, cp.InFlight = slices.Clone(d.Reached), slices.Clone(d.InFlight)
+			cp.DroppedValue, cp.ErroredValue = slices.Clone(d.DroppedValue), slices.Clone(d.ErroredValue)
 			row = &cp
 			stored[k] = row
 			changed[k] = row
@@ -240,6 +243,17 @@ func mergeDeltas(ctx context.Context, tx pgx.Tx, id int64, version int, deltas [
 	return copyFunnels(ctx, tx, id, version, out)
 }
 
+// addFloats adds b to a, step by step, growing a as needed.
+func addFloats(a, b []float64) []float64 {
+	for len(a) < len(b) {
+		a = append(a, 0)
+	}
+	for k, v := range b {
+		a[k] += v
+	}
+	return a
+}
+
 // addFunnel adds d to row, step by step.
 func addFunnel(row *FunnelRow, d FunnelRow) {
 	for len(row.Reached) < len(d.Reached) {
@@ -255,6 +269,8 @@ func addFunnel(row *FunnelRow, d FunnelRow) {
 		row.InFlight[k] += n
 	}
 	row.Errored += d.Errored
+	row.DroppedValue = addFloats(row.DroppedValue, d.DroppedValue)
+	row.ErroredValue = addFloats(row.ErroredValue, d.ErroredValue)
 	for len(row.StepTimes) < len(d.StepTimes) {
 		row.StepTimes = append(row.StepTimes, &sketch.Sketch{})
 	}
@@ -325,7 +341,7 @@ func encodeExemplars(ex []Exemplar) ([]byte, error) {
 
 var funnelColumns = []string{
 	"journey_id", "segment_key", "segment_value", "bucket", "width_s", "journey_version",
-	"reached", "in_flight", "errored", "step_times",
+	"reached", "in_flight", "errored", "step_times", "dropped_value", "errored_value",
 }
 
 func copyFunnels(ctx context.Context, tx pgx.Tx, id int64, version int, rows []FunnelRow) error {
@@ -349,13 +365,21 @@ func copyFunnels(ctx context.Context, tx pgx.Tx, id int64, version int, rows []F
 		}
 		return []any{
 			id, r.Segment.Key, r.Segment.Value, r.Bucket, int32(width / time.Second), int32(version),
-			nonNil(r.Reached), nonNil(inFlight), r.Errored, times,
+			nonNil(r.Reached), nonNil(inFlight), r.Errored, times, floats(r.DroppedValue, len(r.Reached)), floats(r.ErroredValue, len(r.Reached)),
 		}, nil
 	})
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"rollup_funnels"}, funnelColumns, src); err != nil {
 		return fmt.Errorf("copy funnel rows: %w", err)
 	}
 	return nil
+}
+
+// floats is v, or n zeros for a row computed without values.
+func floats(v []float64, n int) []float64 {
+	if v == nil {
+		return make([]float64, n)
+	}
+	return v
 }
 
 func nonNil(v []int64) []int64 {

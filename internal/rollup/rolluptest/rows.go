@@ -68,6 +68,10 @@ func (r *Rows) Apply(res *rollup.Result) {
 			row.InFlight[i] += d.InFlight[i]
 		}
 		row.Errored += d.Errored
+		for i := range d.DroppedValue {
+			row.DroppedValue[i] += d.DroppedValue[i]
+			row.ErroredValue[i] += d.ErroredValue[i]
+		}
 		for i, sk := range d.StepTimes {
 			row.StepTimes[i].Merge(sk)
 		}
@@ -78,6 +82,7 @@ func (r *Rows) Apply(res *rollup.Result) {
 
 func clone(f rollup.FunnelRow) rollup.FunnelRow {
 	f.Reached, f.InFlight = slices.Clone(f.Reached), slices.Clone(f.InFlight)
+	f.DroppedValue, f.ErroredValue = slices.Clone(f.DroppedValue), slices.Clone(f.ErroredValue)
 	times := make([]*sketch.Sketch, len(f.StepTimes))
 	for i, sk := range f.StepTimes {
 		times[i] = sk.Clone()
