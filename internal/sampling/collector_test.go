@@ -24,6 +24,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/waymarkhq/waymark/journeys"
+	"github.com/waymarkhq/waymark/journeys/examples"
 )
 
 // decode reads the output of Policy the way the collector reads its
@@ -454,4 +455,22 @@ func putAll(m pcommon.Map, attrs map[string]any) {
 			panic(fmt.Sprintf("no attribute of type %T", v))
 		}
 	}
+}
+
+func TestPolicyForTheExamples(t *testing.T) {
+	t.Parallel()
+	entries, err := examples.FS.ReadDir(".")
+	require.NoError(t, err)
+	var js []journeys.Journey
+	for _, e := range entries {
+		data, err := examples.FS.ReadFile(e.Name())
+		require.NoError(t, err)
+		got, err := journeys.DecodeYAML(data)
+		require.NoError(t, err)
+		js = append(js, got...)
+	}
+	require.Len(t, js, 2)
+	out, err := Policy(js, DefaultOptions())
+	require.NoError(t, err)
+	build(t, decode(t, out))
 }
