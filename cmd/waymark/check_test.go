@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/binary"
 	"encoding/hex"
 	"net/http"
@@ -20,6 +21,9 @@ import (
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/waymarkhq/waymark/internal/pgtest"
+	"github.com/waymarkhq/waymark/internal/spanstore"
 )
 
 // checkJourneys are the journeys the check fixtures are for: one
@@ -464,4 +468,48 @@ func TestCheckReadsJourneysFromAServer(t *testing.T) {
 	r = waymark(t, "check", "--url", srv.URL, "--journey", "checkout", file)
 	require.Equal(t, 0, r.code, r.stderr)
 	require.Equal(t, "1 journey: 4 passed, 0 failed, 1 skipped; 5 spans in 3 traces from 1 file\n", r.stdout)
+}
+
+func TestCheckReadsTheEmbeddedStore(t *testing.T) {
+	t.Parallel()
+	pool, dbURL := pgtest.NewWithURL(t)
+	broken := edit(func(s *fspan) bool {
+		switch s.service {
+		case "auth_svc":
+			s.trace, s.parent = traceAuth, ""
+		case "profile_svc":
+			s.trace = traceAuth
+		}
+		return true
+	})
+	_, err := spanstore.NewStore(pool, nil).Insert(context.Background(), tracesData(t, broken).ResourceSpans)
+	require.NoError(t, err)
+	dir, _ := writeFixture(t, fileForms[0], nil)
+
+	// The fixture's spans start at 2023-11-14T22:13:20Z.
+	r := waymark(t, "check", "--database-url", dbURL, "--journeys", dir, "--from", "2023-11-14T22:00:00Z", "--to", "2023-11-14T23:00:00Z")
+	require.Equal(t, 1, r.code, r.stderr)
+	require.Equal(t, `FAIL [propagation] login step 2 "Check password" service auth_svc trace `+traceAuth+
+		`: trace context lost between web (step 1) and auth_svc: 1 trace reaches this step without step 1 "Login request"
+2 journeys: 7 passed, 1 failed, 2 skipped; 6 spans in 4 traces from the embedded store
+`, r.stdout)
+
+	r = waymark(t, "check", "--database-url", dbURL, "--journeys", dir, "--from", "2023-11-14T23:00:00Z", "--to", "2023-11-15T00:00:00Z")
+	require.Equal(t, 2, r.code)
+	require.Equal(t, "waymark: check cannot decide: no journey spans in the embedded store between 2023-11-14T23:00:00Z and 2023-11-15T00:00:00Z: did the test run export any\n", r.stderr)
+
+	for _, tt := range []struct {
+		args []string
+		line string
+	}{
+		{[]string{"--since", "1h", "spans.json"}, "waymark: check: give span files or a time range of the embedded store, not both"},
+		{[]string{"--since", "1h", "--from", "2023-11-14T23:00:00Z"}, "waymark: check: give -since or -from, not both"},
+		{[]string{"--to", "2023-11-14T23:00:00Z"}, "waymark: check: -to needs -from"},
+		{[]string{"--from", "yesterday"}, `waymark: check: -from "yesterday" is not an RFC 3339 time such as 2025-03-10T12:00:00Z`},
+		{[]string{"--from", "2023-11-14T23:00:00Z", "--to", "2023-11-14T22:00:00Z"}, "waymark: check: -to must be after -from"},
+	} {
+		r := waymark(t, append([]string{"check", "--journeys", dir}, tt.args...)...)
+		require.Equal(t, 2, r.code)
+		require.Equal(t, tt.line, firstLine(r.stderr))
+	}
 }
