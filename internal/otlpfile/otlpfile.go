@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/klauspost/compress/zstd"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
@@ -143,7 +144,7 @@ func readJSON(br *bufio.Reader, fn func(*tracepb.TracesData) error) error {
 func decodeJSON(raw []byte) (*tracepb.TracesData, error) {
 	td := &tracepb.TracesData{}
 	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(raw, td); err != nil {
-		return nil, fmt.Errorf("malformed OTLP JSON: %w", err)
+		return nil, fmt.Errorf("malformed OTLP JSON: %s", protoMessage(err))
 	}
 	if err := hexIDs(td.GetResourceSpans()); err != nil {
 		return nil, err
@@ -154,7 +155,7 @@ func decodeJSON(raw []byte) (*tracepb.TracesData, error) {
 func decodeProto(b []byte) (*tracepb.TracesData, error) {
 	td := &tracepb.TracesData{}
 	if err := proto.Unmarshal(b, td); err != nil {
-		return nil, fmt.Errorf("malformed OTLP protobuf: %w", err)
+		return nil, fmt.Errorf("malformed OTLP protobuf: %s", protoMessage(err))
 	}
 	return td, nil
 }
@@ -300,3 +301,8 @@ func hexID(what string, b []byte, size int) ([]byte, error) {
 	}
 	return id, nil
 }
+
+// protoMessage is the text of a protobuf decoding error. The protobuf
+// module puts a no-break space or a space after "proto:" at random, so
+// that nobody relies on its messages; the reader's messages are stable.
+func protoMessage(err error) string { return strings.ReplaceAll(err.Error(), "\u00a0", " ") }
