@@ -76,6 +76,8 @@ func commands() []command {
 		{name: "tokens list", summary: "list API tokens with their scopes and last use (never the secret)", run: (*app).tokensList},
 		{name: "tokens revoke", args: "ID|NAME", summary: "revoke an API token; the next request with it is refused", run: (*app).tokensRevoke},
 		{name: "demo", summary: "run everything on this machine with live demo shop traffic", run: (*app).demo},
+		{name: "sampling policy", summary: "print a collector tail_sampling configuration that keeps the journeys' failed, slow and sampled traces", run: (*app).samplingPolicy},
+		{name: "check", args: "[FILE|DIR...]", summary: "check spans exported by a test run against the journeys: context propagation, correlation, segments (exit 0 pass, 1 fail, 2 cannot decide)", run: (*app).check},
 		{name: "gate", summary: "ask a Waymark server whether a deployment may proceed (exit 0 pass, 1 fail, 2 cannot decide)", run: (*app).gate},
 		{name: "version", summary: "print the version", run: (*app).version},
 	}
