@@ -36,6 +36,10 @@ type Span struct {
 	// Attrs holds the values of SpanQuery.Select, in order; "" means absent.
 	// Numbers and booleans are in their canonical text form (strconv).
 	Attrs []string
+	// Weight is how many spans this one stands for when the trace was
+	// sampled (its adjusted count, from the tracestate's sampling
+	// threshold); 0 when the source knows nothing of sampling, as for 1.
+	Weight float64
 }
 
 // FetchStats is what a fetch cost the trace source, so that the cost of a

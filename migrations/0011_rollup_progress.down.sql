@@ -1,3 +1,4 @@
+ALTER TABLE rollup_steps DROP COLUMN IF EXISTS sampled;
 ALTER TABLE rollup_funnels DROP COLUMN IF EXISTS errored_value, DROP COLUMN IF EXISTS dropped_value;
 ALTER TABLE rollup_freshness
 	DROP COLUMN IF EXISTS total_run_ms, DROP COLUMN IF EXISTS total_inspected_bytes,

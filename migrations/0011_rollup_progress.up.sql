@@ -55,3 +55,8 @@ ALTER TABLE rollup_freshness
 ALTER TABLE rollup_funnels
 	ADD COLUMN dropped_value double precision[] NOT NULL DEFAULT '{}',
 	ADD COLUMN errored_value double precision[] NOT NULL DEFAULT '{}';
+
+-- The spans a step row was computed from, when the traffic was sampled
+-- and each counted as the spans it stands for (spans is then an
+-- estimate). NULL on rows from before: as many as spans.
+ALTER TABLE rollup_steps ADD COLUMN sampled bigint;

@@ -20,7 +20,7 @@ import (
 // source, so openSource runs first.
 func (d *deps) openJobs() error {
 	d.alerting = alerting.NewService(d.pool, rollup.NewStore(d.pool), d.store, alerting.Options{PublicURL: d.cfg.PublicURL, Logger: d.log})
-	opts := jobs.Options{Logger: d.log, Alerting: d.alerting, Rollups: rollup.RunOptions{Source: string(d.cfg.TraceSource)}}
+	opts := jobs.Options{Logger: d.log, Alerting: d.alerting, Rollups: rollup.RunOptions{Source: string(d.cfg.TraceSource), AdjustedCountKey: d.cfg.SampleRateAttribute}}
 	if d.cfg.TraceSource == config.SourceTempo {
 		// Tempo makes spans searchable only after its ingesters flush.
 		opts.Lag = jobs.TempoLag

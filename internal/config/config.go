@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/waymarkhq/waymark/journeys"
 	"io"
 	"log/slog"
 	"net"
@@ -63,6 +64,11 @@ type Config struct {
 	// TraceURLTemplate, when set, links a trace to another UI (Grafana,
 	// Tempo); it contains TraceIDPlaceholder.
 	TraceURLTemplate string
+	// SampleRateAttribute, when set, is a scoped span attribute (e.g.
+	// span.SampleRate) holding how many spans a sampled span stands for,
+	// for traffic sampled where the tracestate cannot say so (Tempo's
+	// search cannot return it).
+	SampleRateAttribute string
 	// APIToken, when set, is accepted as a bearer token on the API with
 	// every scope. Deprecated: create scoped tokens with `waymark tokens
 	// create`; this stays as a bootstrap.
@@ -303,6 +309,18 @@ var settings = []setting{
 				return err
 			}
 			c.PublicURL = strings.TrimRight(v, "/")
+			return nil
+		}},
+	{env: "WAYMARK_SAMPLE_RATE_ATTRIBUTE", group: GroupServer,
+		usage: "span attribute holding how many spans a sampled span stands for, e.g. span.SampleRate (the embedded store also reads the tracestate's ot=th)",
+		set: func(c *Config, v string) error {
+			if v == "" {
+				return nil
+			}
+			if _, err := journeys.ParseKey(v); err != nil {
+				return fmt.Errorf("%q is not a scoped attribute such as span.SampleRate", v)
+			}
+			c.SampleRateAttribute = v
 			return nil
 		}},
 	{env: "WAYMARK_TRACE_URL_TEMPLATE", group: GroupServer,

@@ -201,7 +201,7 @@ func TestUsageShowsDefaultsWithoutSecrets(t *testing.T) {
 	require.Contains(t, out, `-listen string`)
 	require.Contains(t, out, `host:port of the web UI and API (env WAYMARK_LISTEN) (default "127.0.0.1:8080")`)
 	require.Contains(t, out, `(env WAYMARK_TEMPO_TOKEN)`)
-	require.Equal(t, 21, strings.Count(out, "(env WAYMARK_"))
+	require.Equal(t, 22, strings.Count(out, "(env WAYMARK_"))
 }
 
 func TestTraceURL(t *testing.T) {

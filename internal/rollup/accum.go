@@ -44,6 +44,7 @@ func (t *valueTable) intern(v string) int32 {
 // stepAcc accumulates one step row.
 type stepAcc struct {
 	spans, errors int64
+	sampled       int64 // spans read; spans is what they stand for
 	lat           sketch.Sketch
 	good          []int64
 	valueSum      float64
@@ -59,27 +60,31 @@ func newStepAcc(thresholds []time.Duration) *stepAcc {
 	return r
 }
 
-func (r *stepAcc) add(thresholds []time.Duration, start int64, s journeys.Span, idx int, value float64, hasValue bool) {
-	r.spans++
-	r.lat.AddIndex(idx, 1)
+// add counts span s as w spans (its weight: 1 unless its trace was
+// sampled).
+func (r *stepAcc) add(thresholds []time.Duration, start int64, s journeys.Span, idx int, value float64, hasValue bool, w int64) {
+	r.spans += w
+	r.sampled++
+	r.lat.AddIndex(idx, uint64(w))
 	for i, th := range thresholds {
 		if s.Duration <= th {
-			r.good[i]++
+			r.good[i] += w
 		}
 	}
 	if hasValue {
-		r.valueSum += value
+		r.valueSum += value * float64(w)
 	}
 	x := exemplar{trace: s.TraceID, start: start, dur: int64(s.Duration)}
 	r.slow.offer(x, slower)
 	if s.Error {
-		r.errors++
+		r.errors += w
 		r.errs.offer(x, later)
 	}
 }
 
 func (r *stepAcc) merge(o *stepAcc) {
 	r.spans += o.spans
+	r.sampled += o.sampled
 	r.errors += o.errors
 	r.lat.Merge(&o.lat)
 	for i := range r.good {

@@ -30,6 +30,10 @@ type Range struct {
 	// ReceivedBefore, when set, reads only the spans the source received
 	// before it (see journeys.SpanQuery).
 	ReceivedBefore time.Time
+	// AdjustedCountKey, when set, is a span attribute (scoped, e.g.
+	// span.SampleRate) holding how many spans a sampled span stands for;
+	// it wins over the source's Span.Weight (the tracestate's threshold).
+	AdjustedCountKey string
 }
 
 func (r Range) validate() error {
@@ -129,6 +133,8 @@ type Aggregator struct {
 	laterValueAt int
 	laterSegAt   []int // per segment key: its index in laterSel, -1 when taken from the entry
 	laterBuf     []int32
+	weightAt     int // index in Span.Attrs of AdjustedCountKey, -1 for none
+	laterWeight  int
 
 	thresholds [][]time.Duration
 	vals       []valueTable
@@ -174,20 +180,22 @@ func NewAggregator(j journeys.Journey, r Range, open *Open) (*Aggregator, error)
 		return nil, errors.New("journey has no correlation: set correlation.by")
 	}
 	a := &Aggregator{
-		j:       j,
-		r:       r,
-		slug:    j.Metadata.Slug,
-		nSteps:  n,
-		byTrace: j.Spec.Correlation.ByTrace(),
-		window:  int64(Window(j)),
-		from:    r.From.UnixNano(),
-		to:      r.To.UnixNano(),
-		valueAt: -1,
-		corrAt:  -1,
-		buckets: make(map[bucketKey]*bucketRows),
-		lastKey: bucketKey{step: -1},
-		step:    -1,
-		recount: open == nil,
+		j:           j,
+		r:           r,
+		slug:        j.Metadata.Slug,
+		nSteps:      n,
+		byTrace:     j.Spec.Correlation.ByTrace(),
+		window:      int64(Window(j)),
+		from:        r.From.UnixNano(),
+		to:          r.To.UnixNano(),
+		valueAt:     -1,
+		corrAt:      -1,
+		weightAt:    -1,
+		laterWeight: -1,
+		buckets:     make(map[bucketKey]*bucketRows),
+		lastKey:     bucketKey{step: -1},
+		step:        -1,
+		recount:     open == nil,
 	}
 	a.ffrom = a.from
 	if a.recount {
@@ -226,6 +234,19 @@ func NewAggregator(j journeys.Journey, r Range, open *Open) (*Aggregator, error)
 			a.laterSegAt = append(a.laterSegAt, at)
 		}
 		a.laterBuf = make([]int32, len(a.keys))
+	}
+	if k := r.AdjustedCountKey; k != "" {
+		if _, err := journeys.ParseKey(k); err != nil {
+			return nil, fmt.Errorf("adjusted count attribute: %w", err)
+		}
+		a.sel = append(slices.Clone(a.sel), k)
+		a.weightAt = len(a.sel) - 1
+		if a.byTrace {
+			a.laterSel = append(slices.Clone(a.laterSel), k)
+			a.laterWeight = len(a.laterSel) - 1
+		} else {
+			a.laterSel, a.laterWeight = a.sel, a.weightAt
+		}
 	}
 	if open != nil {
 		switch {
@@ -321,12 +342,13 @@ func (a *Aggregator) Add(k int, s journeys.Span) error {
 		key = a.funnel.sessionCorr(attr(s.Attrs, a.corrAt))
 	}
 	value, hasValue := a.valueOf(k, s)
+	w := a.weightOf(k, s)
 	if k == 0 {
 		seg := a.ownSegments(s)
 		if inRange {
-			a.addRows(k, start, s, seg, true)
+			a.addRows(k, start, s, seg, true, w)
 		}
-		a.funnel.candidate(key, spanKey(s.SpanID), start, s.Error, seg, value, hasValue)
+		a.funnel.candidate(key, spanKey(s.SpanID), start, s.Error, seg, value, hasValue, w)
 		return nil
 	}
 	i, ok := a.funnel.instanceAt(key, start)
@@ -335,17 +357,36 @@ func (a *Aggregator) Add(k int, s journeys.Span) error {
 		// entered with; a session's in their own.
 		switch {
 		case !a.byTrace:
-			a.addRows(k, start, s, a.ownSegments(s), true)
+			a.addRows(k, start, s, a.ownSegments(s), true, w)
 		case ok:
-			a.addRows(k, start, s, a.laterSegments(s, a.funnel.segs(i)), true)
+			a.addRows(k, start, s, a.laterSegments(s, a.funnel.segs(i)), true, w)
 		default:
-			a.addRows(k, start, s, nil, false)
+			a.addRows(k, start, s, nil, false, w)
 		}
 	}
 	if ok {
 		a.funnel.reach(i, k, start, s.Error, value, hasValue)
 	}
 	return nil
+}
+
+// weightOf is how many spans s stands for: the adjusted count attribute
+// when set and numeric, else the source's weight, rounded to a whole
+// number of spans (journeys.RoundCount); 1 for unsampled traffic.
+func (a *Aggregator) weightOf(k int, s journeys.Span) int64 {
+	at := a.weightAt
+	if k > 0 {
+		at = a.laterWeight
+	}
+	if at >= 0 {
+		if f, err := strconv.ParseFloat(attr(s.Attrs, at), 64); err == nil {
+			return journeys.RoundCount(f)
+		}
+	}
+	if s.Weight == 0 {
+		return 1
+	}
+	return journeys.RoundCount(s.Weight)
 }
 
 // valueOf parses a span's value attribute, when the journey has one and
@@ -397,12 +438,12 @@ func (a *Aggregator) laterSegments(s journeys.Span, entry []int32) []int32 {
 
 // addRows counts s in the all-traffic row and, when its segment values are
 // known, in one row per segment key.
-func (a *Aggregator) addRows(k int, start int64, s journeys.Span, seg []int32, haveSeg bool) {
+func (a *Aggregator) addRows(k int, start int64, s journeys.Span, seg []int32, haveSeg bool, w int64) {
 	idx := sketch.Index(s.Duration)
 	value, hasValue := a.valueOf(k, s)
 	br := a.bucket(bucketKey{bucket: floorDiv(start, int64(BucketWidth)), step: k})
 	th := a.thresholds[k]
-	br.all.add(th, start, s, idx, value, hasValue)
+	br.all.add(th, start, s, idx, value, hasValue, w)
 	if !haveSeg {
 		return
 	}
@@ -417,7 +458,7 @@ func (a *Aggregator) addRows(k int, start int64, s journeys.Span, seg []int32, h
 			acc = newStepAcc(th)
 			row[v] = acc
 		}
-		acc.add(th, start, s, idx, value, hasValue)
+		acc.add(th, start, s, idx, value, hasValue, w)
 	}
 }
 
@@ -641,6 +682,7 @@ func (a *Aggregator) stepRow(step int, bucket time.Time, seg Segment, r *stepAcc
 		Width:    BucketWidth,
 		Segment:  seg,
 		Spans:    r.spans,
+		Sampled:  r.sampled,
 		Errors:   r.errors,
 		Latency:  &r.lat,
 		Good:     r.good,

@@ -63,6 +63,9 @@ type instance struct {
 	// that carried one (valueAt that step), for revenue at risk.
 	value   float64
 	valueAt int8 // -1: none yet
+	// weight is how many instances this one stands for: its entry span's
+	// adjusted count when the traffic was sampled, else 1.
+	weight int64
 }
 
 type instRange struct{ first, n int32 }
@@ -75,6 +78,7 @@ type candidate struct {
 	err      bool
 	hasValue bool
 	value    float64
+	weight   int64
 }
 
 func (f *funnelState) init(a *Aggregator, seed *Open) {
@@ -112,7 +116,7 @@ func (f *funnelState) init(a *Aggregator, seed *Open) {
 		k := f.carriedKey(seed.key(i))
 		f.keySeed[k] = int32(i)
 		f.inst = append(f.inst, instance{entry: seed.entry[i], key: k, depth: seed.depth[i], errs: seed.errs[i],
-			value: seed.value[i], valueAt: seed.valueAt[i]})
+			value: seed.value[i], valueAt: seed.valueAt[i], weight: seed.weight[i]})
 		f.chosen = append(f.chosen, seed.chosen[i*f.nSteps:(i+1)*f.nSteps]...)
 		for s := range f.nKeys {
 			f.segSlab = append(f.segSlab, ids[s][seed.segs[i*f.nKeys+s]])
@@ -198,11 +202,11 @@ func errBit(k int, isErr bool) uint32 {
 
 // candidate records a step-1 span of correlation key k (none: the span
 // has no key and enters nothing).
-func (f *funnelState) candidate(k corrKey, id [8]byte, start int64, isErr bool, seg []int32, value float64, hasValue bool) {
+func (f *funnelState) candidate(k corrKey, id [8]byte, start int64, isErr bool, seg []int32, value float64, hasValue bool, w int64) {
 	if !k.ok {
 		return
 	}
-	f.cands = append(f.cands, candidate{start: start, id: id, key: f.keyOf(k), seg: int32(len(f.candSegs)), err: isErr, value: value, hasValue: hasValue})
+	f.cands = append(f.cands, candidate{start: start, id: id, key: f.keyOf(k), seg: int32(len(f.candSegs)), err: isErr, value: value, hasValue: hasValue, weight: w})
 	f.candSegs = append(f.candSegs, seg...)
 }
 
@@ -240,7 +244,7 @@ func (f *funnelState) closeStep0() {
 			if c.start < ffrom || c.start >= to {
 				continue
 			}
-			in := instance{entry: c.start, key: key, depth: 1, errs: errBit(0, c.err), valueAt: -1}
+			in := instance{entry: c.start, key: key, depth: 1, errs: errBit(0, c.err), valueAt: -1, weight: c.weight}
 			if c.hasValue {
 				in.value, in.valueAt = c.value, 0
 			}
@@ -369,7 +373,7 @@ func (f *funnelState) funnelRows(named func(bucket int64, key int, v int32) bool
 				continue
 			}
 			k := funnelKey{bucket: bucket}
-			add(full, k).count(0, int(in.depth), false, flying, 0, in.errs, chosen)
+			add(full, k).count(0, int(in.depth), false, flying, 0, in.errs, chosen, in.weight)
 			add(full, k).settle(in, f.window, a.to, f.nSteps)
 			for s, v := range f.segs(int32(i)) {
 				k.seg = Segment{Key: a.keys[s], Value: OtherValue}
@@ -377,7 +381,7 @@ func (f *funnelState) funnelRows(named func(bucket int64, key int, v int32) bool
 					k.seg.Value = a.vals[s].names[v]
 				}
 				acc := add(full, k)
-				acc.count(0, int(in.depth), false, flying, 0, in.errs, chosen)
+				acc.count(0, int(in.depth), false, flying, 0, in.errs, chosen, in.weight)
 				acc.settle(in, f.window, a.to, f.nSteps)
 			}
 			continue
@@ -389,7 +393,7 @@ func (f *funnelState) funnelRows(named func(bucket int64, key int, v int32) bool
 			continue
 		}
 		k := funnelKey{bucket: bucket}
-		add(deltas, k).count(int(was.depth), int(in.depth), wasFlying, flying, was.errs, in.errs, chosen)
+		add(deltas, k).count(int(was.depth), int(in.depth), wasFlying, flying, was.errs, in.errs, chosen, in.weight)
 		add(deltas, k).settle(in, f.window, a.to, f.nSteps)
 		for s := range f.nKeys {
 			k.seg = Segment{Key: a.keys[s], Value: OtherValue}
@@ -397,7 +401,7 @@ func (f *funnelState) funnelRows(named func(bucket int64, key int, v int32) bool
 				k.seg.Value = f.seed.segName(i, s)
 			}
 			acc := add(deltas, k)
-			acc.count(int(was.depth), int(in.depth), wasFlying, flying, was.errs, in.errs, chosen)
+			acc.count(int(was.depth), int(in.depth), wasFlying, flying, was.errs, in.errs, chosen, in.weight)
 			acc.settle(in, f.window, a.to, f.nSteps)
 		}
 	}
@@ -407,25 +411,25 @@ func (f *funnelState) funnelRows(named func(bucket int64, key int, v int32) bool
 // count adds the change of one instance from depth from (in flight or
 // not, errors wasErrs) to depth to (flying, errs): every step newly
 // reached, the time taken to reach it, the move out of or into flight.
-func (c *funnelAcc) count(from, to int, wasFlying, flying bool, wasErrs, errs uint32, chosen []int64) {
+func (c *funnelAcc) count(from, to int, wasFlying, flying bool, wasErrs, errs uint32, chosen []int64, w int64) {
 	for k := from; k < to; k++ {
-		c.reached[k]++
+		c.reached[k] += w
 		if k > 0 {
-			c.times[k-1].Add(time.Duration(chosen[k] - chosen[k-1]))
+			c.times[k-1].AddIndex(sketch.Index(time.Duration(chosen[k]-chosen[k-1])), uint64(w))
 		}
 	}
 	if wasFlying {
 		for k := 0; k < from; k++ {
-			c.inFlight[k]--
+			c.inFlight[k] -= w
 		}
 	}
 	if flying {
 		for k := 0; k < to; k++ {
-			c.inFlight[k]++
+			c.inFlight[k] += w
 		}
 	}
 	if wasErrs == 0 && errs != 0 {
-		c.errored++
+		c.errored += w
 	}
 }
 
@@ -439,11 +443,11 @@ func (c *funnelAcc) settle(in *instance, window, to int64, nSteps int) {
 		return
 	}
 	if int(in.depth) < nSteps {
-		c.dropped[in.depth-1] += in.value
+		c.dropped[in.depth-1] += in.value * float64(in.weight)
 	}
 	for k := range nSteps {
 		if in.errs&(1<<k) != 0 {
-			c.failed[k] += in.value
+			c.failed[k] += in.value * float64(in.weight)
 		}
 	}
 }
@@ -489,6 +493,7 @@ func (f *funnelState) open(named func(bucket int64, key int, v int32) bool) *Ope
 	o.keys = make([]byte, 0, len(f.raw))
 	o.keyOff = make([]uint32, 1, c+1)
 	o.entry, o.depth, o.errs, o.folded = make([]int64, 0, c), make([]uint8, 0, c), make([]uint32, 0, c), make([]uint16, 0, c)
+	o.value, o.valueAt, o.weight = make([]float64, 0, c), make([]int8, 0, c), make([]int64, 0, c)
 	o.chosen, o.segs = make([]int64, 0, c*f.nSteps), make([]int32, 0, c*f.nKeys)
 	valIdx := make([]map[string]int32, f.nKeys)
 	for s := range valIdx {
@@ -514,6 +519,7 @@ func (f *funnelState) open(named func(bucket int64, key int, v int32) bool) *Ope
 		o.depth = append(o.depth, in.depth)
 		o.errs = append(o.errs, in.errs)
 		o.value, o.valueAt = append(o.value, in.value), append(o.valueAt, in.valueAt)
+		o.weight = append(o.weight, in.weight)
 		o.chosen = append(o.chosen, f.chosen[i*f.nSteps:(i+1)*f.nSteps]...)
 		var folded uint16
 		bucket := floorDiv(in.entry, int64(BucketWidth))

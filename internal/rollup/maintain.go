@@ -99,7 +99,7 @@ type mergedStep struct {
 
 func mergeStepRows(ctx context.Context, tx pgx.Tx, id int64, from, to time.Time) ([]StepRow, [][]time.Duration, int, error) {
 	rows, err := tx.Query(ctx, `
-		SELECT segment_key, segment_value, step, journey_version, spans, errors, latency,
+		SELECT segment_key, segment_value, step, journey_version, spans, COALESCE(sampled, spans), errors, latency,
 			thresholds_ns, good, value_sum, slowest, errored
 		FROM rollup_steps
 		WHERE journey_id = $1 AND bucket >= $2 AND bucket < $3
@@ -113,11 +113,11 @@ func mergeStepRows(ctx context.Context, tx pgx.Tx, id int64, from, to time.Time)
 	for rows.Next() {
 		var k mergeKey
 		var v int
-		var spans, errs int64
+		var spans, sampled, errs int64
 		var lat, slow, errd []byte
 		var th, good []int64
 		var valueSum float64
-		if err := rows.Scan(&k.key, &k.value, &k.step, &v, &spans, &errs, &lat, &th, &good, &valueSum, &slow, &errd); err != nil {
+		if err := rows.Scan(&k.key, &k.value, &k.step, &v, &spans, &sampled, &errs, &lat, &th, &good, &valueSum, &slow, &errd); err != nil {
 			return nil, nil, 0, fmt.Errorf("read minute rows: %w", err)
 		}
 		sk, err := decodeSketch(lat)
@@ -132,6 +132,7 @@ func mergeStepRows(ctx context.Context, tx pgx.Tx, id int64, from, to time.Time)
 			merged[k] = m
 		}
 		m.acc.spans += spans
+		m.acc.sampled += sampled
 		m.acc.errors += errs
 		m.acc.lat.Merge(sk)
 		m.acc.valueSum += valueSum
@@ -184,6 +185,7 @@ func stepRowOf(acc *stepAcc, step int, bucket time.Time, seg Segment) StepRow {
 		Width:    BucketWidth,
 		Segment:  seg,
 		Spans:    acc.spans,
+		Sampled:  acc.sampled,
 		Errors:   acc.errors,
 		Latency:  &acc.lat,
 		Good:     acc.good,

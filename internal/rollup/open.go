@@ -42,6 +42,8 @@ type Open struct {
 	// valueAt (-1: none).
 	value   []float64
 	valueAt []int8
+	// weight is how many instances each stands for (sampled traffic).
+	weight []int64
 }
 
 // Len is the number of open instances.
@@ -87,6 +89,7 @@ func (o *Open) Encode() []byte {
 		b = append(b, o.depth[i])
 		b = binary.AppendUvarint(b, uint64(o.errs[i]))
 		b = binary.AppendUvarint(b, uint64(o.folded[i]))
+		b = binary.AppendUvarint(b, uint64(o.weight[i]))
 		b = append(b, byte(o.valueAt[i]+1))
 		if o.valueAt[i] >= 0 {
 			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(o.value[i]))
@@ -129,7 +132,7 @@ func DecodeOpen(b []byte) (*Open, error) {
 	n := d.count(3 + nKeys)
 	o.keyOff = make([]uint32, 1, n+1)
 	o.entry, o.depth, o.errs, o.folded = make([]int64, 0, n), make([]uint8, 0, n), make([]uint32, 0, n), make([]uint16, 0, n)
-	o.value, o.valueAt = make([]float64, 0, n), make([]int8, 0, n)
+	o.value, o.valueAt, o.weight = make([]float64, 0, n), make([]int8, 0, n), make([]int64, 0, n)
 	o.chosen, o.segs = make([]int64, 0, n*nSteps), make([]int32, 0, n*nKeys)
 	for range n {
 		o.keys = append(o.keys, d.bytes(d.count(1))...)
@@ -141,6 +144,11 @@ func DecodeOpen(b []byte) (*Open, error) {
 			d.fail()
 		}
 		o.entry, o.depth, o.errs, o.folded = append(o.entry, entry), append(o.depth, depth), append(o.errs, uint32(errs)), append(o.folded, uint16(folded))
+		w := d.uvarint()
+		if w < 1 || w > 1<<40 {
+			d.fail()
+		}
+		o.weight = append(o.weight, int64(w))
 		valueAt := int8(d.byte()) - 1
 		var value float64
 		if valueAt >= int8(depth) {

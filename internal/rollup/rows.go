@@ -78,7 +78,12 @@ type StepRow struct {
 	Bucket  time.Time
 	Width   time.Duration
 	Segment Segment
+	// Spans and Errors (and Good, Latency, ValueSum) count what the spans
+	// read stand for: with sampled traffic each counts as its adjusted
+	// count, so that the numbers estimate all of it. Sampled counts the
+	// spans read.
 	Spans   int64
+	Sampled int64
 	Errors  int64
 	Latency *sketch.Sketch
 	// Good[i] counts spans whose duration is ≤ Result.Thresholds[Step][i],

@@ -55,6 +55,9 @@ type RunOptions struct {
 	LateEvery    time.Duration
 	// Source names the trace source in run reports ("tempo", "embedded").
 	Source string
+	// AdjustedCountKey is the span attribute of sampled traffic's adjusted
+	// counts, if any (see Range).
+	AdjustedCountKey string
 	// Now is the clock.
 	Now func() time.Time
 }
@@ -162,7 +165,7 @@ func (r *Runner) Run(ctx context.Context, j journeys.Journey, version int, edge 
 		if err != nil {
 			return rep, err
 		}
-		res, err := Aggregate(ctx, r.src, j, Range{From: p.Watermark, To: to, ReceivedBefore: cutoff}, p.Open)
+		res, err := Aggregate(ctx, r.src, j, Range{From: p.Watermark, To: to, ReceivedBefore: cutoff, AdjustedCountKey: r.opts.AdjustedCountKey}, p.Open)
 		if err == nil {
 			err = r.store.Write(ctx, res, WriteOptions{Version: version, Progress: &p})
 		}
@@ -318,7 +321,7 @@ func (r *Runner) recountLate(ctx context.Context, j journeys.Journey, version in
 		if err != nil {
 			return err
 		}
-		res, err := Aggregate(ctx, r.src, j, Range{From: first.UTC().Truncate(BucketWidth), To: p.Watermark, ReceivedBefore: cutoff}, nil)
+		res, err := Aggregate(ctx, r.src, j, Range{From: first.UTC().Truncate(BucketWidth), To: p.Watermark, ReceivedBefore: cutoff, AdjustedCountKey: r.opts.AdjustedCountKey}, nil)
 		if err == nil {
 			err = r.store.Write(ctx, res, WriteOptions{Version: version, Progress: p, Recount: true})
 		}

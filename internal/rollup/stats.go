@@ -35,12 +35,19 @@ type JourneyStats struct {
 	// Versions lists the journey versions whose rows were read, ascending:
 	// more than one means the range spans an edit.
 	Versions []int `json:"versions"`
+	// SampledShare is the spans read over the spans they stand for: 1 for
+	// unsampled traffic; 0.1 when the numbers are estimated from a tenth
+	// of the traces.
+	SampledShare float64 `json:"sampled_share"`
 }
 
 // StepStats are one step's numbers over a range.
 type StepStats struct {
-	Step      int     `json:"step"`
-	Spans     int64   `json:"spans"`
+	Step  int   `json:"step"`
+	Spans int64 `json:"spans"`
+	// Sampled counts the spans read; with sampled traffic each of them
+	// counts in Spans (and every other number) as the spans it stands for.
+	Sampled   int64   `json:"sampled_spans"`
 	Errors    int64   `json:"errors"`
 	ErrorRate float64 `json:"error_rate"`
 	// Latency percentiles in milliseconds, from the merged sketches:
@@ -95,6 +102,7 @@ func (s *Store) Stats(ctx context.Context, slug string, from, to time.Time, seg 
 
 	type stepAgg struct {
 		spans, errors int64
+		sampled       int64
 		lat           sketch.Sketch
 		valueSum      float64
 		slow, errs    exemplars
@@ -108,7 +116,7 @@ func (s *Store) Stats(ctx context.Context, slug string, from, to time.Time, seg 
 	grow(ref.steps)
 
 	rows, err := s.pool.Query(ctx, `
-		SELECT step, journey_version, spans, errors, latency, value_sum, slowest, errored
+		SELECT step, journey_version, spans, COALESCE(sampled, spans), errors, latency, value_sum, slowest, errored
 		FROM rollup_steps
 		WHERE journey_id = $1 AND segment_key = $2 AND segment_value = $3 AND bucket >= $4 AND bucket < $5`,
 		ref.id, key, val, from, to)
@@ -119,10 +127,10 @@ func (s *Store) Stats(ctx context.Context, slug string, from, to time.Time, seg 
 	for rows.Next() {
 		var step int16
 		var version int
-		var spans, errs int64
+		var spans, sampled, errs int64
 		var lat, slowJSON, errJSON []byte
 		var valueSum float64
-		if err := rows.Scan(&step, &version, &spans, &errs, &lat, &valueSum, &slowJSON, &errJSON); err != nil {
+		if err := rows.Scan(&step, &version, &spans, &sampled, &errs, &lat, &valueSum, &slowJSON, &errJSON); err != nil {
 			return out, fmt.Errorf("read step rows of %q: %w", slug, err)
 		}
 		sk, err := decodeSketch(lat)
@@ -132,6 +140,7 @@ func (s *Store) Stats(ctx context.Context, slug string, from, to time.Time, seg 
 		grow(int(step) + 1)
 		a := steps[step]
 		a.spans += spans
+		a.sampled += sampled
 		a.errors += errs
 		a.lat.Merge(sk)
 		a.valueSum += valueSum
@@ -157,6 +166,7 @@ func (s *Store) Stats(ctx context.Context, slug string, from, to time.Time, seg 
 		st := StepStats{
 			Step:     k,
 			Spans:    a.spans,
+			Sampled:  a.sampled,
 			Errors:   a.errors,
 			ValueSum: a.valueSum,
 			Slowest:  a.slow.list(),
@@ -200,6 +210,14 @@ func (s *Store) Stats(ctx context.Context, slug string, from, to time.Time, seg 
 	out.Dropped = max(out.Entered-out.Completed-out.InFlight, 0)
 	if out.Entered > 0 {
 		out.Conversion = float64(out.Completed) / float64(out.Entered)
+	}
+	var sampled, spans int64
+	for _, st := range out.Steps {
+		sampled, spans = sampled+st.Sampled, spans+st.Spans
+	}
+	out.SampledShare = 1
+	if spans > 0 {
+		out.SampledShare = float64(sampled) / float64(spans)
 	}
 	for v := range versions {
 		out.Versions = append(out.Versions, v)

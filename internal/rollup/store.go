@@ -281,7 +281,7 @@ func addFunnel(row *FunnelRow, d FunnelRow) {
 
 var stepColumns = []string{
 	"journey_id", "segment_key", "segment_value", "bucket", "step", "width_s", "journey_version",
-	"spans", "errors", "latency", "thresholds_ns", "good", "value_sum", "slowest", "errored",
+	"spans", "errors", "latency", "thresholds_ns", "good", "value_sum", "slowest", "errored", "sampled",
 }
 
 // copyStepRows writes rows; ths[i] are the thresholds rows[i].Good counts.
@@ -319,7 +319,7 @@ func copyStepRows(ctx context.Context, tx pgx.Tx, id int64, version int, rows []
 		}
 		return []any{
 			id, r.Segment.Key, r.Segment.Value, r.Bucket, int16(r.Step), int32(width / time.Second), int32(version),
-			r.Spans, r.Errors, lat, thNs, good, r.ValueSum, slow, errd,
+			r.Spans, r.Errors, lat, thNs, good, r.ValueSum, slow, errd, sampledOf(r),
 		}, nil
 	})
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"rollup_steps"}, stepColumns, src); err != nil {
@@ -372,6 +372,15 @@ func copyFunnels(ctx context.Context, tx pgx.Tx, id int64, version int, rows []F
 		return fmt.Errorf("copy funnel rows: %w", err)
 	}
 	return nil
+}
+
+// sampledOf is the spans a row was read from: NULL when they are all it
+// counts, so that unsampled rows store nothing more.
+func sampledOf(r StepRow) *int64 {
+	if r.Sampled == 0 || r.Sampled == r.Spans {
+		return nil
+	}
+	return &r.Sampled
 }
 
 // floats is v, or n zeros for a row computed without values.

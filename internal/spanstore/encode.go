@@ -29,6 +29,7 @@ type spanRow struct {
 	attrs, resource           []byte // JSON objects
 	scopeName, scopeVersion   string
 	events, links             []byte // JSON arrays, nil when there are none
+	traceState                string
 }
 
 func (r *spanRow) day() int64 { return r.startNS / nsPerDay }
@@ -105,6 +106,11 @@ func rowFromSpan(sp *tracepb.Span) (spanRow, error) {
 	code := sp.GetStatus().GetCode()
 	if code < tracepb.Status_STATUS_CODE_UNSET || code > tracepb.Status_STATUS_CODE_ERROR {
 		return r, fmt.Errorf("unknown status code %d", code)
+	}
+	// The tracestate is kept for its sampling threshold; one longer than
+	// the W3C limit (512 characters) is no tracestate, and is dropped.
+	if ts := sp.GetTraceState(); len(ts) <= 512 {
+		r.traceState = clean(ts)
 	}
 	r.name = clean(sp.GetName())
 	if len(r.name) > maxNameBytes {

@@ -151,6 +151,7 @@ type spec struct {
 	dur                 time.Duration
 	status              tracepb.Status_StatusCode
 	msg                 string
+	traceState          string
 	attrs               []*commonpb.KeyValue
 }
 
@@ -163,6 +164,7 @@ func (s spec) otlp(t testing.TB) *tracepb.Span {
 		StartTimeUnixNano: uint64(s.start.UnixNano()),
 		EndTimeUnixNano:   uint64(s.start.Add(s.dur).UnixNano()),
 		Attributes:        s.attrs,
+		TraceState:        s.traceState,
 	}
 	if s.parent != "" {
 		sp.ParentSpanId = mustHex(t, s.parent)

@@ -61,7 +61,7 @@ type fetchPlan struct {
 func planFetch(q journeys.SpanQuery) (*fetchPlan, error) {
 	p := &fetchPlan{col: map[string]int{}, parsed: map[string]journeys.Key{}}
 	var b strings.Builder
-	b.WriteString(`SELECT trace_id, span_id, start_ns, duration_ns, status_code, kind, name`)
+	b.WriteString(`SELECT trace_id, span_id, start_ns, duration_ns, status_code, kind, name, trace_state`)
 	need := func(k journeys.Key) {
 		p.parsed[k.String()] = k
 		if k.IsIntrinsic() {
@@ -148,7 +148,8 @@ func (s *Store) FetchSpans(ctx context.Context, q journeys.SpanQuery, fn func(jo
 		parsed          = make([]bool, len(plan.keys))
 		attrs           = make([]string, len(plan.selectKeys))
 	)
-	dest := []any{&traceID, &spanID, &startNS, &durNS, &status, &kind, &name}
+	var traceState string
+	dest := []any{&traceID, &spanID, &startNS, &durNS, &status, &kind, &name, &traceState}
 	if plan.statusMsg {
 		dest = append(dest, &statusMsg)
 	}
@@ -210,14 +211,18 @@ func (s *Store) FetchSpans(ctx context.Context, q journeys.SpanQuery, fn func(jo
 			attrs[i], _, _ = text(k)
 		}
 		stats.Spans++
-		if err := fn(journeys.Span{
+		sp := journeys.Span{
 			TraceID:  hex.EncodeToString(traceID),
 			SpanID:   hex.EncodeToString(spanID),
 			Start:    time.Unix(0, startNS).UTC(),
 			Duration: time.Duration(durNS),
 			Error:    status == statusError,
 			Attrs:    attrs,
-		}); err != nil {
+		}
+		if traceState != "" {
+			sp.Weight, _ = journeys.AdjustedCount(traceState)
+		}
+		if err := fn(sp); err != nil {
 			return stats, err
 		}
 	}

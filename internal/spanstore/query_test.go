@@ -449,3 +449,28 @@ func TestConcurrentPartitionCreation(t *testing.T) {
 	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM spans`).Scan(&n))
 	require.Equal(t, writers*3, n)
 }
+
+func TestFetchSpansReadsSamplingWeights(t *testing.T) {
+	t.Parallel()
+	store := NewStore(pgtest.New(t), nil)
+	t0 := at("2024-03-10T12:00:00Z")
+	srv := tracepb.Span_SPAN_KIND_SERVER
+	one := func(n int, ts string) spec {
+		return spec{trace: fmt.Sprintf("%032x", n), span: fmt.Sprintf("%016x", n), name: "GET /", kind: srv,
+			start: t0.Add(time.Duration(n) * time.Second), dur: time.Millisecond, traceState: ts}
+	}
+	_, err := store.Insert(context.Background(), []*tracepb.ResourceSpans{
+		resourceSpans(t, []*commonpb.KeyValue{kv("service.name", "web")},
+			one(1, ""), one(2, "ot=th:8"), one(3, "vendor=x,ot=rv:abcdefabcdefab;th:c"), one(4, "ot=th:zz")),
+	})
+	require.NoError(t, err)
+	got, _ := fetch(t, store, journeys.SpanQuery{Pattern: journeys.Pattern{Service: "web", Span: "GET /"},
+		From: t0, To: t0.Add(time.Minute)})
+	var weights []float64
+	for _, sp := range got {
+		weights = append(weights, sp.Weight)
+	}
+	// Unsampled and unreadable thresholds say nothing (0: count as one);
+	// th:8 keeps half, th:c a quarter.
+	require.Equal(t, []float64{0, 2, 4, 0}, weights)
+}

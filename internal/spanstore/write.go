@@ -29,7 +29,7 @@ func (s *Store) Insert(ctx context.Context, rss []*tracepb.ResourceSpans) (int64
 var spanColumns = []string{
 	"start_ns", "duration_ns", "kind", "status_code", "trace_id", "span_id", "parent_span_id",
 	"service", "name", "status_message", "attributes", "resource", "scope_name", "scope_version",
-	"events", "links",
+	"events", "links", "trace_state",
 }
 
 const (
@@ -120,7 +120,7 @@ type rowSource struct {
 	batches [][]spanRow
 	b, i    int
 	cur     *spanRow
-	vals    [16]any
+	vals    [17]any
 }
 
 func (r *rowSource) Next() bool {
@@ -150,6 +150,7 @@ func (r *rowSource) Values() ([]any, error) {
 	v[10], v[11] = c.attrs, c.resource
 	v[12], v[13] = c.scopeName, c.scopeVersion
 	v[14], v[15] = nullJSON(c.events), nullJSON(c.links)
+	v[16] = c.traceState
 	return v, nil
 }
 
