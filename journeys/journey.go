@@ -38,7 +38,8 @@ type Spec struct {
 	// it entered step 1.
 	Segments []string `yaml:"segments,omitempty" json:"segments,omitempty"`
 	// Attribution overrides, per segment key, which span's value a step's
-	// spans count under with trace correlation (see SegmentAttribution).
+	// spans count under with trace correlation, and whether the key also
+	// gets funnel rows by step (see SegmentAttribution).
 	Attribution map[string]Attribution `yaml:"attribution,omitempty" json:"attribution,omitempty"`
 	// Value is an optional numeric attribute (e.g. span.order.total) summed
 	// per step, for revenue at risk.
@@ -59,7 +60,10 @@ const (
 	AttributeAtEntry Attribution = "entry"
 	// AttributeAtStep counts each step's spans under their own value:
 	// infrastructure attributes (host, pod, zone) belong to the span that
-	// ran on them.
+	// ran on them. With either correlation, such a key also counts each
+	// instance at each step under its step span's value and whether it
+	// went on, so that drops can be traced to the instance that served
+	// the step.
 	AttributeAtStep Attribution = "step"
 )
 

@@ -120,11 +120,12 @@ type Aggregator struct {
 	ffrom   int64 // cohorts entering from here are computed
 	recount bool
 
-	sel     []string
-	keys    []string
-	segAt   []int // index in Span.Attrs of each segment key
-	valueAt int   // -1 without a value attribute
-	corrAt  int   // -1 for trace correlation
+	sel      []string
+	keys     []string
+	stepKeys []int // the keys attributed at the step, as indexes of keys
+	segAt    []int // index in Span.Attrs of each segment key
+	valueAt  int   // -1 without a value attribute
+	corrAt   int   // -1 for trace correlation
 	// With trace correlation, spans past step 1 take their segments from
 	// the trace's entry but for the keys attributed per step (hosts, pods):
 	// they are read with those keys and the value attribute alone, which
@@ -203,11 +204,8 @@ func NewAggregator(j journeys.Journey, r Range, open *Open) (*Aggregator, error)
 	}
 	a.sel = j.SelectKeys()
 	at := func(k string) int { return slices.Index(a.sel, k) }
-	for _, k := range j.Spec.Segments {
-		if k == "" || slices.Contains(a.keys, k) {
-			continue
-		}
-		a.keys = append(a.keys, k)
+	a.keys, a.stepKeys = segmentKeys(j)
+	for _, k := range a.keys {
 		a.segAt = append(a.segAt, at(k))
 	}
 	if j.Spec.Value != "" {
@@ -253,8 +251,9 @@ func NewAggregator(j journeys.Journey, r Range, open *Open) (*Aggregator, error)
 		case !open.Through.Equal(r.From):
 			return nil, fmt.Errorf("funnel state is through %s, not the range's start %s",
 				open.Through.UTC().Format(time.RFC3339), r.From.UTC().Format(time.RFC3339))
-		case open.NSteps != n || open.NKeys != len(a.keys):
-			return nil, fmt.Errorf("funnel state has %d steps and %d segment keys, the journey %d and %d", open.NSteps, open.NKeys, n, len(a.keys))
+		case !open.Fits(j):
+			return nil, fmt.Errorf("funnel state has %d steps and %d segment keys (%d at the step), the journey %d and %d (%d)",
+				open.NSteps, open.NKeys, len(open.StepKeys), n, len(a.keys), len(a.stepKeys))
 		}
 	}
 	a.vals = make([]valueTable, len(a.keys))
@@ -265,6 +264,21 @@ func NewAggregator(j journeys.Journey, r Range, open *Open) (*Aggregator, error)
 	a.thresholds = Thresholds(j)
 	a.funnel.init(a, open)
 	return a, nil
+}
+
+// segmentKeys are the distinct segment keys of j, and which of them (as
+// indexes) are attributed at the step.
+func segmentKeys(j journeys.Journey) (keys []string, atStep []int) {
+	for _, k := range j.Spec.Segments {
+		if k == "" || slices.Contains(keys, k) {
+			continue
+		}
+		if j.Spec.SegmentAttribution(k) == journeys.AttributeAtStep {
+			atStep = append(atStep, len(keys))
+		}
+		keys = append(keys, k)
+	}
+	return keys, atStep
 }
 
 // Thresholds returns the latency SLO thresholds of each step of j,
@@ -352,20 +366,23 @@ func (a *Aggregator) Add(k int, s journeys.Span) error {
 		return nil
 	}
 	i, ok := a.funnel.instanceAt(key, start)
-	if inRange {
-		// Past step 1, a trace's spans count in the segment values it
-		// entered with; a session's in their own.
+	// Past step 1, a trace's spans count in the segment values it entered
+	// with (but for the keys attributed at the step); a session's in their
+	// own. A trace's span outside every entry's window has none.
+	var seg []int32
+	if inRange || ok {
 		switch {
 		case !a.byTrace:
-			a.addRows(k, start, s, a.ownSegments(s), true, w)
+			seg = a.ownSegments(s)
 		case ok:
-			a.addRows(k, start, s, a.laterSegments(s, a.funnel.segs(i)), true, w)
-		default:
-			a.addRows(k, start, s, nil, false, w)
+			seg = a.laterSegments(s, a.funnel.segs(i))
 		}
 	}
+	if inRange {
+		a.addRows(k, start, s, seg, seg != nil, w)
+	}
 	if ok {
-		a.funnel.reach(i, k, start, s.Error, value, hasValue)
+		a.funnel.reach(i, k, start, s.Error, value, hasValue, seg)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -83,8 +84,13 @@ func describeFunnels(rows []rollup.FunnelRow) []string {
 		for _, s := range r.StepTimes {
 			times = append(times, s.Count())
 		}
-		out = append(out, fmt.Sprintf("m%d %s reached=%v err=%d inflight=%v times=%v",
-			int(r.Bucket.Sub(t0)/time.Minute), seg(r.Segment), r.Reached, r.Errored, r.InFlight, times))
+		line := fmt.Sprintf("m%d %s reached=%v err=%d inflight=%v times=%v",
+			int(r.Bucket.Sub(t0)/time.Minute), seg(r.Segment), r.Reached, r.Errored, r.InFlight, times)
+		if r.Continued != nil {
+			line = fmt.Sprintf("m%d %s reached=%v continued=%v inflight=%v",
+				int(r.Bucket.Sub(t0)/time.Minute), seg(r.Segment), r.Reached, r.Continued, r.InFlight)
+		}
+		out = append(out, line)
 	}
 	return out
 }
@@ -487,7 +493,7 @@ func TestInvalidInput(t *testing.T) {
 	_, err = rollup.NewAggregator(j, rollup.Range{From: at(2 * time.Minute), To: at(3 * time.Minute)}, open)
 	require.EqualError(t, err, "funnel state is through 2025-03-01T10:01:00Z, not the range's start 2025-03-01T10:02:00Z")
 	_, err = rollup.NewAggregator(rolluptest.Journey("bad", journeys.CorrelateByTrace, 0, 3), rollup.Range{From: at(time.Minute), To: at(2 * time.Minute)}, open)
-	require.EqualError(t, err, "funnel state has 2 steps and 0 segment keys, the journey 3 and 0")
+	require.EqualError(t, err, "funnel state has 2 steps and 0 segment keys (0 at the step), the journey 3 and 0 (0)")
 
 	a, err := rollup.NewAggregator(sessionJourney(), ok, nil)
 	require.NoError(t, err)
@@ -554,9 +560,14 @@ func TestInfrastructureKeysCountAtTheirStep(t *testing.T) {
 		"s2 m0 span.tier=free n=2 err=0",
 		"s2 m0 span.tier=gold n=1 err=1",
 	}, describeSteps(t, res.Steps, false))
-	// Funnels stay at entry: the login hosts.
+	// Funnels stay at entry: the login hosts; the hosts' own rows count
+	// each step under the host that served it.
 	require.Equal(t, []string{
 		"m0 all reached=[3 3] err=1 inflight=[0 0] times=[3]",
+		"m0 @step:resource.host.name=a reached=[2 0] continued=[2 0] inflight=[0 0]",
+		"m0 @step:resource.host.name=b reached=[1 0] continued=[1 0] inflight=[0 0]",
+		"m0 @step:resource.host.name=c reached=[0 2] continued=[0 0] inflight=[0 0]",
+		"m0 @step:resource.host.name=d reached=[0 1] continued=[0 0] inflight=[0 0]",
 		"m0 resource.host.name=a reached=[2 2] err=1 inflight=[0 0] times=[2]",
 		"m0 resource.host.name=b reached=[1 1] err=0 inflight=[0 0] times=[1]",
 		"m0 span.tier=free reached=[2 2] err=0 inflight=[0 0] times=[2]",
@@ -605,4 +616,60 @@ func TestRevenueAtRisk(t *testing.T) {
 	// While the windows are open nothing is settled.
 	_, open := advance(t, j, t0, at(10*m), at(20*m), spans)
 	require.Equal(t, []float64{0, 0, 0}, open[0].DroppedValue)
+}
+
+// TestStepKeysFollowEachStep: a host's own rows say, per step, how many
+// instances it served there, how many went on, and how many are still
+// open, carried from run to run.
+func TestStepKeysFollowEachStep(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	j := rolluptest.Journey("hosts", journeys.CorrelateByTrace, 0, 3)
+	j.Spec.Segments = []string{"resource.host.name"}
+	host := func(h string) map[string]string { return attrs("resource.host.name", h) }
+	src := &rolluptest.Source{}
+	src.Add(
+		// Trace 1 drops after step 2, served by c.
+		rolluptest.StepSpan(1, 1, 1, at(0), time.Millisecond, false, host("a")),
+		rolluptest.StepSpan(2, 1, 2, at(time.Second), time.Millisecond, false, host("c")),
+		// Trace 2 completes: a, d, e.
+		rolluptest.StepSpan(1, 2, 3, at(2*time.Second), time.Millisecond, false, host("a")),
+		rolluptest.StepSpan(2, 2, 4, at(3*time.Second), time.Millisecond, false, host("d")),
+		rolluptest.StepSpan(3, 2, 5, at(4*time.Second), time.Millisecond, false, host("e")),
+		// Trace 3 enters on b and reaches step 2 on c only in the next run.
+		rolluptest.StepSpan(1, 3, 6, at(5*time.Second), time.Millisecond, false, host("b")),
+		rolluptest.StepSpan(2, 3, 7, at(2*time.Minute), time.Millisecond, false, host("c")),
+	)
+	atStep := func(rows *rolluptest.Rows) []string {
+		var out []string
+		for _, line := range describeFunnels(rows.Funnels()) {
+			if strings.Contains(line, rollup.AtStepPrefix) {
+				out = append(out, line)
+			}
+		}
+		return out
+	}
+	rows := &rolluptest.Rows{}
+	res, err := rollup.Aggregate(ctx, src, j, rollup.Range{From: t0, To: at(time.Minute)}, nil)
+	require.NoError(t, err)
+	rows.Apply(res)
+	require.Equal(t, []string{
+		"m0 @step:resource.host.name=a reached=[2 0 0] continued=[2 0 0] inflight=[0 0 0]",
+		"m0 @step:resource.host.name=b reached=[1 0 0] continued=[0 0 0] inflight=[1 0 0]",
+		"m0 @step:resource.host.name=c reached=[0 1 0] continued=[0 0 0] inflight=[0 1 0]",
+		"m0 @step:resource.host.name=d reached=[0 1 0] continued=[0 1 0] inflight=[0 0 0]",
+		"m0 @step:resource.host.name=e reached=[0 0 1] continued=[0 0 0] inflight=[0 0 0]",
+	}, atStep(rows))
+
+	res, err = rollup.Aggregate(ctx, src, j, rollup.Range{From: at(time.Minute), To: at(20 * time.Minute)}, res.Open)
+	require.NoError(t, err)
+	rows.Apply(res)
+	require.Equal(t, []string{
+		"m0 @step:resource.host.name=a reached=[2 0 0] continued=[2 0 0] inflight=[0 0 0]",
+		"m0 @step:resource.host.name=b reached=[1 0 0] continued=[1 0 0] inflight=[0 0 0]",
+		"m0 @step:resource.host.name=c reached=[0 2 0] continued=[0 0 0] inflight=[0 0 0]",
+		"m0 @step:resource.host.name=d reached=[0 1 0] continued=[0 1 0] inflight=[0 0 0]",
+		"m0 @step:resource.host.name=e reached=[0 0 1] continued=[0 0 0] inflight=[0 0 0]",
+	}, atStep(rows))
+	require.Equal(t, 0, res.Open.Len())
 }

@@ -32,6 +32,14 @@ type funnelState struct {
 	segSlab []int32 // value ids in a.vals, nKeys per instance
 	chosen  []int64 // start of the span chosen for each reached step
 
+	// The keys attributed at the step: stepKeys[j] indexes a.keys, and
+	// stepVals[(i*nSteps+k)*nSK+j] is the value of key j on the span
+	// instance i chose for step k (-1 where not known: a carried
+	// instance's steps before its furthest).
+	stepKeys []int
+	nSK      int
+	stepVals []int32
+
 	seed   *Open
 	seeded int
 	was    []instance
@@ -87,6 +95,8 @@ func (f *funnelState) init(a *Aggregator, seed *Open) {
 	f.nKeys = len(a.keys)
 	f.window = a.window
 	f.byTrace = a.byTrace
+	f.stepKeys = a.stepKeys
+	f.nSK = len(a.stepKeys)
 	f.keyIdx = make(map[[16]byte]int32)
 	f.rawOff = []int32{0}
 	f.seeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
@@ -120,6 +130,13 @@ func (f *funnelState) init(a *Aggregator, seed *Open) {
 		f.chosen = append(f.chosen, seed.chosen[i*f.nSteps:(i+1)*f.nSteps]...)
 		for s := range f.nKeys {
 			f.segSlab = append(f.segSlab, ids[s][seed.segs[i*f.nKeys+s]])
+		}
+		if f.nSK > 0 {
+			base := len(f.stepVals) + (int(seed.depth[i])-1)*f.nSK
+			f.stepVals = append(f.stepVals, unknownVals(f.nSteps*f.nSK)...)
+			for j, s := range f.stepKeys {
+				f.stepVals[base+j] = ids[s][seed.at[i*f.nSK+j]]
+			}
 		}
 	}
 	f.seeded = n
@@ -252,6 +269,13 @@ func (f *funnelState) closeStep0() {
 			f.segSlab = append(f.segSlab, f.candSegs[c.seg:int(c.seg)+f.nKeys]...)
 			f.chosen = append(f.chosen, make([]int64, f.nSteps)...)
 			f.chosen[(len(f.inst)-1)*f.nSteps] = c.start
+			if f.nSK > 0 {
+				base := len(f.stepVals)
+				f.stepVals = append(f.stepVals, unknownVals(f.nSteps*f.nSK)...)
+				for j, s := range f.stepKeys {
+					f.stepVals[base+j] = f.candSegs[int(c.seg)+s]
+				}
+			}
 		}
 		f.keyNew[key] = instRange{first: first, n: int32(len(f.inst)) - first}
 		lo = hi
@@ -289,12 +313,22 @@ func (f *funnelState) instanceAt(k corrKey, t int64) (int32, bool) {
 	return i, true
 }
 
-// reach offers a span of step k (k ≥ 1) starting at t to instance i. The
-// instance reaches step k with its earliest span of step k that starts at or
-// after the span chosen for step k-1 and inside the window. Among spans
-// starting at the same instant an error wins, so that the choice never
-// depends on arrival order.
-func (f *funnelState) reach(i int32, k int, t int64, isErr bool, value float64, hasValue bool) {
+// unknownVals is n value ids not known yet.
+func unknownVals(n int) []int32 {
+	v := make([]int32, n)
+	for i := range v {
+		v[i] = -1
+	}
+	return v
+}
+
+// reach offers a span of step k (k ≥ 1) starting at t, with segment values
+// seg (nil: unknown), to instance i. The instance reaches step k with its
+// earliest span of step k that starts at or after the span chosen for step
+// k-1 and inside the window. Among spans starting at the same instant an
+// error wins, and for the keys attributed at the step the lowest value, so
+// that the choice never depends on arrival order.
+func (f *funnelState) reach(i int32, k int, t int64, isErr bool, value float64, hasValue bool, seg []int32) {
 	in := &f.inst[i]
 	if int(in.depth) < k {
 		return
@@ -308,11 +342,14 @@ func (f *funnelState) reach(i int32, k int, t int64, isErr bool, value float64, 
 		in.depth = uint8(k + 1)
 		f.chosen[base+k] = t
 		in.errs |= errBit(k, isErr)
+		f.setStepVals(i, k, seg, false)
 	case t < f.chosen[base+k]:
 		f.chosen[base+k] = t
 		in.errs = in.errs&^(1<<k) | errBit(k, isErr)
+		f.setStepVals(i, k, seg, false)
 	case t == f.chosen[base+k]:
 		in.errs |= errBit(k, isErr)
+		f.setStepVals(i, k, seg, true)
 	}
 	// The instance is worth the largest value carried by a span of its
 	// furthest step that has any, among the spans that could reach it:
@@ -322,22 +359,42 @@ func (f *funnelState) reach(i int32, k int, t int64, isErr bool, value float64, 
 	}
 }
 
+// setStepVals records the values of the keys attributed at the step on the
+// span chosen for step k of instance i; tie keeps, per key, the lower of
+// the value held and the span's.
+func (f *funnelState) setStepVals(i int32, k int, seg []int32, tie bool) {
+	if f.nSK == 0 || seg == nil {
+		return
+	}
+	at := f.stepVals[(int(i)*f.nSteps+k)*f.nSK:][:f.nSK]
+	for j, s := range f.stepKeys {
+		v := seg[s]
+		if tie && at[j] >= 0 && f.a.vals[s].names[at[j]] <= f.a.vals[s].names[v] {
+			continue
+		}
+		at[j] = v
+	}
+}
+
 type funnelAcc struct {
-	reached  []int64
-	inFlight []int64
-	errored  int64
-	times    []sketch.Sketch
-	dropped  []float64
-	failed   []float64
+	atStep    bool
+	continued []int64
+	reached   []int64
+	inFlight  []int64
+	errored   int64
+	times     []sketch.Sketch
+	dropped   []float64
+	failed    []float64
 }
 
 func newFunnelAcc(n int) *funnelAcc {
 	return &funnelAcc{
-		reached:  make([]int64, n),
-		inFlight: make([]int64, n),
-		times:    make([]sketch.Sketch, n-1),
-		dropped:  make([]float64, n),
-		failed:   make([]float64, n),
+		continued: make([]int64, n),
+		reached:   make([]int64, n),
+		inFlight:  make([]int64, n),
+		times:     make([]sketch.Sketch, n-1),
+		dropped:   make([]float64, n),
+		failed:    make([]float64, n),
 	}
 }
 
@@ -384,6 +441,7 @@ func (f *funnelState) funnelRows(named func(bucket int64, key int, v int32) bool
 				acc.count(0, int(in.depth), false, flying, 0, in.errs, chosen, in.weight)
 				acc.settle(in, f.window, a.to, f.nSteps)
 			}
+			f.countAtStep(add, full, i, bucket, 0, false, flying, named)
 			continue
 		}
 		was := f.was[i]
@@ -404,8 +462,63 @@ func (f *funnelState) funnelRows(named func(bucket int64, key int, v int32) bool
 			acc.count(int(was.depth), int(in.depth), wasFlying, flying, was.errs, in.errs, chosen, in.weight)
 			acc.settle(in, f.window, a.to, f.nSteps)
 		}
+		f.countAtStep(add, deltas, i, bucket, int(was.depth), wasFlying, flying, named)
 	}
 	return full, deltas
+}
+
+// countAtStep counts instance i in the rows of the keys attributed at the
+// step (AtStep), from depth from (its furthest step when carried in, 0 for
+// a new instance) to its depth now: each step newly reached under the
+// value of its own span, and the step it was at when carried in as
+// continued, or as no longer in flight once its window closed. A carried
+// instance's furthest step keeps the name it was counted under.
+func (f *funnelState) countAtStep(add func(map[funnelKey]*funnelAcc, funnelKey) *funnelAcc, m map[funnelKey]*funnelAcc,
+	i int, bucket int64, from int, wasFlying, flying bool, named func(bucket int64, key int, v int32) bool) {
+	if f.nSK == 0 {
+		return
+	}
+	a := f.a
+	in := &f.inst[i]
+	to, w := int(in.depth), in.weight
+	row := func(j int, name string) *funnelAcc {
+		acc := add(m, funnelKey{bucket: bucket, seg: Segment{Key: AtStep(a.keys[f.stepKeys[j]]), Value: name}})
+		acc.atStep = true
+		return acc
+	}
+	for j, s := range f.stepKeys {
+		if from > 0 {
+			name := OtherValue
+			if f.seed.atFolded[i]&(1<<j) == 0 {
+				name = f.seed.atName(i, j)
+			}
+			switch {
+			case to > from:
+				acc := row(j, name)
+				acc.continued[from-1] += w
+				if wasFlying {
+					acc.inFlight[from-1] -= w
+				}
+			case wasFlying && !flying:
+				row(j, name).inFlight[from-1] -= w
+			}
+		}
+		for k := from; k < to; k++ {
+			v := f.stepVals[(i*f.nSteps+k)*f.nSK+j]
+			name := OtherValue
+			if v >= 0 && named(bucket, s, v) {
+				name = a.vals[s].names[v]
+			}
+			acc := row(j, name)
+			acc.reached[k] += w
+			switch {
+			case k+1 < to:
+				acc.continued[k] += w
+			case flying:
+				acc.inFlight[k] += w
+			}
+		}
+	}
 }
 
 // count adds the change of one instance from depth from (in flight or
@@ -453,7 +566,9 @@ func (c *funnelAcc) settle(in *instance, window, to int64, nSteps int) {
 }
 
 func (c *funnelAcc) merge(o *funnelAcc) {
+	c.atStep = c.atStep || o.atStep
 	for k := range c.reached {
+		c.continued[k] += o.continued[k]
 		c.reached[k] += o.reached[k]
 		c.inFlight[k] += o.inFlight[k]
 		c.dropped[k] += o.dropped[k]
@@ -470,10 +585,17 @@ func (c *funnelAcc) row(bucket time.Time, seg Segment) FunnelRow {
 	for i := range c.times {
 		times[i] = &c.times[i]
 	}
+	// A row counted at the step has no times between steps: its steps'
+	// values differ.
+	var continued []int64
+	if c.atStep {
+		continued, times = c.continued, nil
+	}
 	return FunnelRow{
 		Bucket:    bucket,
 		Width:     BucketWidth,
 		Segment:   seg,
+		Continued: continued,
 		Reached:   c.reached,
 		Errored:   c.errored,
 		InFlight:  c.inFlight,
@@ -488,13 +610,16 @@ func (c *funnelAcc) row(bucket time.Time, seg Segment) FunnelRow {
 // carried into the next computation.
 func (f *funnelState) open(named func(bucket int64, key int, v int32) bool) *Open {
 	a := f.a
-	o := newOpen(time.Unix(0, a.to).UTC(), f.nSteps, f.nKeys)
+	o := newOpen(time.Unix(0, a.to).UTC(), f.nSteps, f.nKeys, f.stepKeys)
 	c := len(f.inst)
 	o.keys = make([]byte, 0, len(f.raw))
 	o.keyOff = make([]uint32, 1, c+1)
 	o.entry, o.depth, o.errs, o.folded = make([]int64, 0, c), make([]uint8, 0, c), make([]uint32, 0, c), make([]uint16, 0, c)
 	o.value, o.valueAt, o.weight = make([]float64, 0, c), make([]int8, 0, c), make([]int64, 0, c)
 	o.chosen, o.segs = make([]int64, 0, c*f.nSteps), make([]int32, 0, c*f.nKeys)
+	if f.nSK > 0 {
+		o.at, o.atFolded = make([]int32, 0, c*f.nSK), make([]uint16, 0, c)
+	}
 	valIdx := make([]map[string]int32, f.nKeys)
 	for s := range valIdx {
 		valIdx[s] = map[string]int32{}
@@ -534,6 +659,28 @@ func (f *funnelState) open(named func(bucket int64, key int, v int32) bool) *Ope
 			o.segs = append(o.segs, intern(s, name))
 		}
 		o.folded = append(o.folded, folded)
+		if f.nSK == 0 {
+			continue
+		}
+		// The furthest step's values, as its rows counted them.
+		folded = 0
+		d := int(in.depth) - 1
+		for j, s := range f.stepKeys {
+			var name string
+			if i < f.seeded && in.depth == f.was[i].depth {
+				name = f.seed.atName(i, j)
+				folded |= f.seed.atFolded[i] & (1 << j)
+			} else {
+				v := f.stepVals[(i*f.nSteps+d)*f.nSK+j]
+				if v < 0 || !named(bucket, s, v) {
+					folded |= 1 << j
+					v = max(v, otherID)
+				}
+				name = a.vals[s].names[v]
+			}
+			o.at = append(o.at, intern(s, name))
+		}
+		o.atFolded = append(o.atFolded, folded)
 	}
 	return o
 }

@@ -197,7 +197,7 @@ func stepRowOf(acc *stepAcc, step int, bucket time.Time, seg Segment) StepRow {
 
 func mergeFunnelRows(ctx context.Context, tx pgx.Tx, id int64, from, to time.Time) ([]FunnelRow, int, error) {
 	rows, err := tx.Query(ctx, `
-		SELECT segment_key, segment_value, journey_version, reached, in_flight, errored, step_times,
+		SELECT segment_key, segment_value, journey_version, reached, in_flight, continued, errored, step_times,
 			dropped_value, errored_value
 		FROM rollup_funnels
 		WHERE journey_id = $1 AND bucket >= $2 AND bucket < $3
@@ -211,11 +211,11 @@ func mergeFunnelRows(ctx context.Context, tx pgx.Tx, id int64, from, to time.Tim
 	for rows.Next() {
 		var seg Segment
 		var v int
-		var reached, inFlight []int64
+		var reached, inFlight, continued []int64
 		var errored int64
 		var times [][]byte
 		var dropped, failed []float64
-		if err := rows.Scan(&seg.Key, &seg.Value, &v, &reached, &inFlight, &errored, &times, &dropped, &failed); err != nil {
+		if err := rows.Scan(&seg.Key, &seg.Value, &v, &reached, &inFlight, &continued, &errored, &times, &dropped, &failed); err != nil {
 			return nil, 0, fmt.Errorf("read minute funnel rows: %w", err)
 		}
 		version = max(version, v)
@@ -224,7 +224,7 @@ func mergeFunnelRows(ctx context.Context, tx pgx.Tx, id int64, from, to time.Tim
 			t = &funnelTotals{}
 			merged[seg] = t
 		}
-		if err := t.add(reached, inFlight, errored, times, dropped, failed); err != nil {
+		if err := t.add(reached, inFlight, continued, errored, times, dropped, failed); err != nil {
 			return nil, 0, err
 		}
 	}
@@ -238,7 +238,7 @@ func mergeFunnelRows(ctx context.Context, tx pgx.Tx, id int64, from, to time.Tim
 			times[i] = &t.times[i]
 		}
 		out = append(out, FunnelRow{
-			Bucket: from, Width: HourWidth, Segment: seg,
+			Bucket: from, Width: HourWidth, Segment: seg, Continued: t.continued,
 			Reached: t.reached, InFlight: t.inFlight, Errored: t.errored, StepTimes: times,
 			DroppedValue: t.dropped, ErroredValue: t.failed,
 		})

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
+
+	"github.com/waymarkhq/waymark/journeys"
 )
 
 // Open is the funnel state a computation carries to the next: every
@@ -20,6 +23,9 @@ type Open struct {
 	Through time.Time
 	NSteps  int
 	NKeys   int
+	// StepKeys are the segment keys (indexes of the NKeys) attributed at
+	// the step.
+	StepKeys []int
 
 	// Instance i: its correlation key (a trace id's 16 bytes, or a session
 	// id) is keys[keyOff[i]:keyOff[i+1]].
@@ -44,6 +50,18 @@ type Open struct {
 	valueAt []int8
 	// weight is how many instances each stands for (sampled traffic).
 	weight []int64
+	// at[i*len(StepKeys)+j] indexes vals[StepKeys[j]]: the value on the
+	// span of the instance's furthest step, as its AtStep rows counted it
+	// (atFolded bit j: under OtherValue).
+	at       []int32
+	atFolded []uint16
+}
+
+// Fits reports whether o can carry on into a computation of j: the same
+// steps and segment keys, attributed the same way.
+func (o *Open) Fits(j journeys.Journey) bool {
+	keys, atStep := segmentKeys(j)
+	return o.NSteps == len(j.Spec.Steps) && o.NKeys == len(keys) && slices.Equal(o.StepKeys, atStep)
 }
 
 // Len is the number of open instances.
@@ -54,16 +72,24 @@ func (o *Open) Len() int {
 	return len(o.entry)
 }
 
-func newOpen(through time.Time, nSteps, nKeys int) *Open {
-	return &Open{Through: through, NSteps: nSteps, NKeys: nKeys, keyOff: []uint32{0}, vals: make([][]string, nKeys)}
+func newOpen(through time.Time, nSteps, nKeys int, stepKeys []int) *Open {
+	return &Open{Through: through, NSteps: nSteps, NKeys: nKeys, StepKeys: stepKeys, keyOff: []uint32{0}, vals: make([][]string, nKeys)}
 }
 
 func (o *Open) key(i int) []byte { return o.keys[o.keyOff[i]:o.keyOff[i+1]] }
 
 func (o *Open) segName(i, s int) string { return o.vals[s][o.segs[i*o.NKeys+s]] }
 
+func (o *Open) atName(i, j int) string {
+	return o.vals[o.StepKeys[j]][o.at[i*len(o.StepKeys)+j]]
+}
+
 // openEncoding is the version of Encode's format.
-const openEncoding = 1
+const openEncoding = 2
+
+// ErrOpenFormat means a stored funnel state was written in a format this
+// version does not read: the rollups recount from the watermark instead.
+var ErrOpenFormat = errors.New("funnel state format unknown")
 
 // Encode serialises o compactly: times as varint deltas from the entry,
 // segment values as indexes into per-key tables.
@@ -73,6 +99,10 @@ func (o *Open) Encode() []byte {
 	b = binary.AppendVarint(b, o.Through.UnixNano())
 	b = binary.AppendUvarint(b, uint64(o.NSteps))
 	b = binary.AppendUvarint(b, uint64(o.NKeys))
+	b = binary.AppendUvarint(b, uint64(len(o.StepKeys)))
+	for _, s := range o.StepKeys {
+		b = binary.AppendUvarint(b, uint64(s))
+	}
 	for _, vs := range o.vals {
 		b = binary.AppendUvarint(b, uint64(len(vs)))
 		for _, v := range vs {
@@ -103,6 +133,12 @@ func (o *Open) Encode() []byte {
 		for s := range o.NKeys {
 			b = binary.AppendUvarint(b, uint64(o.segs[i*o.NKeys+s]))
 		}
+		if n := len(o.StepKeys); n > 0 {
+			b = binary.AppendUvarint(b, uint64(o.atFolded[i]))
+			for j := range n {
+				b = binary.AppendUvarint(b, uint64(o.at[i*n+j]))
+			}
+		}
 	}
 	return b
 }
@@ -114,14 +150,27 @@ var errOpenCorrupt = errors.New("corrupt funnel state")
 func DecodeOpen(b []byte) (*Open, error) {
 	d := decoder{b: b}
 	if v := d.byte(); v != openEncoding {
-		return nil, fmt.Errorf("decode funnel state: format %d, want %d", v, openEncoding)
+		return nil, fmt.Errorf("decode funnel state: format %d, want %d: %w", v, openEncoding, ErrOpenFormat)
 	}
 	through := d.varint()
 	nSteps, nKeys := int(d.uvarint()), int(d.uvarint())
-	if d.err != nil || nSteps < 1 || nSteps > maxSteps || nKeys < 0 || nKeys > 16 {
+	nSK := int(d.uvarint())
+	if d.err != nil || nSteps < 1 || nSteps > maxSteps || nKeys < 0 || nKeys > 16 || nSK > nKeys {
 		return nil, fmt.Errorf("decode funnel state: %w", errOpenCorrupt)
 	}
-	o := newOpen(time.Unix(0, through).UTC(), nSteps, nKeys)
+	var stepKeys []int
+	for range nSK {
+		s := d.uvarint()
+		if s >= uint64(nKeys) || len(stepKeys) > 0 && int(s) <= stepKeys[len(stepKeys)-1] {
+			d.fail()
+			break
+		}
+		stepKeys = append(stepKeys, int(s))
+	}
+	if d.err != nil {
+		return nil, fmt.Errorf("decode funnel state: %w", errOpenCorrupt)
+	}
+	o := newOpen(time.Unix(0, through).UTC(), nSteps, nKeys, stepKeys)
 	for s := range nKeys {
 		n := d.count(1)
 		o.vals[s] = make([]string, n)
@@ -177,6 +226,20 @@ func DecodeOpen(b []byte) (*Open, error) {
 				d.fail()
 			}
 			o.segs = append(o.segs, int32(v))
+		}
+		if nSK > 0 {
+			folded := d.uvarint()
+			if folded >= 1<<nSK {
+				d.fail()
+			}
+			o.atFolded = append(o.atFolded, uint16(folded))
+			for _, s := range stepKeys {
+				v := d.uvarint()
+				if v >= uint64(len(o.vals[s])) {
+					d.fail()
+				}
+				o.at = append(o.at, int32(v))
+			}
 		}
 		if d.err != nil {
 			break

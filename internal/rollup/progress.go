@@ -69,7 +69,12 @@ func (s *Store) Progress(ctx context.Context, slug string, skipOpen bool) (Progr
 		return Progress{}, fmt.Errorf("read rollup progress of %q: decode reads: %w", slug, err)
 	}
 	if state != nil {
-		if p.Open, err = DecodeOpen(state); err != nil {
+		p.Open, err = DecodeOpen(state)
+		switch {
+		case errors.Is(err, ErrOpenFormat):
+			// Written by another version: recount from the watermark.
+			p.Open = nil
+		case err != nil:
 			return Progress{}, fmt.Errorf("read rollup progress of %q: %w", slug, err)
 		}
 	}

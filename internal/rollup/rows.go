@@ -17,6 +17,18 @@ type Segment struct {
 // All reports whether s is the all-traffic segment.
 func (s Segment) All() bool { return s.Key == "" }
 
+// AtStepPrefix marks the funnel rows of a key attributed at the step
+// (hosts, pods, zones): they count an instance at each step it reached
+// under the value on the span it chose for that step, not at entry, so
+// that what made instances drop after a step can be asked of the instance
+// that served it. Segment keys are scoped (span., resource.), so the
+// prefix never collides with one, and no read of a segment's funnel sees
+// these rows.
+const AtStepPrefix = "@step:"
+
+// AtStep is the funnel row key of segment key key counted at each step.
+func AtStep(key string) string { return AtStepPrefix + key }
+
 // Values a segment row may carry besides the attribute's own.
 const (
 	// OtherValue collects the values of a key beyond the TopValues most
@@ -125,6 +137,13 @@ type FunnelRow struct {
 	// failed. An instance counts once its window has closed.
 	DroppedValue []float64
 	ErroredValue []float64
+	// Continued[k], on rows keyed AtStep only, counts the instances whose
+	// step-k span had the row's value and that went on to step k+1; there
+	// Reached[k] counts those whose step-k span had the value, and
+	// InFlight[k] those whose furthest step is k and whose window is still
+	// open. (On entry rows every step shares one value: Continued[k] is
+	// Reached[k+1] and is not stored.)
+	Continued []int64
 }
 
 // Entered is the number of instances that entered step 1.

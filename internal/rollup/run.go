@@ -165,6 +165,11 @@ func (r *Runner) Run(ctx context.Context, j journeys.Journey, version int, edge 
 		if err != nil {
 			return rep, err
 		}
+		if p.Open != nil && !p.Open.Fits(j) {
+			// A state carried under other segment keys cannot go on: the
+			// run recounts the window before the watermark instead.
+			p.Open = nil
+		}
 		res, err := Aggregate(ctx, r.src, j, Range{From: p.Watermark, To: to, ReceivedBefore: cutoff, AdjustedCountKey: r.opts.AdjustedCountKey}, p.Open)
 		if err == nil {
 			err = r.store.Write(ctx, res, WriteOptions{Version: version, Progress: &p})
@@ -357,9 +362,11 @@ func SameRollups(a, b journeys.Journey) bool {
 		Segments    []string
 		Value       string
 		Thresholds  [][]time.Duration
+		AtStep      []int
 	}
 	of := func(j journeys.Journey) []byte {
-		s := shape{Correlation: j.Spec.Correlation, Segments: j.Spec.Segments, Value: j.Spec.Value, Thresholds: Thresholds(j)}
+		_, atStep := segmentKeys(j)
+		s := shape{Correlation: j.Spec.Correlation, Segments: j.Spec.Segments, Value: j.Spec.Value, Thresholds: Thresholds(j), AtStep: atStep}
 		for _, st := range j.Spec.Steps {
 			s.Steps = append(s.Steps, st.Match)
 		}

@@ -356,3 +356,39 @@ func TestRunnerFindsLateArrivalsInTheEmbeddedStore(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, rep.RecountSpans)
 }
+
+func TestSameRollups(t *testing.T) {
+	t.Parallel()
+	base := func() journeys.Journey {
+		j := rolluptest.Journey("same", journeys.CorrelateByTrace, 0, 2)
+		j.Spec.Segments = []string{"span.tier", "resource.host.name"}
+		j.Spec.SLOs = []journeys.SLO{{Name: "fast", Kind: journeys.SLOLatency, Threshold: journeys.NewDuration(time.Second), Objective: 0.9}}
+		return j
+	}
+	for _, tc := range []struct {
+		name   string
+		change func(j *journeys.Journey)
+		same   bool
+	}{
+		{"nothing", func(*journeys.Journey) {}, true},
+		{"an objective", func(j *journeys.Journey) { j.Spec.SLOs[0].Objective = 0.99 }, true},
+		{"the default window spelled out", func(j *journeys.Journey) {
+			j.Spec.Correlation.Window = journeys.NewDuration(rollup.DefaultTraceWindow)
+		}, true},
+		{"a threshold", func(j *journeys.Journey) { j.Spec.SLOs[0].Threshold = journeys.NewDuration(2 * time.Second) }, false},
+		{"a segment", func(j *journeys.Journey) { j.Spec.Segments = j.Spec.Segments[:1] }, false},
+		{"a key's attribution", func(j *journeys.Journey) {
+			j.Spec.Attribution = map[string]journeys.Attribution{"resource.host.name": journeys.AttributeAtEntry}
+		}, false},
+		{"the default attribution spelled out", func(j *journeys.Journey) {
+			j.Spec.Attribution = map[string]journeys.Attribution{"resource.host.name": journeys.AttributeAtStep}
+		}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			j := base()
+			tc.change(&j)
+			require.Equal(t, tc.same, rollup.SameRollups(base(), j))
+		})
+	}
+}

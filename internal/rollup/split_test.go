@@ -27,7 +27,7 @@ func randomTraffic(rng *rand.Rand, byTrace bool, window time.Duration) []rollupt
 	span := func(step, key int, start time.Time) {
 		n++
 		trace := key
-		a := attrs("span.tier", tiers[rng.IntN(len(tiers))])
+		a := attrs("span.tier", tiers[rng.IntN(len(tiers))], "resource.host.name", fmt.Sprintf("h%d", rng.IntN(4)))
 		if !byTrace {
 			trace = 100000 + n
 			a["span.session.id"] = fmt.Sprintf("s%d", key)
@@ -78,7 +78,7 @@ func splitJourney(byTrace bool) journeys.Journey {
 		by, window = journeys.CorrelateByTrace, 0
 	}
 	j := rolluptest.Journey("split", by, window, 4)
-	j.Spec.Segments = []string{"span.tier"}
+	j.Spec.Segments = []string{"span.tier", "resource.host.name"}
 	j.Spec.Value = "span.total"
 	j.Spec.SLOs = []journeys.SLO{{Name: "fast", Kind: journeys.SLOLatency, Threshold: journeys.NewDuration(time.Second), Objective: 0.9}}
 	return j

@@ -228,12 +228,19 @@ func (s *Store) Stats(ctx context.Context, slug string, from, to time.Time, seg 
 
 type funnelTotals struct {
 	reached, inFlight []int64
+	continued         []int64 // rows counted at the step only
 	errored           int64
 	times             []sketch.Sketch
 	dropped, failed   []float64
 }
 
-func (t *funnelTotals) add(reached, inFlight []int64, errored int64, times [][]byte, dropped, failed []float64) error {
+func (t *funnelTotals) add(reached, inFlight, continued []int64, errored int64, times [][]byte, dropped, failed []float64) error {
+	for len(t.continued) < len(continued) {
+		t.continued = append(t.continued, 0)
+	}
+	for k, n := range continued {
+		t.continued[k] += n
+	}
 	t.dropped = addFloats(t.dropped, dropped)
 	t.failed = addFloats(t.failed, failed)
 	for len(t.reached) < len(reached) {
@@ -280,7 +287,7 @@ func (s *Store) funnelTotals(ctx context.Context, id int64, key, val string, fro
 		if err := rows.Scan(&version, &reached, &inFlight, &errored, &times, &dropped, &failed); err != nil {
 			return t, err
 		}
-		if err := t.add(reached, inFlight, errored, times, dropped, failed); err != nil {
+		if err := t.add(reached, inFlight, nil, errored, times, dropped, failed); err != nil {
 			return t, err
 		}
 		versions[version] = true

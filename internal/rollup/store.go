@@ -165,7 +165,7 @@ func mergeDeltas(ctx context.Context, tx pgx.Tx, id int64, version int, deltas [
 		}
 	}
 	rows, err := tx.Query(ctx, `
-		SELECT segment_key, segment_value, bucket, width_s, journey_version, reached, in_flight, errored, step_times,
+		SELECT segment_key, segment_value, bucket, width_s, journey_version, reached, in_flight, continued, errored, step_times,
 			dropped_value, errored_value
 		FROM rollup_funnels
 		WHERE journey_id = $1 AND bucket >= $2 AND bucket < $3
@@ -183,7 +183,7 @@ func mergeDeltas(ctx context.Context, tx pgx.Tx, id int64, version int, deltas [
 		var width int32
 		var times [][]byte
 		var v int
-		if err := rows.Scan(&fr.Segment.Key, &fr.Segment.Value, &fr.Bucket, &width, &v, &fr.Reached, &fr.InFlight, &fr.Errored, &times,
+		if err := rows.Scan(&fr.Segment.Key, &fr.Segment.Value, &fr.Bucket, &width, &v, &fr.Reached, &fr.InFlight, &fr.Continued, &fr.Errored, &times,
 			&fr.DroppedValue, &fr.ErroredValue); err != nil {
 			rows.Close()
 			return fmt.Errorf("read cohorts to update: %w", err)
@@ -219,7 +219,7 @@ func mergeDeltas(ctx context.Context, tx pgx.Tx, id int64, version int, deltas [
 			for _, sk := range d.StepTimes {
 				cp.StepTimes = append(cp.StepTimes, sk.Clone())
 			}
-			cp.Reached, cp.InFlight = slices.Clone(d.Reached), slices.Clone(d.InFlight)
+			cp.Reached, cp.InFlight, cp.Continued = slices.Clone(d.Reached), slices.Clone(d.InFlight), slices.Clone(d.Continued)
 			cp.DroppedValue, cp.ErroredValue = slices.Clone(d.DroppedValue), slices.Clone(d.ErroredValue)
 			row = &cp
 			stored[k] = row
@@ -267,6 +267,12 @@ func addFunnel(row *FunnelRow, d FunnelRow) {
 	}
 	for k, n := range d.InFlight {
 		row.InFlight[k] += n
+	}
+	for len(row.Continued) < len(d.Continued) {
+		row.Continued = append(row.Continued, 0)
+	}
+	for k, n := range d.Continued {
+		row.Continued[k] += n
 	}
 	row.Errored += d.Errored
 	row.DroppedValue = addFloats(row.DroppedValue, d.DroppedValue)
@@ -341,7 +347,7 @@ func encodeExemplars(ex []Exemplar) ([]byte, error) {
 
 var funnelColumns = []string{
 	"journey_id", "segment_key", "segment_value", "bucket", "width_s", "journey_version",
-	"reached", "in_flight", "errored", "step_times", "dropped_value", "errored_value",
+	"reached", "in_flight", "errored", "step_times", "dropped_value", "errored_value", "continued",
 }
 
 func copyFunnels(ctx context.Context, tx pgx.Tx, id int64, version int, rows []FunnelRow) error {
@@ -366,6 +372,7 @@ func copyFunnels(ctx context.Context, tx pgx.Tx, id int64, version int, rows []F
 		return []any{
 			id, r.Segment.Key, r.Segment.Value, r.Bucket, int32(width / time.Second), int32(version),
 			nonNil(r.Reached), nonNil(inFlight), r.Errored, times, floats(r.DroppedValue, len(r.Reached)), floats(r.ErroredValue, len(r.Reached)),
+			nonNil(r.Continued),
 		}, nil
 	})
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"rollup_funnels"}, funnelColumns, src); err != nil {

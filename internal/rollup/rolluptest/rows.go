@@ -67,6 +67,12 @@ func (r *Rows) Apply(res *rollup.Result) {
 			row.Reached[i] += d.Reached[i]
 			row.InFlight[i] += d.InFlight[i]
 		}
+		for len(row.Continued) < len(d.Continued) {
+			row.Continued = append(row.Continued, 0)
+		}
+		for i := range d.Continued {
+			row.Continued[i] += d.Continued[i]
+		}
 		row.Errored += d.Errored
 		for i := range d.DroppedValue {
 			row.DroppedValue[i] += d.DroppedValue[i]
@@ -81,7 +87,7 @@ func (r *Rows) Apply(res *rollup.Result) {
 }
 
 func clone(f rollup.FunnelRow) rollup.FunnelRow {
-	f.Reached, f.InFlight = slices.Clone(f.Reached), slices.Clone(f.InFlight)
+	f.Reached, f.InFlight, f.Continued = slices.Clone(f.Reached), slices.Clone(f.InFlight), slices.Clone(f.Continued)
 	f.DroppedValue, f.ErroredValue = slices.Clone(f.DroppedValue), slices.Clone(f.ErroredValue)
 	times := make([]*sketch.Sketch, len(f.StepTimes))
 	for i, sk := range f.StepTimes {
