@@ -362,7 +362,7 @@ func (a *Aggregator) Add(k int, s journeys.Span) error {
 		if inRange {
 			a.addRows(k, start, s, seg, true, w)
 		}
-		a.funnel.candidate(key, spanKey(s.SpanID), start, s.Error, seg, value, hasValue, w)
+		a.funnel.candidate(key, spanKey(s.SpanID), start, s.Error, seg, value, hasValue, w, &s)
 		return nil
 	}
 	i, ok := a.funnel.instanceAt(key, start)
@@ -382,7 +382,7 @@ func (a *Aggregator) Add(k int, s journeys.Span) error {
 		a.addRows(k, start, s, seg, seg != nil, w)
 	}
 	if ok {
-		a.funnel.reach(i, k, start, s.Error, value, hasValue, seg)
+		a.funnel.reach(i, k, start, s.Error, value, hasValue, seg, &s)
 	}
 	return nil
 }

@@ -163,3 +163,65 @@ func TestDifferencesRefuseWhatCannotBeCompared(t *testing.T) {
 	_, err := b.rollups.Differences(b.ctx, j, rollup.DiffQuery{Slug: "none", From: t0, To: at(time.Hour), Compare: rollup.CompareSlow})
 	require.ErrorIs(t, err, rollup.ErrNotFound)
 }
+
+func TestInstancesAgreeWithTheRollups(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	j := whyJourney()
+	v := b.put(t, j)
+	b.advance(t, j, v, t0, at(time.Hour), at(3*time.Hour), whyTraffic())
+	src := &rolluptest.Source{}
+	src.Add(whyTraffic()...)
+	q := rollup.DiffQuery{Slug: "why", From: t0, To: at(100 * time.Minute), Step: 1, Compare: rollup.CompareDropped}
+
+	set, err := rollup.Instances(b.ctx, src, j, q.From, q.To, at(3*time.Hour))
+	require.NoError(t, err)
+	require.Len(t, set.Instances, 200)
+	fromRows, err := b.rollups.Differences(b.ctx, j, q)
+	require.NoError(t, err)
+	one := set.Differences(q, nil)
+	require.Equal(t, describeDiffs(fromRows.Attributes), describeDiffs(one.Attributes))
+	require.Equal(t, [3]int64{45, 155, 0}, [3]int64{one.Selected, one.Baseline, one.InFlight})
+
+	// Within gold (i%3 == 0): 1.5.0 is i%12 == 0, of which i%24 == 0
+	// dropped; 1.4.2 gold dropped at i ≡ 3 mod 30. h1 is i%15 == 0 there,
+	// of which i%120 == 0 dropped.
+	gold := set.Differences(q, &rollup.Segment{Key: "span.tier", Value: "gold"})
+	require.Equal(t, [3]int64{16, 51, 0}, [3]int64{gold.Selected, gold.Baseline, gold.InFlight})
+	require.Equal(t, []string{
+		"span.version=1.5.0 9/8 sig=true",
+		"span.version=1.4.2 7/43 sig=true",
+		"resource.host.name=h2 14/39 sig=false",
+		"resource.host.name=h1 2/12 sig=false",
+	}, describeDiffs(gold.Attributes))
+
+	// The latest traces of each side, for version 1.5.0: dropped i = 192,
+	// 184; went on i = 196, 188 (trace i+1).
+	sel, base := set.Exemplars(1, rollup.CompareDropped, 0, &rollup.Segment{Key: "span.version", Value: "1.5.0"}, 2)
+	require.Equal(t, []string{rolluptest.TraceID(193), rolluptest.TraceID(185)}, traceIDs(sel))
+	require.Equal(t, []string{rolluptest.TraceID(197), rolluptest.TraceID(189)}, traceIDs(base))
+	require.Equal(t, at(192*30*time.Second+time.Second), sel[0].Start)
+	require.Equal(t, 100*time.Millisecond, sel[0].Duration)
+
+	// Slow spans of step 2 are h1's.
+	slow := set.Differences(rollup.DiffQuery{Step: 1, Compare: rollup.CompareSlow, Threshold: 500 * time.Millisecond}, nil)
+	require.Equal(t, [2]int64{40, 160}, [2]int64{slow.Selected, slow.Baseline})
+	require.Equal(t, "resource.host.name=h1 40/0 sig=true", describeDiffs(slow.Attributes)[0])
+
+	// Read up to 102 min only, the last windows are open.
+	set, err = rollup.Instances(b.ctx, src, j, q.From, q.To, at(102*time.Minute))
+	require.NoError(t, err)
+	open := set.Differences(q, nil)
+	require.Equal(t, [3]int64{43, 155, 2}, [3]int64{open.Selected, open.Baseline, open.InFlight})
+
+	_, err = rollup.Instances(b.ctx, src, j, t0, at(7*time.Hour), at(8*time.Hour))
+	require.ErrorIs(t, err, rollup.ErrRangeTooLong)
+}
+
+func traceIDs(ex []rollup.Exemplar) []string {
+	out := []string{}
+	for _, e := range ex {
+		out = append(out, e.TraceID)
+	}
+	return out
+}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/waymarkhq/waymark/internal/sketch"
+	"github.com/waymarkhq/waymark/journeys"
 )
 
 // funnelState follows journey instances through the steps. An instance is
@@ -39,6 +40,11 @@ type funnelState struct {
 	stepKeys []int
 	nSK      int
 	stepVals []int32
+
+	// keep, for looking at instances (Instances), also keeps the trace
+	// and duration of each chosen span: kept[i*nSteps+k].
+	keep bool
+	kept []keptSpan
 
 	seed   *Open
 	seeded int
@@ -78,6 +84,11 @@ type instance struct {
 
 type instRange struct{ first, n int32 }
 
+type keptSpan struct {
+	trace string
+	dur   time.Duration
+}
+
 type candidate struct {
 	start    int64
 	id       [8]byte
@@ -87,6 +98,7 @@ type candidate struct {
 	hasValue bool
 	value    float64
 	weight   int64
+	kept     keptSpan
 }
 
 func (f *funnelState) init(a *Aggregator, seed *Open) {
@@ -219,11 +231,15 @@ func errBit(k int, isErr bool) uint32 {
 
 // candidate records a step-1 span of correlation key k (none: the span
 // has no key and enters nothing).
-func (f *funnelState) candidate(k corrKey, id [8]byte, start int64, isErr bool, seg []int32, value float64, hasValue bool, w int64) {
+func (f *funnelState) candidate(k corrKey, id [8]byte, start int64, isErr bool, seg []int32, value float64, hasValue bool, w int64, s *journeys.Span) {
 	if !k.ok {
 		return
 	}
-	f.cands = append(f.cands, candidate{start: start, id: id, key: f.keyOf(k), seg: int32(len(f.candSegs)), err: isErr, value: value, hasValue: hasValue, weight: w})
+	c := candidate{start: start, id: id, key: f.keyOf(k), seg: int32(len(f.candSegs)), err: isErr, value: value, hasValue: hasValue, weight: w}
+	if f.keep {
+		c.kept = keptSpan{trace: s.TraceID, dur: s.Duration}
+	}
+	f.cands = append(f.cands, c)
 	f.candSegs = append(f.candSegs, seg...)
 }
 
@@ -269,6 +285,10 @@ func (f *funnelState) closeStep0() {
 			f.segSlab = append(f.segSlab, f.candSegs[c.seg:int(c.seg)+f.nKeys]...)
 			f.chosen = append(f.chosen, make([]int64, f.nSteps)...)
 			f.chosen[(len(f.inst)-1)*f.nSteps] = c.start
+			if f.keep {
+				f.kept = append(f.kept, make([]keptSpan, f.nSteps)...)
+				f.kept[(len(f.inst)-1)*f.nSteps] = c.kept
+			}
 			if f.nSK > 0 {
 				base := len(f.stepVals)
 				f.stepVals = append(f.stepVals, unknownVals(f.nSteps*f.nSK)...)
@@ -328,7 +348,7 @@ func unknownVals(n int) []int32 {
 // k-1 and inside the window. Among spans starting at the same instant an
 // error wins, and for the keys attributed at the step the lowest value, so
 // that the choice never depends on arrival order.
-func (f *funnelState) reach(i int32, k int, t int64, isErr bool, value float64, hasValue bool, seg []int32) {
+func (f *funnelState) reach(i int32, k int, t int64, isErr bool, value float64, hasValue bool, seg []int32, s *journeys.Span) {
 	in := &f.inst[i]
 	if int(in.depth) < k {
 		return
@@ -343,11 +363,16 @@ func (f *funnelState) reach(i int32, k int, t int64, isErr bool, value float64, 
 		f.chosen[base+k] = t
 		in.errs |= errBit(k, isErr)
 		f.setStepVals(i, k, seg, false)
+		f.keepSpan(base+k, s)
 	case t < f.chosen[base+k]:
 		f.chosen[base+k] = t
 		in.errs = in.errs&^(1<<k) | errBit(k, isErr)
 		f.setStepVals(i, k, seg, false)
+		f.keepSpan(base+k, s)
 	case t == f.chosen[base+k]:
+		if isErr && in.errs&(1<<k) == 0 {
+			f.keepSpan(base+k, s)
+		}
 		in.errs |= errBit(k, isErr)
 		f.setStepVals(i, k, seg, true)
 	}
@@ -356,6 +381,12 @@ func (f *funnelState) reach(i int32, k int, t int64, isErr bool, value float64, 
 	// the same whatever order they arrive in, however the range is cut.
 	if hasValue && (int(in.valueAt) < k || int(in.valueAt) == k && value > in.value) {
 		in.value, in.valueAt = value, int8(k)
+	}
+}
+
+func (f *funnelState) keepSpan(at int, s *journeys.Span) {
+	if f.keep {
+		f.kept[at] = keptSpan{trace: s.TraceID, dur: s.Duration}
 	}
 }
 
