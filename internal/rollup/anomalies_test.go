@@ -74,6 +74,24 @@ func TestAnomaliesAgainstTheDailyPattern(t *testing.T) {
 		fmt.Sprintf("step 1 throughput Mon 14:00–14:30 value 5 expected 10 [%.4g, %.4g] %s", low, high, anomaly.BaselineDaily),
 		fmt.Sprintf("step 1 error_rate Mon 10:00–11:00 value 1 expected 0 [0, %.4g] %s", 4*sqrt(0.0025/150)+0.01, anomaly.BaselineDaily),
 	}, lines)
+
+	// The same rows by hour of week, two hours ahead of UTC: step 2 of
+	// the second Monday, over minute and hour rows alike.
+	zone := time.FixedZone("UTC+2", 2*3600)
+	hm, err := b.rollups.WeekHeatmap(b.ctx, "daily", 1, day0.Add(24*time.Hour), end, zone)
+	require.NoError(t, err)
+	require.Equal(t, "UTC+2", hm.Zone)
+	mon := hm.Cells[time.Monday]
+	require.Equal(t, rollup.HeatCell{Spans: 600, Errors: 600, Hours: 1, P95: mon[12].P95}, mon[12]) // 10:00 UTC
+	require.Equal(t, int64(450), mon[16].Spans)                                                    // 14:00 UTC
+	require.Equal(t, int64(240), mon[3].Spans)
+	require.InDelta(t, 4.0, mon[3].Throughput(), 1e-12)
+	require.Equal(t, 1.0, mon[12].ErrorRate())
+	require.InEpsilon(t, 100.0, mon[12].P95, 0.01)
+	// Tuesday 09:00 UTC is 11:00 here: day traffic, no errors.
+	require.Equal(t, rollup.HeatCell{Spans: 600, Hours: 1, P95: hm.Cells[time.Tuesday][11].P95}, hm.Cells[time.Tuesday][11])
+	_, err = b.rollups.WeekHeatmap(b.ctx, "daily", 2, day0, end, time.UTC)
+	require.ErrorIs(t, err, rollup.ErrBadComparison)
 }
 
 func sqrt(x float64) float64 { return math.Sqrt(x) }

@@ -73,6 +73,12 @@ type StepStats struct {
 	// first step).
 	TimeFromPreviousP50 float64 `json:"time_from_previous_p50_ms"`
 	TimeFromPreviousP95 float64 `json:"time_from_previous_p95_ms"`
+	TimeFromPreviousP99 float64 `json:"time_from_previous_p99_ms"`
+	// TimeFromPreviousCount counts the instances timed: those that reached
+	// this step from the previous one.
+	TimeFromPreviousCount int64 `json:"time_from_previous_count"`
+	// TimeFromPrevious is the merged sketch of those times, for histograms.
+	TimeFromPrevious *sketch.Sketch `json:"-"`
 	// Exemplars: slowest first; errored latest first.
 	Slowest []Exemplar `json:"slowest"`
 	Errored []Exemplar `json:"errored"`
@@ -196,8 +202,12 @@ func (s *Store) Stats(ctx context.Context, slug string, from, to time.Time, seg 
 			st.ConversionFromPrevious = float64(st.Reached) / float64(f.reached[k-1])
 		}
 		if k > 0 && k-1 < len(f.times) && f.times[k-1].Count() > 0 {
-			st.TimeFromPreviousP50 = ms(f.times[k-1].QuantileNanos(0.5))
-			st.TimeFromPreviousP95 = ms(f.times[k-1].QuantileNanos(0.95))
+			tt := &f.times[k-1]
+			st.TimeFromPreviousP50 = ms(tt.QuantileNanos(0.5))
+			st.TimeFromPreviousP95 = ms(tt.QuantileNanos(0.95))
+			st.TimeFromPreviousP99 = ms(tt.QuantileNanos(0.99))
+			st.TimeFromPreviousCount = int64(tt.Count())
+			st.TimeFromPrevious = tt
 		}
 		out.Steps = append(out.Steps, st)
 	}

@@ -226,6 +226,8 @@ func checkSteps(t *testing.T, label string, st rollup.JourneyStats, want []stepW
 			prev := demo.Latency{Durations: w.fromPrevious}
 			require.InEpsilon(t, ms(prev.Quantile(0.50)), got.TimeFromPreviousP50, 0.01, "%s step %d time from previous p50", label, k)
 			require.InEpsilon(t, ms(prev.Quantile(0.95)), got.TimeFromPreviousP95, 0.01, "%s step %d time from previous p95", label, k)
+			require.InEpsilon(t, ms(prev.Quantile(0.99)), got.TimeFromPreviousP99, 0.01, "%s step %d time from previous p99", label, k)
+			require.Equal(t, int64(len(w.fromPrevious)), got.TimeFromPreviousCount, "%s step %d timed", label, k)
 		}
 	}
 	last := want[len(want)-1].reached
