@@ -83,7 +83,7 @@ func TestAnomaliesAgainstTheDailyPattern(t *testing.T) {
 	require.Equal(t, "UTC+2", hm.Zone)
 	mon := hm.Cells[time.Monday]
 	require.Equal(t, rollup.HeatCell{Spans: 600, Errors: 600, Hours: 1, P95: mon[12].P95}, mon[12]) // 10:00 UTC
-	require.Equal(t, int64(450), mon[16].Spans)                                                    // 14:00 UTC
+	require.Equal(t, int64(450), mon[16].Spans)                                                     // 14:00 UTC
 	require.Equal(t, int64(240), mon[3].Spans)
 	require.InDelta(t, 4.0, mon[3].Throughput(), 1e-12)
 	require.Equal(t, 1.0, mon[12].ErrorRate())
