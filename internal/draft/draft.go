@@ -109,14 +109,11 @@ func FromTraces(traces []journeys.Trace, picks []Pick) (Draft, error) {
 	})
 
 	j := journeys.Journey{APIVersion: journeys.APIVersion, Kind: journeys.Kind}
-	names := map[string]bool{}
-	for _, p := range sel {
-		pat := journeys.Pattern{Service: p.span.Service, Span: p.span.Name}
-		if isKind(p.span.Kind) {
-			pat.Kind = p.span.Kind
-		}
-		j.Spec.Steps = append(j.Spec.Steps, journeys.Step{Name: uniqueName(names, p.span.Service, p.span.Name), Match: pat})
+	refs := make([]SpanRef, len(sel))
+	for i, p := range sel {
+		refs[i] = SpanRef{Service: p.span.Service, Name: p.span.Name, Kind: p.span.Kind}
 	}
+	j.Spec.Steps = Steps(refs)
 	corr, err := correlation(sel)
 	if err != nil {
 		return Draft{}, err
@@ -129,14 +126,44 @@ func FromTraces(traces []journeys.Trace, picks []Pick) (Draft, error) {
 	if len(d.Values) > 0 {
 		j.Spec.Value = d.Values[0]
 	}
-	first, last := j.Spec.Steps[0].Name, j.Spec.Steps[len(j.Spec.Steps)-1].Name
-	j.Metadata.Name = truncate(first+" to "+last, 100)
-	j.Metadata.Slug = Slug(j.Metadata.Name)
+	j.Metadata.Name, j.Metadata.Slug = Title(j.Spec.Steps)
 	if err := j.Validate(); err != nil {
 		return Draft{}, fmt.Errorf("draft journey: %w", err)
 	}
 	d.Journey = j
 	return d, nil
+}
+
+// SpanRef is the service, name and kind of a span a step matches.
+type SpanRef struct {
+	Service string
+	Name    string
+	Kind    string
+}
+
+// Steps is one step per span, matching its service, exact name and kind
+// (none when the kind is unspecified), named by StepName and made unique.
+func Steps(refs []SpanRef) []journeys.Step {
+	names := map[string]bool{}
+	steps := make([]journeys.Step, 0, len(refs))
+	for _, r := range refs {
+		pat := journeys.Pattern{Service: r.Service, Span: r.Name}
+		if isKind(r.Kind) {
+			pat.Kind = r.Kind
+		}
+		steps = append(steps, journeys.Step{Name: uniqueName(names, r.Service, r.Name), Match: pat})
+	}
+	return steps
+}
+
+// Title is a journey's name from its steps, "Login to Payments", and the
+// slug of that name.
+func Title(steps []journeys.Step) (name, slug string) {
+	if len(steps) == 0 {
+		return "Journey", "journey"
+	}
+	name = truncate(steps[0].Name+" to "+steps[len(steps)-1].Name, 100)
+	return name, Slug(name)
 }
 
 func isKind(k string) bool {
@@ -328,9 +355,16 @@ func isID(key string) bool {
 	return key == "id" || strings.HasSuffix(key, ".id") || strings.HasSuffix(key, "_id") || strings.HasSuffix(key, "Id") || slices.Contains(sessionKeys, key)
 }
 
-// businessKeys are the segment keys product people break numbers down
-// by, in the order they are offered. Feature flags are any attribute
-// under feature_flag. or flag.
+// BusinessKeys returns the span attributes (unscoped) product people break
+// numbers down by, in the order they are offered: tiers and plans,
+// regions, app versions. Feature flags are besides any attribute under
+// feature_flag., flag. or feature.
+func BusinessKeys() []string { return slices.Clone(businessKeys) }
+
+// IsFeatureFlag reports whether an unscoped span attribute is a feature
+// flag.
+func IsFeatureFlag(key string) bool { return isFlag(key) }
+
 var businessKeys = []string{
 	"user.tier", "customer.tier", "user.plan", "plan", "tier", "user.segment", "customer.segment",
 	"region", "cloud.region", "geo.region", "geo.country", "country",

@@ -3,11 +3,12 @@
 // Suggestions look at them for keys that tie traces together (a session
 // id), and discovery mines their sequences for journeys.
 //
-// They are read with rollup.TraceSource.FetchSpans, one query per service
-// and kind (server, consumer) matching every name, so that Tempo and the
+// They are read with rollup.TraceSource.FetchSpans, so that Tempo and the
 // embedded store, which answer FetchSpans exactly alike, give the same
-// entries on the same traffic. The services come from a count of server
-// and consumer spans by service.
+// entries on the same traffic: one query per service, kind (server,
+// consumer) and span name, the services and names coming from counts of
+// the range's spans, or one query matching every name for a service with
+// more than 20.
 package entryspans
 
 import (
@@ -39,6 +40,9 @@ const (
 	MaxServices = 100
 	// MaxSelect bounds the attributes selected per span.
 	MaxSelect = 20
+	// maxNamed is how many entry span names of one service and kind are
+	// read one by one; more are read with one regular expression.
+	maxNamed = 20
 )
 
 // Query asks for the entries of the traces whose entry-kind spans start
@@ -51,6 +55,9 @@ type Query struct {
 	// MaxSpans bounds the server and consumer spans read (default
 	// DefaultMaxSpans); reaching it makes the result partial.
 	MaxSpans int
+	// All returns every server and consumer span instead of each trace's
+	// earliest, for what happens inside traces.
+	All bool
 }
 
 // Entry is the entry span of one trace.
@@ -68,7 +75,8 @@ type Entry struct {
 
 // Result is what a fetch found.
 type Result struct {
-	// Entries holds one entry per trace, ordered by start, then trace id.
+	// Entries holds one entry per trace (every server and consumer span
+	// with Query.All), ordered by start, then trace and span id.
 	Entries []Entry
 	// Spans counts the server and consumer spans read.
 	Spans int64
@@ -99,6 +107,9 @@ func Fetch(ctx context.Context, src Source, q Query) (Result, error) {
 		maxSpans = DefaultMaxSpans
 	}
 	var res Result
+	// Only the services that have spans of a kind are read for it.
+	type pair struct{ service, kind string }
+	var pairs []pair
 	for _, kind := range EntryKinds {
 		vals, err := src.CountValues(ctx, journeys.CountQuery{
 			Where: journeys.SpanFilter{Kind: kind}, By: "resource.service.name", From: q.From, To: q.To, Limit: MaxServices,
@@ -107,62 +118,86 @@ func Fetch(ctx context.Context, src Source, q Query) (Result, error) {
 			return Result{}, fmt.Errorf("fetch entry spans: list services: %w", err)
 		}
 		for _, v := range vals {
+			pairs = append(pairs, pair{v.Value, kind})
 			if !slices.Contains(res.Services, v.Value) {
 				res.Services = append(res.Services, v.Value)
 			}
 		}
 	}
-	if len(res.Services) > MaxServices {
-		res.Services = res.Services[:MaxServices]
-	}
 
 	best := map[string]*Entry{}
-	for _, service := range res.Services {
-		for _, kind := range EntryKinds {
-			sq := journeys.SpanQuery{
-				Pattern: journeys.Pattern{Service: service, SpanRegex: ".*", Kind: kind},
-				From:    q.From, To: q.To,
-				Select: append([]string{journeys.IntrinsicName}, q.Select...),
+	var all []Entry
+	var patterns []journeys.Pattern
+	for _, pr := range pairs {
+		// A service's few entry names are read one by one, by the index
+		// on service and name, rather than every span of the service
+		// through a regular expression; a service with many names is read
+		// whole.
+		names, err := src.CountValues(ctx, journeys.CountQuery{
+			Where: journeys.SpanFilter{Service: pr.service, Kind: pr.kind}, By: journeys.IntrinsicName, From: q.From, To: q.To, Limit: maxNamed + 1,
+		})
+		if err != nil {
+			return Result{}, fmt.Errorf("fetch entry spans: list span names of %s: %w", pr.service, err)
+		}
+		if len(names) > maxNamed {
+			patterns = append(patterns, journeys.Pattern{Service: pr.service, SpanRegex: ".*", Kind: pr.kind})
+			continue
+		}
+		for _, n := range names {
+			patterns = append(patterns, journeys.Pattern{Service: pr.service, Span: n.Value, Kind: pr.kind})
+		}
+	}
+	for _, pat := range patterns {
+		service, kind := pat.Service, pat.Kind
+		sq := journeys.SpanQuery{
+			Pattern: pat,
+			From:    q.From, To: q.To,
+			Select: append([]string{journeys.IntrinsicName}, q.Select...),
+		}
+		_, err := src.FetchSpans(ctx, sq, func(s journeys.Span) error {
+			if res.Spans >= int64(maxSpans) {
+				return errCap
 			}
-			_, err := src.FetchSpans(ctx, sq, func(s journeys.Span) error {
-				if res.Spans >= int64(maxSpans) {
-					return errCap
-				}
-				res.Spans++
-				start := s.Start.UTC()
+			res.Spans++
+			start := s.Start.UTC()
+			if !q.All {
 				if e := best[s.TraceID]; e != nil && !earlier(start, s.SpanID, e.Start, e.SpanID) {
 					return nil
 				}
-				e := &Entry{
-					TraceID: s.TraceID, SpanID: s.SpanID, Service: service, Name: s.Attrs[0], Kind: kind,
-					Start: start, Error: s.Error, Attrs: slices.Clone(s.Attrs[1:]),
-				}
-				best[s.TraceID] = e
-				return nil
-			})
-			switch {
-			case err == nil:
-			case errors.Is(err, errCap):
-				res.Partial, res.Reason = true, fmt.Sprintf("stopped after %d server and consumer spans", maxSpans)
-			case errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil:
-				res.Partial, res.Reason = true, "ran out of time"
-			default:
-				return Result{}, fmt.Errorf("fetch entry spans of %s: %w", service, err)
 			}
-			if res.Partial {
-				break
+			e := Entry{
+				TraceID: s.TraceID, SpanID: s.SpanID, Service: service, Name: s.Attrs[0], Kind: kind,
+				Start: start, Error: s.Error, Attrs: slices.Clone(s.Attrs[1:]),
 			}
+			if q.All {
+				all = append(all, e)
+			} else {
+				best[s.TraceID] = &e
+			}
+			return nil
+		})
+		switch {
+		case err == nil:
+		case errors.Is(err, errCap):
+			res.Partial, res.Reason = true, fmt.Sprintf("stopped after %d server and consumer spans", maxSpans)
+		case errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil:
+			res.Partial, res.Reason = true, "ran out of time"
+		default:
+			return Result{}, fmt.Errorf("fetch entry spans of %s: %w", service, err)
 		}
 		if res.Partial {
 			break
 		}
 	}
-	res.Entries = make([]Entry, 0, len(best))
-	for _, e := range best {
-		res.Entries = append(res.Entries, *e)
+	res.Entries = all
+	if !q.All {
+		res.Entries = make([]Entry, 0, len(best))
+		for _, e := range best {
+			res.Entries = append(res.Entries, *e)
+		}
 	}
 	slices.SortFunc(res.Entries, func(a, b Entry) int {
-		return cmp.Or(a.Start.Compare(b.Start), strings.Compare(a.TraceID, b.TraceID))
+		return cmp.Or(a.Start.Compare(b.Start), strings.Compare(a.TraceID, b.TraceID), strings.Compare(a.SpanID, b.SpanID))
 	})
 	return res, nil
 }

@@ -22,17 +22,29 @@ const maxGroupShare = 0.1
 // each recur on a few traces. A key qualifies when at least two of its
 // values are each on the entries of two traces or more, and no value is
 // on more than a tenth of the traces carrying the key. Count is the number
-// of its values on two traces or more: the journeys it can follow. Query
-// scopes only the range.
+// of its values on two traces or more: the journeys it can follow. Only
+// the last Options.CorrelationRange of the query's range is read; Query
+// scopes nothing else.
 func (s *Suggester) CorrelationKeys(ctx context.Context, q Query) ([]Suggestion, error) {
 	from, to, err := s.window(q)
 	if err != nil {
 		return nil, err
 	}
+	if to.Sub(from) > s.o.CorrelationRange {
+		from = to.Add(-s.o.CorrelationRange)
+	}
 	return s.ask(ctx, cacheKey("correlation", from, to), func(ctx context.Context) ([]Suggestion, error) {
-		// The candidates are the span attributes of entry-kind spans.
+		// The candidates are the span attributes of entry-kind spans, of
+		// the kinds there are.
+		kinds, err := s.src.CountValues(ctx, journeys.CountQuery{By: journeys.IntrinsicKind, From: from, To: to})
+		if err != nil {
+			return nil, err
+		}
 		var cands []journeys.KeyCount
 		for _, kind := range entryspans.EntryKinds {
+			if !slices.ContainsFunc(kinds, func(v journeys.ValueCount) bool { return v.Value == kind }) {
+				continue
+			}
 			keys, err := s.src.CountKeys(ctx, journeys.KeyQuery{Where: journeys.SpanFilter{Kind: kind}, From: from, To: to, Limit: journeys.MaxCountLimit})
 			if err != nil {
 				return nil, err

@@ -22,9 +22,10 @@
 //     count_over_time() of its own, eight at a time; numeric keys take one
 //     more count per key, of the spans where key >= 0 || key < 0.
 //   - Correlation keys need to know which traces share a value, which no
-//     count can say: both sources read the entry span of each trace of the
-//     range (see internal/entryspans) with FetchSpans, which they answer
-//     alike, bounded by Options.MaxEntrySpans.
+//     count can say: both sources read the entry span of each trace (see
+//     internal/entryspans) with FetchSpans, which they answer alike, over
+//     the last quarter of an hour of the range (Options.CorrelationRange)
+//     and at most Options.MaxEntrySpans spans.
 //
 // Answers are cached per question for Options.TTL (30 s), at most
 // Options.CacheSize of them, and concurrent identical questions share one
@@ -79,6 +80,11 @@ const (
 	DefaultTimeout   = 10 * time.Second
 	// DefaultMaxEntrySpans bounds the spans CorrelationKeys reads.
 	DefaultMaxEntrySpans = 200_000
+	// DefaultCorrelationRange is how much of the range CorrelationKeys
+	// reads, the end of it: reading every entry span is the one costly
+	// question, and a quarter of an hour of sessions tells a session id
+	// from a tier as well as an hour does.
+	DefaultCorrelationRange = 15 * time.Minute
 )
 
 // Options tune a Suggester.
@@ -93,6 +99,9 @@ type Options struct {
 	CacheSize     int
 	Timeout       time.Duration
 	MaxEntrySpans int
+	// CorrelationRange is how much of the end of the range
+	// CorrelationKeys reads (default DefaultCorrelationRange).
+	CorrelationRange time.Duration
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 }
@@ -139,6 +148,9 @@ func New(src Source, o Options) *Suggester {
 	}
 	if o.MaxEntrySpans <= 0 {
 		o.MaxEntrySpans = DefaultMaxEntrySpans
+	}
+	if o.CorrelationRange <= 0 {
+		o.CorrelationRange = DefaultCorrelationRange
 	}
 	if o.Now == nil {
 		o.Now = time.Now

@@ -141,9 +141,16 @@ func TestSuggestionsAreExactFrequenciesFromBothSources(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, []suggest.Suggestion{{Value: "span.order.total", Count: want.orderTotals}}, got)
 
-			got, err = s.CorrelationKeys(ctx, suggest.Query{})
+			wide := suggest.New(src.Source, suggest.Options{Now: now, CorrelationRange: time.Hour})
+			got, err = wide.CorrelationKeys(ctx, suggest.Query{})
 			require.NoError(t, err)
 			require.Equal(t, ranked(map[string]int64{"span.session.id": want.sessionLinks, "span.user.id": want.userLinks}, 100), got)
+
+			// By default only the last quarter of an hour is read: the
+			// traffic ended before it.
+			got, err = s.CorrelationKeys(ctx, suggest.Query{})
+			require.NoError(t, err)
+			require.Empty(t, got)
 
 			// A bounded list keeps the most frequent.
 			short := suggest.New(src.Source, suggest.Options{Now: now, Limit: 2})
