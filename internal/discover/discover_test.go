@@ -219,3 +219,44 @@ func BenchmarkDiscoverDemoHour(b *testing.B) {
 	b.ReportMetric(float64(got.Spans), "spans/op")
 	b.ReportMetric(float64(got.Sessions), "sessions/op")
 }
+
+// TestLiveTempoDiscovery mines the Tempo of WAYMARK_TEST_TEMPO_URL after
+// sending shop traffic to it. Other traffic there only adds sessions, so
+// the shop funnel must be among the candidates with at least the sessions
+// that paid here.
+func TestLiveTempoDiscovery(t *testing.T) {
+	live := sourcetest.LiveTempo(t)
+	t.Parallel()
+	cfg := demo.DefaultConfig()
+	cfg.Seed = time.Now().UnixNano()
+	cfg.Environment = sourcetest.Environment()
+	cfg.Sessions = 200
+	cfg.Duration = 3 * time.Minute
+	cfg.Start = time.Now().Add(-5 * time.Minute).Truncate(time.Second)
+	tr, err := demo.Plan(cfg)
+	require.NoError(t, err)
+	truth := tr.Truth()
+	to := time.Now().Truncate(time.Minute).Add(time.Minute)
+	pay := demo.Steps()[demo.NumSteps-1].Pattern()
+	pay.Attributes = []journeys.Matcher{{Key: "resource.deployment.environment", Op: journeys.OpEq, Value: journeys.StringValue(cfg.Environment)}}
+	live.Send(t, tr.OTLP(), pay, truth.Steps[demo.NumSteps-1].RootSpans, cfg.Start.Truncate(time.Minute), to)
+
+	got, err := discover.Discover(context.Background(), live.Source, discover.Options{Now: func() time.Time { return to }, MaxSessions: 1_000_000})
+	require.NoError(t, err)
+	shop := shopJourney(t)
+	for _, c := range got.Candidates {
+		if len(c.Steps) != demo.NumSteps {
+			continue
+		}
+		same := true
+		for k, st := range c.Journey.Spec.Steps {
+			m := shop.Spec.Steps[k].Match
+			same = same && st.Match.Service == m.Service && st.Match.Span == m.Span && st.Match.Kind == m.Kind
+		}
+		if same {
+			require.GreaterOrEqual(t, c.Completed, int64(truth.Funnel[demo.NumSteps-1].Sessions))
+			return
+		}
+	}
+	t.Fatalf("no candidate is the shop funnel: %+v", got.Candidates)
+}
