@@ -69,6 +69,8 @@ func commands() []command {
 		{name: "journeys apply", args: "FILE|DIR...", summary: "create or update journeys from YAML files", run: (*app).journeysApply},
 		{name: "journeys export", args: "[SLUG]", summary: "print journeys as YAML", run: (*app).journeysExport},
 		{name: "journeys list", summary: "list journeys", run: (*app).journeysList},
+		{name: "slos apply", args: "FILE|DIR...", summary: "create or update journeys' SLOs from OpenSLO v1 files", run: (*app).slosApply},
+		{name: "slos export", args: "[SLUG]", summary: "print journeys' SLOs as OpenSLO v1", run: (*app).slosExport},
 		{name: "users create", args: "EMAIL", summary: "create an account (the first admin, say) with a one-time password", run: (*app).usersCreate},
 		{name: "users list", summary: "list accounts with their role and last sign-in", run: (*app).usersList},
 		{name: "users set-role", args: "EMAIL ROLE", summary: "give an account another role: viewer, editor or admin", run: (*app).usersSetRole},
