@@ -165,7 +165,7 @@ func (f *fixture) stats(t *testing.T, from, to time.Time) rollup.JourneyStats {
 	st, err := f.rollups.Stats(f.ctx, "checkout", from, to, nil)
 	require.NoError(t, err)
 	for i := range st.Steps {
-		st.Steps[i].Latency = nil
+		st.Steps[i].Latency, st.Steps[i].TimeFromPrevious = nil, nil
 	}
 	return st
 }

@@ -181,7 +181,7 @@ func TestWriteTwiceNeverDoubleCounts(t *testing.T) {
 
 func clearSketches(s *rollup.JourneyStats) {
 	for i := range s.Steps {
-		s.Steps[i].Latency = nil
+		s.Steps[i].Latency, s.Steps[i].TimeFromPrevious = nil, nil
 	}
 }
 
@@ -420,6 +420,9 @@ func TestDownsampleKeepsTheNumbers(t *testing.T) {
 	require.NoError(t, err)
 	for i := range before.Steps {
 		require.True(t, before.Steps[i].Latency.Equal(after.Steps[i].Latency), "step %d", i)
+		if before.Steps[i].TimeFromPrevious != nil {
+			require.True(t, before.Steps[i].TimeFromPrevious.Equal(after.Steps[i].TimeFromPrevious), "step %d", i)
+		}
 	}
 	clearSketches(&before)
 	clearSketches(&after)
