@@ -45,7 +45,7 @@ func newFlagSet(cfg *LiveConfig) *flag.FlagSet {
 	b := &cfg.Model.BadDeploy
 	fs.StringVar(&cfg.Endpoint, "endpoint", cfg.Endpoint, "OTLP/HTTP endpoint: the embedded receiver, Tempo's distributor or a collector (host:port or URL; /v1/traces is added when the URL has no path)")
 	fs.Var(headerFlag{cfg}, "header", "`key=value` header sent with every export, e.g. X-Scope-OrgID=shop (repeatable)")
-	fs.Float64Var(&cfg.Rate, "rate", cfg.Rate, "sessions started per second, on average")
+	fs.Float64Var(&cfg.Rate, "rate", cfg.Rate, "sessions started per second, on average (over a weekday with -daily)")
 	fs.Int64Var(&cfg.Model.Seed, "seed", cfg.Model.Seed, "random seed; 0 seeds from the clock so that restarts never reuse trace or session ids")
 	fs.IntVar(&cfg.Model.Users, "users", cfg.Model.Users, "number of distinct users")
 	fs.DurationVar(&cfg.Backfill, "backfill", cfg.Backfill, "send this much history first (0 for none)")
@@ -59,7 +59,7 @@ func newFlagSet(cfg *LiveConfig) *flag.FlagSet {
 	fs.Float64Var(&b.ErrorRate, "bad-deploy-error-rate", b.ErrorRate, "error rate of the hurt step during the bad deploy")
 	fs.Float64Var(&b.Latency, "bad-deploy-latency", b.Latency, "latency multiplier of the hurt step during the bad deploy")
 	d := &cfg.Model.Daily
-	fs.BoolVar(&d.Enabled, "daily", d.Enabled, "make the session rate follow the time of day (quiet at night, a peak at 13:00, an evening shoulder); -rate is then the mean over a weekday")
+	fs.BoolVar(&d.Enabled, "daily", d.Enabled, "make the session rate follow the time of day: a quarter of the peak at night, the peak at 13:00, an evening shoulder")
 	fs.StringVar(&d.Zone, "zone", d.Zone, "IANA time zone whose clock the daily pattern follows, e.g. Europe/Paris")
 	fs.Float64Var(&d.Weekend, "weekend", d.Weekend, "multiply the session rate by this on Saturdays and Sundays (with -daily)")
 	a := &cfg.Model.AnomalySchedule

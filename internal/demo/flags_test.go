@@ -45,7 +45,7 @@ func TestParseFlags(t *testing.T) {
 				c.Model.PropagationBreak.Enabled = true
 			},
 		},
-		{name: "steady traffic", args: []string{"-daily=false", "-anomaly=false"}, modify: func(c *LiveConfig) { *c = DefaultLiveConfig() }},
+		{name: "steady traffic", args: []string{"-daily=false", "-anomaly=false", "-rate", "2"}, modify: func(c *LiveConfig) { *c = DefaultLiveConfig() }},
 		{name: "sample one", args: []string{"-sample", "1"}, modify: func(*LiveConfig) {}},
 		{name: "sample zero", args: []string{"-sample", "0"}, err: `demo flags: invalid value "0" for flag -sample: want a probability in (0, 1]`},
 		{name: "sample above one", args: []string{"-sample", "1.5"}, err: `demo flags: invalid value "1.5" for flag -sample: want a probability in (0, 1]`},
@@ -110,6 +110,7 @@ func TestParseFlagsHelp(t *testing.T) {
 func TestDemoLiveConfigIsTheSteadyShopWithItsDay(t *testing.T) {
 	t.Parallel()
 	want := DefaultLiveConfig()
+	want.Rate = 4
 	want.Model.Daily.Enabled = true
 	want.Model.AnomalySchedule.Enabled = true
 	require.Equal(t, want, DemoLiveConfig())
