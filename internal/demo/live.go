@@ -109,6 +109,18 @@ func DemoLiveConfig() LiveConfig {
 	return c
 }
 
+// PlanConfig is the Config whose Plan is the traffic Run would start in
+// [start, start+d) without backfill: the model, with as many sessions as
+// the rate gives on average over that window along the daily pattern.
+// Bad deploys, breaks and scheduled anomalies count from start, as they
+// count from the moment Run starts. Seed 0 stays 0: set one to plan.
+func (c LiveConfig) PlanConfig(start time.Time, d time.Duration) Config {
+	m := c.Model
+	m.Start, m.Duration = start, d
+	m.Sessions = int(math.Round(c.Rate * newRateCurve(m.Daily).integral(start, start.Add(d))))
+	return m
+}
+
 const (
 	maxRate     = 10_000
 	maxBackfill = 7 * 24 * time.Hour

@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -198,4 +199,25 @@ func TestRunTruthListsAnomaliesAndHours(t *testing.T) {
 	require.Equal(t, truth.Sessions, sessions)
 	curve := newRateCurve(model.Daily)
 	require.InDelta(t, 300*curve.integral(truth.WindowStart, truth.WindowEnd), expected, 1e-6)
+}
+
+func TestPlanConfigIsTheLiveRate(t *testing.T) {
+	t.Parallel()
+	night := time.Date(2026, 3, 2, 2, 0, 0, 0, time.UTC)
+	steady := DefaultLiveConfig().PlanConfig(night, 90*time.Minute)
+	require.Equal(t, 10_800, steady.Sessions, "two a second for 90 minutes")
+	require.Equal(t, night, steady.Start)
+	require.Equal(t, 90*time.Minute, steady.Duration)
+
+	live := DemoLiveConfig()
+	cfg := live.PlanConfig(night, 90*time.Minute)
+	curve := newRateCurve(live.Model.Daily)
+	require.Equal(t, int(math.Round(4*curve.integral(night, night.Add(90*time.Minute)))), cfg.Sessions)
+	require.Equal(t, 10_400, cfg.Sessions, "about two a second at night")
+	day := live.PlanConfig(night.Add(24*time.Hour), 24*time.Hour)
+	require.Equal(t, 4*86_400, day.Sessions, "the rate is the mean over a day")
+	cfg.Seed = 1
+	tr, err := Plan(cfg)
+	require.NoError(t, err)
+	require.Len(t, tr.Sessions(), cfg.Sessions)
 }
