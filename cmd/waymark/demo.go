@@ -104,7 +104,50 @@ func (a *app) demo(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	return runServer(ctx, d, traffic, webhook)
+	return runDemo(ctx, d, traffic, webhook)
+}
+
+// runDemo is runServer with the traffic stopping first: the OTLP receiver,
+// the store and the UI keep running until the generator has stopped and
+// flushed its exporter, so that its last spans are stored instead of
+// refused by a receiver already shutting down.
+func runDemo(ctx context.Context, d *deps, traffic service, extra ...service) error {
+	ui, err := httpService("web", d.cfg.Listen, d.handler(), d.log)
+	if err != nil {
+		return err
+	}
+	more, err := d.services()
+	if err != nil {
+		return err
+	}
+	return runServices(ctx, d, trafficFirst(traffic, append(append([]service{ui}, more...), extra...)))
+}
+
+// trafficFirst runs traffic with the context it is given and each of
+// others with one that ends only once traffic has returned. A service
+// that fails still stops everything: traffic stops on the shared context,
+// then the others.
+func trafficFirst(traffic service, others []service) []service {
+	stopped := make(chan struct{})
+	out := []service{{name: traffic.name, run: func(ctx context.Context) error {
+		defer close(stopped)
+		return traffic.run(ctx)
+	}}}
+	for _, s := range others {
+		out = append(out, service{name: s.name, run: func(ctx context.Context) error {
+			sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+			defer cancel()
+			go func() {
+				select {
+				case <-stopped:
+				case <-sctx.Done():
+				}
+				cancel()
+			}()
+			return s.run(sctx)
+		}})
+	}
+	return out
 }
 
 // backfillAll enqueues a backfill of every journey from from to now.

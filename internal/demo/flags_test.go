@@ -28,6 +28,7 @@ func TestParseFlags(t *testing.T) {
 				"-truth", dir + "/truth.json", "-header", "X-Scope-OrgID=shop", "-header", "Authorization=Bearer t=1",
 				"-bad-deploy-step", "checkout", "-bad-deploy-version", "1.4.0", "-bad-deploy-after", "30s",
 				"-bad-deploy-for", "1m", "-bad-deploy-every", "0", "-bad-deploy-error-rate", "0.5", "-bad-deploy-latency", "3",
+				"-zone", "Europe/Paris", "-weekend", "0.6", "-anomaly-every", "2h", "-sample", "0.25", "-propagation-break",
 			},
 			modify: func(c *LiveConfig) {
 				c.Endpoint = "tempo:4318"
@@ -38,8 +39,24 @@ func TestParseFlags(t *testing.T) {
 				c.TruthPath = dir + "/truth.json"
 				c.Headers = map[string]string{"X-Scope-OrgID": "shop", "Authorization": "Bearer t=1"}
 				c.Model.BadDeploy = BadDeploy{Enabled: true, Step: StepCheckout, Version: "1.4.0", After: 30 * time.Second, For: time.Minute, ErrorRate: 0.5, Latency: 3}
+				c.Model.Daily = DailyPattern{Enabled: true, Night: 0.25, Weekend: 0.6, Zone: "Europe/Paris"}
+				c.Model.AnomalySchedule.Every = 2 * time.Hour
+				c.Model.Sample = 0.25
+				c.Model.PropagationBreak.Enabled = true
 			},
 		},
+		{name: "steady traffic", args: []string{"-daily=false", "-anomaly=false", "-rate", "2"}, modify: func(c *LiveConfig) { *c = DefaultLiveConfig() }},
+		{name: "sample one", args: []string{"-sample", "1"}, modify: func(*LiveConfig) {}},
+		{name: "sample zero", args: []string{"-sample", "0"}, err: `demo flags: invalid value "0" for flag -sample: want a probability in (0, 1]`},
+		{name: "sample above one", args: []string{"-sample", "1.5"}, err: `demo flags: invalid value "1.5" for flag -sample: want a probability in (0, 1]`},
+		{name: "sample NaN", args: []string{"-sample", "NaN"}, err: `demo flags: invalid value "NaN" for flag -sample: want a probability in (0, 1]`},
+		{name: "unknown zone", args: []string{"-zone", "Mars/Olympus"}, err: `demo flags: daily.zone "Mars/Olympus": not a known time zone`},
+		{name: "zero weekend", args: []string{"-weekend", "0"}, err: "demo flags: daily.weekend must be in (0, 1000], got 0"},
+		{name: "anomalies too often", args: []string{"-anomaly-every", "30m"}, err: "demo flags: anomaly_schedule timing must satisfy 0 < min_for <= max_for <= every <= 9600h0m0s (min_for 20m0s, max_for 1h0m0s, every 30m0s)"},
+		{name: "anomalies off skip their checks", args: []string{"-anomaly=false", "-anomaly-every", "30m"}, modify: func(c *LiveConfig) {
+			c.Model.AnomalySchedule.Enabled = false
+			c.Model.AnomalySchedule.Every = 30 * time.Minute
+		}},
 		{name: "bad deploy off", args: []string{"-bad-deploy=false"}, modify: func(c *LiveConfig) { c.Model.BadDeploy.Enabled = false }},
 		{name: "bad deploy off skips its checks", args: []string{"-bad-deploy=false", "-bad-deploy-step", "nope"}, modify: func(c *LiveConfig) {
 			c.Model.BadDeploy.Enabled = false
@@ -67,7 +84,7 @@ func TestParseFlags(t *testing.T) {
 			continue
 		}
 		require.NoError(t, err, tc.name)
-		want := DefaultLiveConfig()
+		want := DemoLiveConfig()
 		tc.modify(&want)
 		require.Equal(t, want, got, tc.name)
 	}
@@ -81,10 +98,27 @@ func TestParseFlagsHelp(t *testing.T) {
 	Usage(&buf)
 	out := buf.String()
 	require.True(t, strings.HasPrefix(out, "Usage: waymark demo [flags]\n"))
-	for _, f := range []string{"-endpoint", "-rate", "-seed", "-backfill", "-truth", "-header", "-bad-deploy", "-bad-deploy-after", "-bad-deploy-every"} {
+	for _, f := range []string{"-endpoint", "-rate", "-seed", "-backfill", "-truth", "-header", "-bad-deploy", "-bad-deploy-after", "-bad-deploy-every",
+		"-daily", "-zone", "-weekend", "-anomaly", "-anomaly-every", "-sample", "-propagation-break"} {
 		require.True(t, strings.Contains(out, "\n  "+f+" ") || strings.Contains(out, "\n  "+f+"\n"), f)
 	}
 	require.Contains(t, out, `(default "http://127.0.0.1:4318")`)
+	require.Contains(t, out, "\n  -sample P\n")
+	require.Contains(t, out, "(default 1)")
+}
+
+func TestDemoLiveConfigIsTheSteadyShopWithItsDay(t *testing.T) {
+	t.Parallel()
+	want := DefaultLiveConfig()
+	want.Rate = 4
+	want.Model.Daily.Enabled = true
+	want.Model.AnomalySchedule.Enabled = true
+	require.Equal(t, want, DemoLiveConfig())
+	d := DemoLiveConfig().Model
+	require.Equal(t, DailyPattern{Enabled: true, Night: 0.25, Weekend: 1, Zone: "UTC"}, d.Daily)
+	require.Equal(t, AnomalySchedule{Enabled: true, Every: 3 * time.Hour, MinFor: 20 * time.Minute, MaxFor: time.Hour, ConversionFactor: 0.4, LatencyFactor: 3}, d.AnomalySchedule)
+	require.Equal(t, 1.0, d.Sample)
+	require.False(t, d.PropagationBreak.Enabled)
 }
 
 func TestLiveConfigLogValueHidesHeaders(t *testing.T) {
@@ -106,6 +140,8 @@ func FuzzParseFlags(f *testing.F) {
 		"-header\x00=\x00",
 		"-seed\x00-9223372036854775808",
 		"--\x00x",
+		"-sample\x000.5\x00-zone\x00Asia/Kathmandu",
+		"-anomaly-every\x001h\x00-weekend\x001e9",
 	} {
 		f.Add(seed)
 	}

@@ -24,7 +24,9 @@ type LiveConfig struct {
 	// Headers go with every export, e.g. X-Scope-OrgID for a multi-tenant
 	// Tempo or Authorization for a collector.
 	Headers map[string]string
-	// Rate is the mean number of sessions started per second (Poisson).
+	// Rate is the mean number of sessions started per second (Poisson):
+	// with a daily pattern, the mean over a weekday, the rate following
+	// the pattern through the day.
 	Rate float64
 	// Backfill sends this much history first, as if the shop had been
 	// running before Run started, so that charts are not empty.
@@ -44,12 +46,14 @@ type LiveConfig struct {
 	OnBadDeploy func(active bool, at time.Time)
 }
 
-// DefaultLiveConfig is `waymark demo`: two sessions a second into the
+// DefaultLiveConfig is the steady live shop: two sessions a second into the
 // embedded receiver after 30 minutes of history, with a ten-minute bad
 // deploy of app 1.5.0 (half of its payments fail, three times slower) three
-// minutes in and every hour after. An hour apart, each deploy's page has
-// de-escalated and resolved before the next one: with the example SLOs'
-// 15-minute resolve hold that takes about 37 minutes.
+// minutes in and every hour after, and nothing else going wrong. An hour
+// apart, each deploy's page has de-escalated and resolved before the next
+// one: with the example SLOs' 15-minute resolve hold that takes about 37
+// minutes. `waymark demo` runs DemoLiveConfig, which adds the time of day
+// and anomalies.
 func DefaultLiveConfig() LiveConfig {
 	m := DefaultConfig()
 	m.Seed = 0
@@ -76,12 +80,45 @@ func DefaultLiveConfig() LiveConfig {
 	m.BadDeploy.Every = time.Hour
 	m.BadDeploy.ErrorRate = 0.5
 	m.BadDeploy.Latency = 3
+	m.Sample = 1
+	// Off unless asked for (-propagation-break): twenty minutes in, for a
+	// quarter of an hour, and again every two hours.
+	m.PropagationBreak.After = 20 * time.Minute
+	m.PropagationBreak.For = 15 * time.Minute
+	m.PropagationBreak.Every = 2 * time.Hour
 	return LiveConfig{
 		Model:    m,
 		Endpoint: DefaultEndpoint,
 		Rate:     2,
 		Backfill: 30 * time.Minute,
 	}
+}
+
+// DemoLiveConfig is `waymark demo`: DefaultLiveConfig with the daily
+// pattern on, in UTC, and an anomaly that no deploy explains every three
+// hours, 20 to 60 minutes long at a seeded time. Four sessions a second on
+// average over a day keep the night (about two a second) as busy as the
+// steady shop: at one a second, the few payments of a night minute let
+// payment-success flap in and out of insufficient traffic (minEvents 40).
+// The early-afternoon peak is about eight a second.
+func DemoLiveConfig() LiveConfig {
+	c := DefaultLiveConfig()
+	c.Rate = 4
+	c.Model.Daily.Enabled = true
+	c.Model.AnomalySchedule.Enabled = true
+	return c
+}
+
+// PlanConfig is the Config whose Plan is the traffic Run would start in
+// [start, start+d) without backfill: the model, with as many sessions as
+// the rate gives on average over that window along the daily pattern.
+// Bad deploys, breaks and scheduled anomalies count from start, as they
+// count from the moment Run starts. Seed 0 stays 0: set one to plan.
+func (c LiveConfig) PlanConfig(start time.Time, d time.Duration) Config {
+	m := c.Model
+	m.Start, m.Duration = start, d
+	m.Sessions = int(math.Round(c.Rate * newRateCurve(m.Daily).integral(start, start.Add(d))))
+	return m
 }
 
 const (
@@ -139,7 +176,7 @@ func Run(ctx context.Context, cfg LiveConfig) error {
 	}
 	// Retries are short: a live demo would rather drop a batch than stall
 	// behind a receiver that is down, and must stop promptly.
-	em, err := newEmitter(ctx, emitterOptions{endpoint: cfg.Endpoint, headers: cfg.Headers, batchTimeout: time.Second, retryFor: 5 * time.Second, log: log, environment: cfg.Model.Environment})
+	em, err := newEmitter(ctx, emitterOptions{endpoint: cfg.Endpoint, headers: cfg.Headers, batchTimeout: time.Second, retryFor: 5 * time.Second, log: log, environment: cfg.Model.Environment, sample: cfg.Model.Sample})
 	if err != nil {
 		return fmt.Errorf("run demo traffic: %w", err)
 	}
@@ -153,7 +190,11 @@ func Run(ctx context.Context, cfg LiveConfig) error {
 		slog.Float64("sessions_per_second", cfg.Rate),
 		slog.Int64("seed", model.Seed),
 		slog.Duration("backfill", cfg.Backfill),
-		slog.Bool("bad_deploy", model.BadDeploy.Enabled))
+		slog.Bool("bad_deploy", model.BadDeploy.Enabled),
+		slog.Bool("daily_pattern", model.Daily.Enabled),
+		slog.Bool("anomalies", model.AnomalySchedule.Enabled || len(model.Anomalies) > 0),
+		slog.Float64("sample", p.samp.p),
+		slog.Bool("propagation_break", model.PropagationBreak.Enabled))
 
 	var (
 		pending  traceHeap
@@ -162,6 +203,9 @@ func Run(ctx context.Context, cfg LiveConfig) error {
 		first    = next
 		sessions int
 		inDeploy bool
+		inBreak  bool
+		// inAnomaly[k] says p.anomalies[k] was active at the last pass.
+		inAnomaly []bool
 		// History is due on the first pass; live traffic after it.
 		backfilled = cfg.OnBackfilled == nil
 	)
@@ -174,7 +218,7 @@ func Run(ctx context.Context, cfg LiveConfig) error {
 		}
 		now := time.Now()
 		if ctx.Err() != nil {
-			return finishLive(ctx, em, tb, cfg.TruthPath, first, now.Round(0).UTC(), start, sessions, log)
+			return finishLive(ctx, em, tb, p, cfg, first, now.Round(0).UTC(), sessions, log)
 		}
 		for !next.After(now) {
 			_, traces := p.session(sessions, next.Round(0).UTC(), time.Time{})
@@ -183,7 +227,7 @@ func Run(ctx context.Context, cfg LiveConfig) error {
 				seq++
 			}
 			sessions++
-			next = next.Add(time.Duration(p.rng.ExpFloat64() / cfg.Rate * float64(time.Second)))
+			next = p.curve.advance(next, p.rng.ExpFloat64()/cfg.Rate)
 		}
 		for pending.Len() > 0 && !pending[0].tr.Root().End.After(now) {
 			tr := heap.Pop(&pending).(queued).tr
@@ -206,6 +250,25 @@ func Run(ctx context.Context, cfg LiveConfig) error {
 				cfg.OnBadDeploy(inDeploy, now)
 			}
 		}
+		// The break and the anomalies are only logged: no deploy marker
+		// announces them.
+		if b := model.PropagationBreak; b.active(start, now) != inBreak {
+			inBreak = !inBreak
+			v, _ := p.version(StepIndex(b.Step), now)
+			log.Info("demo propagation break", slog.Bool("active", inBreak), slog.String("step", b.Step), slog.String("span", b.Span), slog.String("service_version", v))
+		}
+		p.scheduleUntil(now)
+		for k := range p.anomalies {
+			if k == len(inAnomaly) {
+				inAnomaly = append(inAnomaly, false)
+			}
+			a := &p.anomalies[k]
+			if active := !now.Before(a.From) && now.Before(a.To); active != inAnomaly[k] {
+				inAnomaly[k] = active
+				log.Info("demo anomaly", slog.Bool("active", active), slog.String("metric", a.Metric), slog.String("step", a.Step),
+					slog.String("segment", a.SegmentKey+"="+a.SegmentValue), slog.Float64("factor", a.Factor), slog.Time("to", a.To))
+			}
+		}
 		wait := min(next.Sub(now), time.Second)
 		if pending.Len() > 0 {
 			wait = min(wait, pending[0].tr.Root().End.Sub(now))
@@ -214,7 +277,7 @@ func Run(ctx context.Context, cfg LiveConfig) error {
 	}
 }
 
-func finishLive(ctx context.Context, em *emitter, tb *truthBuilder, path string, from, to, start time.Time, sessions int, log *slog.Logger) error {
+func finishLive(ctx context.Context, em *emitter, tb *truthBuilder, p *planner, cfg LiveConfig, from, to time.Time, sessions int, log *slog.Logger) error {
 	// ctx has ended; give the last batches a bounded time of their own.
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 	defer cancel()
@@ -222,16 +285,17 @@ func finishLive(ctx context.Context, em *emitter, tb *truthBuilder, path string,
 	if err := em.flush(fctx); err != nil {
 		log.Warn("demo traffic: some spans were not exported", slog.Any("err", err))
 	}
-	for _, p := range em.providers {
-		errs = append(errs, p.Shutdown(fctx))
-	}
-	errs = append(errs, em.exp.inner.Shutdown(fctx))
+	errs = append(errs, em.close(fctx))
 	failed := em.emitted.Load() - em.exp.sent.Load()
 	log.Info("demo traffic stopped", slog.Int("sessions", sessions), slog.Int64("spans", em.emitted.Load()), slog.Int64("failed_spans", failed))
 	if tb != nil {
-		t := tb.truth(from, to, start)
+		p.scheduleUntil(to)
+		t := tb.truth(truthWindow{
+			from: from, to: to, base: p.start, anomalies: anomaliesIn(p.anomalies, from, to),
+			expected: func(a, b time.Time) float64 { return cfg.Rate * p.curve.integral(a, b) },
+		})
 		t.FailedSpans = int(failed)
-		errs = append(errs, writeTruthFile(path, t))
+		errs = append(errs, writeTruthFile(cfg.TruthPath, t))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("stop demo traffic: %w", err)

@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -160,4 +161,63 @@ func TestRunRejectsBadConfig(t *testing.T) {
 	cfg.Endpoint = ""
 	err = Run(context.Background(), cfg)
 	require.EqualError(t, err, "run demo traffic: endpoint is empty\nusers must be in [1, 10000000], got 0")
+}
+
+// A live run places its scheduled anomalies from its start, lists them in
+// its truth with what they touched, and counts its hours against the
+// daily pattern's rate.
+func TestRunTruthListsAnomaliesAndHours(t *testing.T) {
+	t.Parallel()
+	_, srv := newSink(t)
+	model := fastModel()
+	model.Daily = DailyPattern{Enabled: true, Night: 0.25, Weekend: 1}
+	model.AnomalySchedule = AnomalySchedule{Enabled: true, Every: 300 * time.Millisecond, MinFor: 100 * time.Millisecond, MaxFor: 200 * time.Millisecond, ConversionFactor: 0.4, LatencyFactor: 3}
+	path := filepath.Join(t.TempDir(), "truth.json")
+	runFor(t, LiveConfig{Model: model, Endpoint: srv.URL, Rate: 300, TruthPath: path}, 800*time.Millisecond)
+
+	truth := readTruth(t, path)
+	start := truth.WindowStart
+	require.NotEmpty(t, truth.Anomalies)
+	p := newPlanner(model, start)
+	for k, a := range truth.Anomalies {
+		// The seeded placement of slot k, counted from the run's start.
+		want := p.scheduled(k, start.Add(time.Duration(k)*model.AnomalySchedule.Every))
+		require.True(t, want.From.Equal(a.From), k)
+		require.True(t, want.To.Equal(a.To), k)
+		require.Equal(t, want.Metric, a.Metric, k)
+		require.Equal(t, want.Step, a.Step, k)
+		require.Equal(t, want.SegmentValue, a.SegmentValue, k)
+		require.True(t, a.From.Before(truth.WindowEnd))
+	}
+	require.NotEmpty(t, truth.SessionsPerHour)
+	var sessions int
+	var expected float64
+	for _, h := range truth.SessionsPerHour {
+		sessions += h.Sessions
+		expected += h.Expected
+	}
+	require.Equal(t, truth.Sessions, sessions)
+	curve := newRateCurve(model.Daily)
+	require.InDelta(t, 300*curve.integral(truth.WindowStart, truth.WindowEnd), expected, 1e-6)
+}
+
+func TestPlanConfigIsTheLiveRate(t *testing.T) {
+	t.Parallel()
+	night := time.Date(2026, 3, 2, 2, 0, 0, 0, time.UTC)
+	steady := DefaultLiveConfig().PlanConfig(night, 90*time.Minute)
+	require.Equal(t, 10_800, steady.Sessions, "two a second for 90 minutes")
+	require.Equal(t, night, steady.Start)
+	require.Equal(t, 90*time.Minute, steady.Duration)
+
+	live := DemoLiveConfig()
+	cfg := live.PlanConfig(night, 90*time.Minute)
+	curve := newRateCurve(live.Model.Daily)
+	require.Equal(t, int(math.Round(4*curve.integral(night, night.Add(90*time.Minute)))), cfg.Sessions)
+	require.Equal(t, 10_400, cfg.Sessions, "about two a second at night")
+	day := live.PlanConfig(night.Add(24*time.Hour), 24*time.Hour)
+	require.Equal(t, 4*86_400, day.Sessions, "the rate is the mean over a day")
+	cfg.Seed = 1
+	tr, err := Plan(cfg)
+	require.NoError(t, err)
+	require.Len(t, tr.Sessions(), cfg.Sessions)
 }

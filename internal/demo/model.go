@@ -7,6 +7,10 @@
 // sent, so that every number Waymark shows can be checked. Run keeps starting
 // sessions in real time for `waymark demo`. Both include a scripted bad
 // deploy: for a while, payments on one app version fail often and slowly.
+// Optionally the start rate follows the time of day, anomalies that are
+// not deploys hit one step of one segment for a while, sessions are
+// sampled, and a service version loses trace context on one hop; the
+// truth lists each of them.
 package demo
 
 import (
@@ -197,17 +201,20 @@ type BadDeploy struct {
 // active reports whether the deploy is active at t for traffic starting at
 // start.
 func (b BadDeploy) active(start, t time.Time) bool {
-	if !b.Enabled {
-		return false
-	}
-	d := t.Sub(start) - b.After
+	return b.Enabled && scheduleActive(b.After, b.For, b.Every, start, t)
+}
+
+// scheduleActive reports whether a schedule that is on from after past
+// start, for dur, and again every every when every > 0, is on at t.
+func scheduleActive(after, dur, every time.Duration, start, t time.Time) bool {
+	d := t.Sub(start) - after
 	if d < 0 {
 		return false
 	}
-	if b.Every > 0 {
-		d %= b.Every
+	if every > 0 {
+		d %= every
 	}
-	return d < b.For
+	return d < dur
 }
 
 // Window is a half-open time interval [From, To).
@@ -221,10 +228,16 @@ func (b BadDeploy) windows(start, end time.Time) []Window {
 	if !b.Enabled {
 		return nil
 	}
+	return scheduleWindows(b.After, b.For, b.Every, start, end)
+}
+
+// scheduleWindows lists a schedule's intervals (see scheduleActive) that
+// start before end.
+func scheduleWindows(after, dur, every time.Duration, start, end time.Time) []Window {
 	var out []Window
-	for from := start.Add(b.After); from.Before(end); from = from.Add(b.Every) {
-		out = append(out, Window{From: from, To: from.Add(b.For)})
-		if b.Every <= 0 {
+	for from := start.Add(after); from.Before(end); from = from.Add(every) {
+		out = append(out, Window{From: from, To: from.Add(dur)})
+		if every <= 0 {
 			break
 		}
 	}
@@ -262,6 +275,20 @@ type Config struct {
 	OrderMax  float64             `json:"order_max"`
 	Steps     [NumSteps]StepModel `json:"steps"`
 	BadDeploy BadDeploy           `json:"bad_deploy"`
+	// Daily makes the session start rate follow the time of day; off,
+	// sessions start uniformly.
+	Daily DailyPattern `json:"daily"`
+	// Anomalies are scripted at fixed times, AnomalySchedule places more
+	// at seeded ones; none is a deploy.
+	Anomalies       []Anomaly       `json:"anomalies,omitempty"`
+	AnomalySchedule AnomalySchedule `json:"anomaly_schedule"`
+	// Sample is the probability that a session is sent, in [0, 1]; 0
+	// and 1 send every session. Sent spans carry their sampling
+	// threshold; the truth stays that of the whole traffic.
+	Sample float64 `json:"sample,omitempty"`
+	// PropagationBreak scripts a service version that loses trace
+	// context on one hop.
+	PropagationBreak PropagationBreak `json:"propagation_break"`
 	// Environment is the deployment.environment resource attribute
 	// (default "prod"). A run that must find its own spans again in a
 	// shared backend gives it a value of its own.
@@ -270,7 +297,9 @@ type Config struct {
 
 // DefaultConfig is the demo shop: 2000 sessions over 30 minutes with a bad
 // deploy of app 1.5.0 hurting payments from minute 10 to minute 20. Start
-// must still be set before Plan.
+// must still be set before Plan. The daily pattern, the anomaly schedule
+// and the propagation break are set up but off, and every session is
+// sent, so that a plan's traffic stays what it was before they existed.
 func DefaultConfig() Config {
 	ms := time.Millisecond
 	base := func(cont, errRate float64, median time.Duration, sigma float64) StepModel {
@@ -306,6 +335,22 @@ func DefaultConfig() Config {
 			ErrorRate: 0.15,
 			Latency:   2,
 		},
+		Daily: DailyPattern{Night: 0.25, Weekend: 1, Zone: "UTC"},
+		AnomalySchedule: AnomalySchedule{
+			Every:            3 * time.Hour,
+			MinFor:           20 * time.Minute,
+			MaxFor:           60 * time.Minute,
+			ConversionFactor: 0.4,
+			LatencyFactor:    3,
+		},
+		PropagationBreak: PropagationBreak{
+			Step:    StepLogin,
+			Span:    "verify_password",
+			Version: "3.3.0",
+			Fixed:   "3.3.1",
+			After:   10 * time.Minute,
+			For:     10 * time.Minute,
+		},
 	}
 	pay := &c.Steps[StepIndex(StepPayment)]
 	pay.TierLatency = map[string]float64{"free": 2.5, "pro": 1.2}
@@ -318,6 +363,8 @@ const (
 	maxSessions = 10_000_000
 	maxUsers    = 10_000_000
 	maxDuration = 400 * 24 * time.Hour
+	// minSample is one in 2^56, the finest a sampling threshold can say.
+	minSample = 1.0 / (1 << randomnessBits)
 )
 
 func checkProb(name string, p float64) error {
@@ -417,6 +464,16 @@ func (c Config) validateModel() error {
 		add(checkProb("bad_deploy.error_rate", b.ErrorRate))
 		add(checkMult("bad_deploy.latency", b.Latency))
 	}
+	add(c.Daily.validate())
+	for i, a := range c.Anomalies {
+		add(a.validate(fmt.Sprintf("anomalies[%d]", i)))
+	}
+	add(c.AnomalySchedule.validate())
+	add(checkProb("sample", c.Sample))
+	if c.Sample > 0 && c.Sample < minSample {
+		add(fmt.Errorf("sample must be 0 (send everything) or at least 2^-56, got %v", c.Sample))
+	}
+	add(c.PropagationBreak.validate())
 	return errors.Join(errs...)
 }
 

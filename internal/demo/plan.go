@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -37,6 +38,11 @@ type Session struct {
 	// Steps is how many funnel steps the session reached, i.e. its number
 	// of traces.
 	Steps int
+	// Randomness is the session's 56-bit sampling randomness, that of its
+	// first trace's id; Sampled says whether the session is sent (always,
+	// unless Config.Sample is below 1).
+	Randomness uint64
+	Sampled    bool
 }
 
 // Segment returns the session's value of a segment key (user.tier, region,
@@ -59,8 +65,21 @@ type Trace struct {
 	Session *Session
 	// Step is the 0-based funnel position (Steps()[Step]).
 	Step int
+	// ServiceVersion is the service.version of the step's service when the
+	// trace was sent: Steps()[Step].ServiceVersion unless a propagation
+	// break changed it.
+	ServiceVersion string
 	// Spans holds the root first, then its children in start order.
 	Spans []Span
+}
+
+// TraceIDOf is the id of the trace sp was sent in: the trace's, unless the
+// span lost its trace context and started one of its own.
+func (t *Trace) TraceIDOf(sp *Span) trace.TraceID {
+	if sp.TraceID.IsValid() {
+		return sp.TraceID
+	}
+	return t.ID
 }
 
 // Root returns the trace's root span.
@@ -69,6 +88,10 @@ func (t *Trace) Root() *Span { return &t.Spans[0] }
 // Span is one span exactly as sent.
 type Span struct {
 	ID trace.SpanID
+	// TraceID is zero, except for a span that lost its trace context (see
+	// PropagationBreak): the id of the trace it started, of which it is the
+	// root.
+	TraceID trace.TraceID
 	// Parent is zero for a root span.
 	Parent        trace.SpanID
 	Name          string
@@ -86,9 +109,11 @@ func (s *Span) Duration() time.Duration { return s.End.Sub(s.Start) }
 // Traffic is a planned batch of sessions, ready to send, with its truth.
 // It is immutable once planned; the slices it returns must not be modified.
 type Traffic struct {
-	cfg      Config
-	sessions []*Session
-	traces   []*Trace
+	cfg       Config
+	sessions  []*Session
+	traces    []*Trace
+	anomalies []Anomaly
+	curve     *rateCurve
 }
 
 // Config returns the configuration the traffic was planned from.
@@ -99,6 +124,10 @@ func (t *Traffic) Sessions() []*Session { return t.sessions }
 
 // Traces returns every trace in planning order (session by session).
 func (t *Traffic) Traces() []*Trace { return t.traces }
+
+// Anomalies returns the anomalies active in the window, fixed and
+// scheduled, in start order.
+func (t *Traffic) Anomalies() []Anomaly { return t.anomalies }
 
 // End is the end of the planned window, cfg.Start+cfg.Duration. Every span
 // starts and ends before it.
@@ -113,15 +142,34 @@ func Plan(cfg Config) (*Traffic, error) {
 	}
 	// Monotonic readings and zones would make equal plans compare unequal.
 	cfg.Start = cfg.Start.Round(0).UTC()
+	cfg.Anomalies = slices.Clone(cfg.Anomalies)
+	for i := range cfg.Anomalies {
+		a := &cfg.Anomalies[i]
+		a.From, a.To = a.From.Round(0).UTC(), a.To.Round(0).UTC()
+	}
 	p := newPlanner(cfg, cfg.Start)
 	end := cfg.Start.Add(cfg.Duration)
-	tr := &Traffic{cfg: cfg, sessions: make([]*Session, 0, cfg.Sessions)}
+	// Anomalies of every slot that starts inside the window.
+	p.scheduleUntil(end.Add(-1))
+	tr := &Traffic{cfg: cfg, sessions: make([]*Session, 0, cfg.Sessions), curve: p.curve}
+	// With a daily pattern, each session's uniform draw is mapped through
+	// the pattern's distribution over the window: the same draws, denser
+	// where the rate is higher.
+	var cdf *windowCDF
+	if p.curve.on {
+		cdf = newWindowCDF(p.curve, cfg.Start, end)
+	}
 	for i := range cfg.Sessions {
-		start := cfg.Start.Add(time.Duration(p.rng.Int64N(int64(cfg.Duration))))
+		off := p.rng.Int64N(int64(cfg.Duration))
+		start := cfg.Start.Add(time.Duration(off))
+		if cdf != nil {
+			start = cdf.at(float64(off) / float64(cfg.Duration))
+		}
 		s, traces := p.session(i, start, end)
 		tr.sessions = append(tr.sessions, s)
 		tr.traces = append(tr.traces, traces...)
 	}
+	tr.anomalies = anomaliesIn(p.anomalies, cfg.Start, end)
 	return tr, nil
 }
 
@@ -137,10 +185,16 @@ type user struct {
 type planner struct {
 	cfg   Config
 	rng   *rand.Rand
-	start time.Time // where bad deploy offsets count from
+	start time.Time // where bad deploy, break and schedule offsets count from
 	steps [NumSteps]StepInfo
 	users []user
 	seen  map[string]bool // session ids handed out
+	curve *rateCurve
+	samp  sampling
+	// anomalies holds the fixed ones, then those of the schedule's slots
+	// placed so far (slots of them).
+	anomalies []Anomaly
+	slots     int
 }
 
 func newPlanner(cfg Config, start time.Time) *planner {
@@ -150,6 +204,10 @@ func newPlanner(cfg Config, start time.Time) *planner {
 		start: start,
 		steps: shop,
 		seen:  map[string]bool{},
+		curve: newRateCurve(cfg.Daily),
+		samp:  newSampling(cfg.Sample),
+		// Fixed anomalies first: the truth lists them all in start order.
+		anomalies: slices.Clone(cfg.Anomalies),
 	}
 	p.users = make([]user, cfg.Users)
 	for i := range p.users {
@@ -264,6 +322,10 @@ func (p *planner) session(idx int, t time.Time, cutoff time.Time) (*Session, []*
 		// outcome, so that a different error rate keeps ids and timings
 		// of the steps before.
 		tid := traceID(r)
+		if i == 0 {
+			s.Randomness = randomness(tid)
+			s.Sampled = p.samp.keep(s.Randomness)
+		}
 		ids := make([]trace.SpanID, 1+len(st.Children))
 		for k := range ids {
 			ids[k] = spanID(r)
@@ -285,6 +347,7 @@ func (p *planner) session(idx int, t time.Time, cutoff time.Time) (*Session, []*
 		if p.badDeploy(i, s, t) {
 			ns *= p.cfg.BadDeploy.Latency
 		}
+		ns *= p.anomalyFactor(MetricLatency, i, s, t)
 		if isErr {
 			ns *= m.ErrorLatency
 		}
@@ -295,7 +358,8 @@ func (p *planner) session(idx int, t time.Time, cutoff time.Time) (*Session, []*
 			break
 		}
 
-		tr := &Trace{ID: tid, Session: s, Step: i, Spans: make([]Span, 0, len(ids))}
+		version, broken := p.version(i, t)
+		tr := &Trace{ID: tid, Session: s, Step: i, ServiceVersion: version, Spans: make([]Span, 0, len(ids))}
 		tr.Spans = append(tr.Spans, p.rootSpan(i, s, ids[0], t, end, isErr))
 		off := time.Duration(math.Round(float64(dur) * 0.05))
 		for k, c := range st.Children {
@@ -316,6 +380,9 @@ func (p *planner) session(idx int, t time.Time, cutoff time.Time) (*Session, []*
 				sp.StatusMessage = "upstream returned 500"
 				sp.Attrs = append(sp.Attrs, attribute.Int(AttrStatusCode, 500))
 			}
+			if broken && c.Name == p.cfg.PropagationBreak.Span {
+				sp.TraceID, sp.Parent = p.newTraceID(idx), trace.SpanID{}
+			}
 			tr.Spans = append(tr.Spans, sp)
 			off += cd
 		}
@@ -327,7 +394,7 @@ func (p *planner) session(idx int, t time.Time, cutoff time.Time) (*Session, []*
 			s.End = EndError
 		case i == NumSteps-1:
 			s.End = EndCompleted
-		case uCont >= min(p.cfg.ContinueCap, m.Continue*tierMult(p.cfg.TierContinue, s.Tier)):
+		case uCont >= min(p.cfg.ContinueCap, m.Continue*tierMult(p.cfg.TierContinue, s.Tier)*p.anomalyFactor(MetricConversion, i+1, s, end)):
 			s.End = EndDropped
 		}
 		if s.End != "" {

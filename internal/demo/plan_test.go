@@ -67,6 +67,11 @@ func TestTruthTinyPlanByHand(t *testing.T) {
 	require.Equal(t, map[EndReason]int{EndError: 3}, truth.SessionEnd)
 	require.Equal(t, map[string]int{StepPayment: 3}, truth.SessionLastStep)
 	require.Equal(t, []Window{}, truth.BadDeploys)
+	require.Equal(t, []AnomalyTruth{}, truth.Anomalies)
+	require.Equal(t, []Window{}, truth.PropagationBreaks)
+	require.Equal(t, []BrokenSpan{}, truth.BrokenSpans)
+	require.Equal(t, SamplingTruth{Probability: 1, AdjustedCount: 1, Sessions: 3, Traces: 15, Spans: 42}, truth.Sampling)
+	require.Equal(t, []HourCount{{Hour: t0, Sessions: 3, Expected: 3}}, truth.SessionsPerHour)
 	require.Equal(t, []FunnelStep{
 		{Step: StepLogin, Sessions: 3, Succeeded: 3, Conversion: 1, Overall: 1},
 		{Step: StepBrowse, Sessions: 3, Succeeded: 3, Conversion: 1, Overall: 1},
@@ -504,6 +509,32 @@ func TestPlanRejectsBadConfig(t *testing.T) {
 		{"bad deploy timing", func(c *Config) { c.BadDeploy.Every = time.Minute }, "bad_deploy timing must satisfy after >= 0, for > 0 and every = 0 or every >= for (after 10m0s, for 10m0s, every 1m0s)"},
 		{"bad deploy rate", func(c *Config) { c.BadDeploy.ErrorRate = 2 }, "bad_deploy.error_rate must be in [0, 1], got 2"},
 		{"tier continue", func(c *Config) { c.TierContinue = map[string]float64{"pro": -1} }, "tier_continue[pro] must be in (0, 1000], got -1"},
+		{"daily night", func(c *Config) { c.Daily = DailyPattern{Enabled: true, Night: 0, Weekend: 1} }, "daily.night must be in (0, 1], got 0"},
+		{"daily zone", func(c *Config) { c.Daily = DailyPattern{Enabled: true, Night: 0.5, Weekend: 1, Zone: "Nowhere/City"} }, `daily.zone "Nowhere/City": not a known time zone`},
+		{"anomaly metric", func(c *Config) {
+			c.Anomalies = []Anomaly{{Metric: "errors", Step: StepBrowse, From: t0, To: t0.Add(time.Minute), Factor: 2}}
+		}, `anomalies[0].metric: want conversion or latency, got "errors"`},
+		{"anomaly into the first step", func(c *Config) {
+			c.Anomalies = []Anomaly{{Metric: MetricConversion, Step: StepLogin, From: t0, To: t0.Add(time.Minute), Factor: 0.5}}
+		}, `anomalies[0].step: a conversion anomaly needs a step before "login"`},
+		{"anomaly segment", func(c *Config) {
+			c.Anomalies = []Anomaly{{Metric: MetricLatency, Step: StepBrowse, SegmentKey: "country", SegmentValue: "fr", From: t0, To: t0.Add(time.Minute), Factor: 2}}
+		}, `anomalies[0].segment_key: unknown segment key "country" (want one of [user.tier region app.version])`},
+		{"anomaly segment value", func(c *Config) {
+			c.Anomalies = []Anomaly{{Metric: MetricLatency, Step: StepBrowse, SegmentKey: AttrRegion, From: t0, To: t0.Add(time.Minute), Factor: 2}}
+		}, `anomalies[0]: segment_key "region" without a segment_value`},
+		{"anomaly window", func(c *Config) {
+			c.Anomalies = []Anomaly{{Metric: MetricLatency, Step: StepBrowse, From: t0, To: t0, Factor: 0}}
+		}, "anomalies[0]: want from < to, got from 2026-03-01T12:00:00Z, to 2026-03-01T12:00:00Z\nanomalies[0].factor must be in (0, 1000], got 0"},
+		{"anomaly schedule", func(c *Config) { c.AnomalySchedule.Enabled, c.AnomalySchedule.Every = true, time.Minute },
+			"anomaly_schedule timing must satisfy 0 < min_for <= max_for <= every <= 9600h0m0s (min_for 20m0s, max_for 1h0m0s, every 1m0s)"},
+		{"sample", func(c *Config) { c.Sample = 1.5 }, "sample must be in [0, 1], got 1.5"},
+		{"tiny sample", func(c *Config) { c.Sample = 1e-30 }, "sample must be 0 (send everything) or at least 2^-56, got 1e-30"},
+		{"break span", func(c *Config) { c.PropagationBreak.Enabled, c.PropagationBreak.Span = true, "SELECT inventory" },
+			`propagation_break.span: step login has no child span "SELECT inventory"`},
+		{"break version", func(c *Config) { c.PropagationBreak.Enabled, c.PropagationBreak.Version = true, "" }, "propagation_break.version is required"},
+		{"break timing", func(c *Config) { c.PropagationBreak.Enabled, c.PropagationBreak.For = true, 0 },
+			"propagation_break timing must satisfy after >= 0, for > 0 and every = 0 or every >= for (after 10m0s, for 0s, every 0s)"},
 	} {
 		cfg := DefaultConfig()
 		cfg.Start = t0

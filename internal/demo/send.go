@@ -25,14 +25,15 @@ const DefaultEndpoint = "http://127.0.0.1:4318"
 
 // Send exports every span of the traffic to an OTLP/HTTP endpoint (a base
 // URL such as http://127.0.0.1:4318, to which /v1/traces is added, or a full
-// URL with its path). It returns once all spans were accepted, or with an
-// error saying how many were not.
+// URL with its path): with sampling, every span of the sampled sessions. It
+// returns once all spans were accepted, or with an error saying how many
+// were not.
 func (t *Traffic) Send(ctx context.Context, endpoint string) error {
 	return t.send(ctx, endpoint, nil)
 }
 
 func (t *Traffic) send(ctx context.Context, endpoint string, headers map[string]string) error {
-	e, err := newEmitter(ctx, emitterOptions{endpoint: endpoint, headers: headers, batchTimeout: time.Second, retryFor: 30 * time.Second, environment: t.cfg.Environment})
+	e, err := newEmitter(ctx, emitterOptions{endpoint: endpoint, headers: headers, batchTimeout: time.Second, retryFor: 30 * time.Second, environment: t.cfg.Environment, sample: t.cfg.Sample})
 	if err != nil {
 		return fmt.Errorf("send traffic: %w", err)
 	}
@@ -89,17 +90,27 @@ type emitterOptions struct {
 	log      *slog.Logger
 	// environment is deployment.environment; "" means prod.
 	environment string
+	// sample is Config.Sample.
+	sample float64
 }
 
 // emitter turns planned traces into SDK spans with their planned ids and
 // timestamps and exports them in batches, one tracer provider per service
-// because the resource is per provider.
+// and version because the resource is per provider. It is used from one
+// goroutine.
 type emitter struct {
-	exp       *recordingExporter
-	providers [NumSteps]*sdktrace.TracerProvider
-	tracers   [NumSteps]trace.Tracer
-	emitted   atomic.Int64
+	exp          *recordingExporter
+	batchTimeout time.Duration
+	environment  string
+	samp         sampling
+	providers    map[resourceKey]*sdktrace.TracerProvider
+	order        []resourceKey // creation order, for a stable shutdown
+	tracers      map[resourceKey]trace.Tracer
+	emitted      atomic.Int64
 }
+
+// resourceKey names one provider: a service at one version.
+type resourceKey struct{ service, version string }
 
 func newEmitter(ctx context.Context, o emitterOptions) (*emitter, error) {
 	u, err := ExportURL(o.endpoint)
@@ -130,33 +141,63 @@ func newEmitter(ctx context.Context, o emitterOptions) (*emitter, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	e := &emitter{exp: &recordingExporter{inner: inner, log: log}}
-	for i, st := range shop {
-		res := resource.NewWithAttributes("",
-			attribute.String("service.name", st.Service),
-			attribute.String("service.version", st.ServiceVersion),
-			attribute.String("service.namespace", "shop"),
-			attribute.String("deployment.environment", cmp.Or(o.environment, "prod")),
-		)
-		bsp := sdktrace.NewBatchSpanProcessor(e.exp,
-			sdktrace.WithBlocking(),
-			sdktrace.WithMaxExportBatchSize(512),
-			sdktrace.WithBatchTimeout(o.batchTimeout),
-		)
-		e.providers[i] = sdktrace.NewTracerProvider(
-			sdktrace.WithResource(res),
-			sdktrace.WithSpanProcessor(bsp),
-			sdktrace.WithSampler(sdktrace.AlwaysSample()),
-			sdktrace.WithIDGenerator(plannedIDs{}),
-		)
-		e.tracers[i] = e.providers[i].Tracer("github.com/waymarkhq/waymark/internal/demo")
+	e := &emitter{
+		exp:          &recordingExporter{inner: inner, log: log},
+		batchTimeout: o.batchTimeout,
+		environment:  cmp.Or(o.environment, "prod"),
+		samp:         newSampling(o.sample),
+		providers:    map[resourceKey]*sdktrace.TracerProvider{},
+		tracers:      map[resourceKey]trace.Tracer{},
+	}
+	// The usual versions up front; others as a propagation break needs them.
+	for _, st := range shop {
+		e.tracer(st.Service, st.ServiceVersion)
 	}
 	return e, nil
 }
 
-// emit hands one trace to the SDK. Export happens in the background.
+// tracer returns the tracer of a service at a version, creating its
+// provider the first time.
+func (e *emitter) tracer(service, version string) trace.Tracer {
+	k := resourceKey{service, version}
+	if t, ok := e.tracers[k]; ok {
+		return t
+	}
+	res := resource.NewWithAttributes("",
+		attribute.String("service.name", service),
+		attribute.String("service.version", version),
+		attribute.String("service.namespace", "shop"),
+		attribute.String("deployment.environment", e.environment),
+	)
+	bsp := sdktrace.NewBatchSpanProcessor(e.exp,
+		sdktrace.WithBlocking(),
+		sdktrace.WithMaxExportBatchSize(512),
+		sdktrace.WithBatchTimeout(e.batchTimeout),
+	)
+	p := sdktrace.NewTracerProvider(
+		sdktrace.WithResource(res),
+		sdktrace.WithSpanProcessor(bsp),
+		sdktrace.WithSampler(plannedSampler{}),
+		sdktrace.WithIDGenerator(plannedIDs{}),
+	)
+	e.providers[k] = p
+	e.order = append(e.order, k)
+	e.tracers[k] = p.Tracer("github.com/waymarkhq/waymark/internal/demo")
+	return e.tracers[k]
+}
+
+// emit hands one trace to the SDK, unless sampling dropped its session.
+// Export happens in the background.
 func (e *emitter) emit(ctx context.Context, tr *Trace) {
-	tracer := e.tracers[tr.Step]
+	if !tr.Session.Sampled {
+		return
+	}
+	tracer := e.tracer(shop[tr.Step].Service, cmp.Or(tr.ServiceVersion, shop[tr.Step].ServiceVersion))
+	var state trace.TraceState
+	if e.samp.on() {
+		// The planner drew a valid state; a failure would only drop it.
+		state, _ = trace.ParseTraceState(e.samp.traceState(tr.Session.Randomness))
+	}
 	parents := make(map[trace.SpanID]context.Context, len(tr.Spans))
 	for k := range tr.Spans {
 		sp := &tr.Spans[k]
@@ -171,7 +212,7 @@ func (e *emitter) emit(ctx context.Context, tr *Trace) {
 		} else {
 			opts = append(opts, trace.WithNewRoot())
 		}
-		sctx, s := tracer.Start(context.WithValue(pctx, idsKey{}, ids{tr.ID, sp.ID}), sp.Name, opts...)
+		sctx, s := tracer.Start(context.WithValue(pctx, idsKey{}, ids{tr.TraceIDOf(sp), sp.ID, state}), sp.Name, opts...)
 		parents[sp.ID] = sctx
 		if sp.Error {
 			s.SetStatus(codes.Error, sp.StatusMessage)
@@ -185,8 +226,8 @@ func (e *emitter) emit(ctx context.Context, tr *Trace) {
 // the last flush.
 func (e *emitter) flush(ctx context.Context) error {
 	var errs []error
-	for _, p := range e.providers {
-		if err := p.ForceFlush(ctx); err != nil {
+	for _, k := range e.order {
+		if err := e.providers[k].ForceFlush(ctx); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -199,14 +240,21 @@ func (e *emitter) flush(ctx context.Context) error {
 	return nil
 }
 
-// shutdown flushes, then stops the providers and the exporter.
-func (e *emitter) shutdown(ctx context.Context) error {
-	errs := []error{e.flush(ctx)}
-	for _, p := range e.providers {
-		errs = append(errs, p.Shutdown(ctx))
+// close stops the providers, which export what they still hold, and the
+// exporter.
+func (e *emitter) close(ctx context.Context) error {
+	var errs []error
+	for _, k := range e.order {
+		errs = append(errs, e.providers[k].Shutdown(ctx))
 	}
 	errs = append(errs, e.exp.inner.Shutdown(ctx))
-	if err := errors.Join(errs...); err != nil {
+	return errors.Join(errs...)
+}
+
+// shutdown flushes and closes the emitter, and fails unless every span emitted was
+// exported.
+func (e *emitter) shutdown(ctx context.Context) error {
+	if err := errors.Join(e.flush(ctx), e.close(ctx)); err != nil {
 		return err
 	}
 	if sent, emitted := e.exp.sent.Load(), e.emitted.Load(); sent != emitted {
@@ -257,11 +305,13 @@ func (r *recordingExporter) takeErr() error {
 	return err
 }
 
-// ids carries a span's planned ids to plannedIDs through the context the
-// span is started with.
+// ids carries a span's planned ids to plannedIDs, and its trace's
+// tracestate to plannedSampler, through the context the span is started
+// with.
 type ids struct {
 	trace trace.TraceID
 	span  trace.SpanID
+	state trace.TraceState
 }
 
 type idsKey struct{}
@@ -279,3 +329,15 @@ func (plannedIDs) NewSpanID(ctx context.Context, _ trace.TraceID) trace.SpanID {
 	v, _ := ctx.Value(idsKey{}).(ids)
 	return v.span
 }
+
+// plannedSampler records and samples every span it is asked about (the
+// planner already dropped what sampling drops) and gives it its trace's
+// planned tracestate: the SDK takes a span's tracestate from its sampler.
+type plannedSampler struct{}
+
+func (plannedSampler) ShouldSample(p sdktrace.SamplingParameters) sdktrace.SamplingResult {
+	v, _ := p.ParentContext.Value(idsKey{}).(ids)
+	return sdktrace.SamplingResult{Decision: sdktrace.RecordAndSample, Tracestate: v.state}
+}
+
+func (plannedSampler) Description() string { return "PlannedSampler" }

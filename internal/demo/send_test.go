@@ -28,6 +28,7 @@ type gotSpan struct {
 	Start, End              int64
 	Error                   bool
 	StatusMessage           string
+	TraceState              string
 	Attrs                   map[string]string
 	Resource                map[string]string
 }
@@ -91,6 +92,7 @@ func (s *otlpSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 					End:           int64(sp.GetEndTimeUnixNano()),
 					Error:         sp.GetStatus().GetCode() == tracepb.Status_STATUS_CODE_ERROR,
 					StatusMessage: sp.GetStatus().GetMessage(),
+					TraceState:    sp.GetTraceState(),
 					Attrs:         kvMap(sp.GetAttributes()),
 					Resource:      res,
 				})
@@ -133,20 +135,30 @@ func kvMap(kvs []*commonpb.KeyValue) map[string]string {
 }
 
 // wantSpans is the planned traffic in the shape the sink decodes, sorted by
-// span id.
-func wantSpans(traces []*Trace) []gotSpan {
+// span id: the traces of the sampled sessions, with the tracestate of
+// sampling probability sample when it is below 1.
+func wantSpans(traces []*Trace, sample float64) []gotSpan {
 	var out []gotSpan
+	samp := newSampling(sample)
 	for _, tr := range traces {
+		if !tr.Session.Sampled {
+			continue
+		}
 		info := Steps()[tr.Step]
 		res := map[string]string{
 			"service.name":           info.Service,
-			"service.version":        info.ServiceVersion,
+			"service.version":        tr.ServiceVersion,
 			"service.namespace":      "shop",
 			"deployment.environment": "prod",
 		}
+		state := ""
+		if samp.on() {
+			state = samp.traceState(tr.Session.Randomness)
+		}
 		for _, sp := range tr.Spans {
 			g := gotSpan{
-				TraceID:       tr.ID.String(),
+				TraceID:       tr.TraceIDOf(&sp).String(),
+				TraceState:    state,
 				SpanID:        sp.ID.String(),
 				Name:          sp.Name,
 				Kind:          "SPAN_KIND_" + map[string]string{"server": "SERVER", "client": "CLIENT", "internal": "INTERNAL"}[sp.Kind.String()],
@@ -187,7 +199,7 @@ func TestSendDeliversExactlyThePlan(t *testing.T) {
 
 	got := sink.got()
 	sortSpans(got)
-	want := wantSpans(tr.Traces())
+	want := wantSpans(tr.Traces(), 1)
 	truth := tr.Truth()
 	require.Len(t, got, truth.Spans)
 	require.Equal(t, want, got)

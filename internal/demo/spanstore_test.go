@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/waymarkhq/waymark/internal/pgtest"
@@ -21,7 +23,16 @@ import (
 // into a fresh database and returns the store.
 func storeWithTraffic(t *testing.T, tr *Traffic) *spanstore.Store {
 	t.Helper()
-	store := spanstore.NewStore(pgtest.New(t), nil)
+	store, _ := storeWithTrafficDB(t, tr)
+	return store
+}
+
+// storeWithTrafficDB is storeWithTraffic with the database, for checks
+// of what the store keeps beside what it answers.
+func storeWithTrafficDB(t *testing.T, tr *Traffic) (*spanstore.Store, *pgxpool.Pool) {
+	t.Helper()
+	pool := pgtest.New(t)
+	store := spanstore.NewStore(pool, nil)
 	rcv := spanstore.NewReceiver(store, spanstore.Config{}, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -36,7 +47,7 @@ func storeWithTraffic(t *testing.T, tr *Traffic) *spanstore.Store {
 		<-done
 	})
 	require.NoError(t, tr.Send(context.Background(), srv.URL))
-	return store
+	return store, pool
 }
 
 func loadJourney(t *testing.T, file string) journeys.Journey {
@@ -196,5 +207,55 @@ func TestSpanStoreAnswersTheTruth(t *testing.T) {
 		require.True(t, sp.Start.Equal(w.Start))
 		require.Equal(t, sp.Duration(), w.Duration)
 		require.Equal(t, Steps()[x.Step].Service, w.Service)
+	}
+}
+
+// Sampled spans reach the store with their tracestate, and the store
+// weighs each by its adjusted count: summed, the weights estimate the
+// whole traffic's counts.
+func TestSpanStoreWeighsSampledSpans(t *testing.T) {
+	t.Parallel()
+	const p = 0.25
+	cfg := DefaultConfig()
+	cfg.Start = t0
+	cfg.Sessions = 600
+	cfg.Sample = p
+	tr, err := Plan(cfg)
+	require.NoError(t, err)
+	truth := tr.Truth()
+	store, pool := storeWithTrafficDB(t, tr)
+
+	var stored, withThreshold int
+	require.NoError(t, pool.QueryRow(context.Background(),
+		`SELECT count(*), count(*) FILTER (WHERE trace_state ~ '^ot=th:c;rv:[0-9a-f]{14}$') FROM spans`).Scan(&stored, &withThreshold))
+	require.Equal(t, truth.Sampling.Spans, stored)
+	require.Equal(t, stored, withThreshold)
+	// The tracestate stored is the one planned for the span's session.
+	x := tr.Traces()[slices.IndexFunc(tr.Traces(), func(x *Trace) bool { return x.Session.Sampled && x.Step == 1 })]
+	var state string
+	require.NoError(t, pool.QueryRow(context.Background(),
+		`SELECT trace_state FROM spans WHERE span_id = decode($1, 'hex')`, x.Root().ID.String()).Scan(&state))
+	require.Equal(t, newSampling(p).traceState(x.Session.Randomness), state)
+
+	kept := make([]int, NumSteps)
+	for _, x := range tr.Traces() {
+		if x.Session.Sampled {
+			kept[x.Step]++
+		}
+	}
+	shop := loadJourney(t, "shop-checkout.yaml")
+	for i, step := range shop.Spec.Steps {
+		var n int
+		var weight float64
+		_, err := store.FetchSpans(context.Background(), journeys.SpanQuery{Pattern: step.Match, From: cfg.Start, To: tr.End()}, func(s journeys.Span) error {
+			n++
+			weight += s.Weight
+			return nil
+		})
+		require.NoError(t, err)
+		require.Equal(t, kept[i], n, step.Name)
+		require.Equal(t, 4*float64(kept[i]), weight, step.Name)
+		all := float64(truth.Steps[i].RootSpans)
+		require.InDelta(t, all, weight, 4*math.Sqrt(all*(1-p)/p), step.Name)
 	}
 }

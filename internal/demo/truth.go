@@ -12,7 +12,9 @@ import (
 
 // Truth is exactly what was sent: the numbers Waymark must show for this
 // traffic. Counts are exact; durations are kept in nanoseconds so that
-// percentile checks can be exact too.
+// percentile checks can be exact too. With sampling (Config.Sample below
+// 1) the counts are still those of the whole traffic, and Sampling says
+// how much of it was sent.
 type Truth struct {
 	Seed int64 `json:"seed"`
 	// Model is the configuration the traffic came from; with Seed it
@@ -28,8 +30,10 @@ type Truth struct {
 
 	// Sessions counts sessions that sent at least one trace; a session cut
 	// before its first step ended sent nothing and does not count.
-	Sessions    int `json:"sessions_total"`
-	Users       int `json:"distinct_users"`
+	Sessions int `json:"sessions_total"`
+	Users    int `json:"distinct_users"`
+	// Traces counts distinct trace ids: one per step reached, plus one per
+	// span that lost its trace context (BrokenSpans).
 	Traces      int `json:"traces_total"`
 	Spans       int `json:"spans_total"`
 	ErrorTraces int `json:"error_traces_total"`
@@ -47,6 +51,18 @@ type Truth struct {
 	SessionLastStep map[string]int    `json:"session_last_step"`
 	// BadDeploys are the intervals the scripted bad deploy was active.
 	BadDeploys []Window `json:"bad_deploys"`
+	// Anomalies are the anomalies active in the window (none of them a
+	// deploy), with what each touched.
+	Anomalies []AnomalyTruth `json:"anomalies"`
+	// PropagationBreaks are the intervals the propagation break was
+	// active; BrokenSpans lists every span it sent as the root of a trace
+	// of its own, in sending order.
+	PropagationBreaks []Window      `json:"propagation_breaks"`
+	BrokenSpans       []BrokenSpan  `json:"broken_spans"`
+	Sampling          SamplingTruth `json:"sampling"`
+	// SessionsPerHour counts session starts per UTC hour of the window,
+	// beside what the model expects: the daily pattern.
+	SessionsPerHour []HourCount `json:"sessions_per_hour"`
 
 	Funnel []FunnelStep `json:"funnel"`
 	// Cohorts groups sessions by the UTC minute their first step started
@@ -191,13 +207,31 @@ func newLatency(d []time.Duration) Latency {
 	return l
 }
 
-// Truth returns exactly what Send sends.
+// AnomalyTruth is one anomaly and what it touched.
+type AnomalyTruth struct {
+	Anomaly
+	// Sessions counts, for a latency anomaly, the root spans of the step
+	// it slowed down; for a conversion anomaly, the sessions of its
+	// segment that finished the step before successfully while it was
+	// active, and so chose under it whether to go on. Continued counts
+	// those that went on (their step was sent).
+	Sessions  int `json:"sessions"`
+	Continued int `json:"continued,omitempty"`
+}
+
+// Truth returns exactly what Send sends (and, when sampling, what it would
+// send without).
 func (t *Traffic) Truth() *Truth {
 	b := newTruthBuilder(t.cfg)
 	for _, tr := range t.traces {
 		b.add(tr)
 	}
-	return b.truth(t.cfg.Start, t.End(), t.cfg.Start)
+	whole := t.curve.integral(t.cfg.Start, t.End())
+	n := float64(t.cfg.Sessions)
+	return b.truth(truthWindow{
+		from: t.cfg.Start, to: t.End(), base: t.cfg.Start, anomalies: t.anomalies,
+		expected: func(from, to time.Time) float64 { return n * t.curve.integral(from, to) / whole },
+	})
 }
 
 // WriteTruth writes Truth as indented JSON.
@@ -238,21 +272,43 @@ func (b *truthBuilder) add(tr *Trace) {
 	b.traces = append(b.traces, tr)
 }
 
-// truth sums up the traces added so far. deployBase is where the bad
-// deploy's offsets count from.
-func (b *truthBuilder) truth(windowStart, windowEnd, deployBase time.Time) *Truth {
+// truthWindow is what the truth needs beside the traces: the window
+// sessions started in, where scheduled offsets count from (base), the
+// anomalies placed, and the model's expected session starts in a part of
+// the window.
+type truthWindow struct {
+	from, to, base time.Time
+	anomalies      []Anomaly
+	expected       func(from, to time.Time) float64
+}
+
+// truth sums up the traces added so far.
+func (b *truthBuilder) truth(w truthWindow) *Truth {
+	windowStart, windowEnd := w.from, w.to
+	samp := newSampling(b.cfg.Sample)
 	t := &Truth{
-		Seed:            b.cfg.Seed,
-		Model:           b.cfg,
-		WindowStart:     windowStart,
-		WindowEnd:       windowEnd,
-		SessionsBy:      map[string]map[string]int{},
-		SessionEnd:      map[EndReason]int{},
-		SessionLastStep: map[string]int{},
-		BadDeploys:      b.cfg.BadDeploy.windows(deployBase, windowEnd),
+		Seed:              b.cfg.Seed,
+		Model:             b.cfg,
+		WindowStart:       windowStart,
+		WindowEnd:         windowEnd,
+		SessionsBy:        map[string]map[string]int{},
+		SessionEnd:        map[EndReason]int{},
+		SessionLastStep:   map[string]int{},
+		BadDeploys:        b.cfg.BadDeploy.windows(w.base, windowEnd),
+		Anomalies:         []AnomalyTruth{},
+		PropagationBreaks: b.cfg.PropagationBreak.windows(w.base, windowEnd),
+		BrokenSpans:       []BrokenSpan{},
+		Sampling:          SamplingTruth{Probability: samp.p, AdjustedCount: samp.adjustedCount()},
+		SessionsPerHour:   []HourCount{},
+	}
+	if samp.on() {
+		t.Sampling.Threshold = samp.thHex
 	}
 	if t.BadDeploys == nil {
 		t.BadDeploys = []Window{}
+	}
+	if t.PropagationBreaks == nil {
+		t.PropagationBreaks = []Window{}
 	}
 	for _, k := range segmentKeys {
 		t.SessionsBy[k] = map[string]int{}
@@ -274,8 +330,15 @@ func (b *truthBuilder) truth(windowStart, windowEnd, deployBase time.Time) *Trut
 		}
 		t.SessionEnd[end]++
 		t.SessionLastStep[b.steps[sent-1].Key]++
+		if s.Sampled {
+			t.Sampling.Sessions++
+		}
 	}
 	t.Users = len(users)
+	t.SessionsPerHour = b.hours(w)
+	for _, a := range w.anomalies {
+		t.Anomalies = append(t.Anomalies, b.touched(a))
+	}
 
 	st := make([]*stepAcc, NumSteps)
 	for i := range st {
@@ -287,11 +350,25 @@ func (b *truthBuilder) truth(windowStart, windowEnd, deployBase time.Time) *Trut
 		reached[tr.Step]++
 		root := tr.Root()
 		t.Traces++
+		if tr.Session.Sampled {
+			t.Sampling.Traces++
+			t.Sampling.Spans += len(tr.Spans)
+		}
 		if root.Error {
 			t.ErrorTraces++
 		}
 		for k := range tr.Spans {
 			sp := &tr.Spans[k]
+			if sp.TraceID.IsValid() {
+				t.Traces++
+				if tr.Session.Sampled {
+					t.Sampling.Traces++
+				}
+				t.BrokenSpans = append(t.BrokenSpans, BrokenSpan{
+					Step: b.steps[tr.Step].Key, Service: b.steps[tr.Step].Service, ServiceVersion: tr.ServiceVersion,
+					Span: sp.Name, SpanID: sp.ID.String(), TraceID: tr.ID.String(), NewTraceID: sp.TraceID.String(),
+				})
+			}
 			t.Spans++
 			if sp.Error {
 				t.ErrorSpans++
@@ -473,4 +550,48 @@ func (a *stepAcc) result(i int, info StepInfo) StepTruth {
 	}
 	sort.Slice(r.PerMinute, func(i, j int) bool { return r.PerMinute[i].Minute.Before(r.PerMinute[j].Minute) })
 	return r
+}
+
+// hours counts the session starts of every UTC hour of the window.
+func (b *truthBuilder) hours(w truthWindow) []HourCount {
+	out := []HourCount{}
+	if !w.to.After(w.from) {
+		return out
+	}
+	first := w.from.Truncate(time.Hour)
+	for h := first; h.Before(w.to); h = h.Add(time.Hour) {
+		from, to := h, h.Add(time.Hour)
+		if from.Before(w.from) {
+			from = w.from
+		}
+		if to.After(w.to) {
+			to = w.to
+		}
+		out = append(out, HourCount{Hour: h, Expected: w.expected(from, to)})
+	}
+	for _, s := range b.order {
+		if i := int(s.Start.Sub(first) / time.Hour); i >= 0 && i < len(out) {
+			out[i].Sessions++
+		}
+	}
+	return out
+}
+
+// touched counts what anomaly a touched among the traces sent.
+func (b *truthBuilder) touched(a Anomaly) AnomalyTruth {
+	at := AnomalyTruth{Anomaly: a}
+	k := StepIndex(a.Step)
+	for _, tr := range b.traces {
+		root := tr.Root()
+		switch {
+		case a.Metric == MetricLatency && tr.Step == k && a.matches(tr.Session, root.Start):
+			at.Sessions++
+		case a.Metric == MetricConversion && tr.Step == k-1 && !root.Error && a.matches(tr.Session, root.End):
+			at.Sessions++
+			if b.sessions[tr.Session] > k {
+				at.Continued++
+			}
+		}
+	}
+	return at
 }
