@@ -123,11 +123,13 @@ func TestAnomaliesFoundInDemoTraffic(t *testing.T) {
 	}
 	t.Logf("precision %d/%d", explained, len(found))
 	// The generator is deterministic: these are its exact scores. Every
-	// anomaly of all sessions is found; one of a segment only when the
-	// segment is a large enough share of the step (a free-tier or a US
-	// conversion drop of 0.4 moves the whole by a tenth or two, inside
-	// the band). Two quarter hours of step p95 lie outside their band
-	// by chance.
+	// anomaly of all sessions is found. One of a segment is found when it
+	// moves the whole journey's numbers out of their band, which only the
+	// whole journey's rows tell: a latency rise of 3 mostly does (the
+	// segment's spans fill the top of the p95), a conversion drop of 0.4
+	// of one tier or region rarely does (it moves the step's throughput by
+	// the segment's share alone). Two quarter hours of a step's p95 lie
+	// outside their band by chance.
 	require.Equal(t, 18, len(found))
 	require.Equal(t, 16, explained)
 	got := map[string][2]int{}

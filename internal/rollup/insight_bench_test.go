@@ -269,3 +269,44 @@ func BenchmarkDifferences(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkViews answers, over the same 7 days, what the map's other
+// insight views ask of the rollups: revenue at risk per step, the service
+// × endpoint heat map by hour, one step's hour-of-week heat map, and the
+// stats behind the time-between-steps histograms.
+func BenchmarkViews(b *testing.B) {
+	ctx, pool, rollups, j := setupInsight(b, 7)
+	from := insightEnd.Add(-7 * 24 * time.Hour)
+	for _, c := range []struct {
+		name string
+		op   func() error
+	}{
+		{"revenue-at-risk/7d", func() error {
+			_, err := rollups.RevenueAtRisk(ctx, j, from, insightEnd, nil)
+			return err
+		}},
+		{"endpoint-heatmap/7d", func() error {
+			_, err := rollups.EndpointHeatmap(ctx, j, from, insightEnd)
+			return err
+		}},
+		{"week-heatmap/7d", func() error {
+			_, err := rollups.WeekHeatmap(ctx, "insight", 3, from, insightEnd, time.UTC)
+			return err
+		}},
+		{"transition-histograms/7d", func() error {
+			st, err := rollups.Stats(ctx, "insight", from, insightEnd, nil)
+			if err == nil && len(rollup.TransitionHistograms(st)[0].Counts) == 0 {
+				b.Fatal("no histogram")
+			}
+			return err
+		}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			measureCPU(b, ctx, pool, func() {
+				if err := c.op(); err != nil {
+					b.Fatal(err)
+				}
+			})
+		})
+	}
+}
