@@ -48,19 +48,87 @@ type RevenueAtRisk struct {
 // journey without a value attribute has zero values and still its counts.
 // It answers ErrNotFound for an unknown journey.
 func (s *Store) RevenueAtRisk(ctx context.Context, j journeys.Journey, from, to time.Time, seg *Segment) (RevenueAtRisk, error) {
-	st, err := s.Stats(ctx, j.Metadata.Slug, from, to, seg)
+	slug := j.Metadata.Slug
+	ref, err := lookup(ctx, s.pool, slug)
 	if err != nil {
 		return RevenueAtRisk{}, err
 	}
-	out := RevenueAtRisk{Slug: st.Slug, From: from, To: to, Segment: st.Segment, Steps: []StepRisk{}}
-	for k, x := range st.Steps {
-		r := StepRisk{Step: k, DroppedValue: x.DroppedValue, Errors: x.Errors, ErroredValue: x.ErroredValue, Errored: x.Errored}
+	key, val := segmentArgs(seg)
+	out := RevenueAtRisk{Slug: slug, From: from, To: to, Segment: Segment{Key: key, Value: val}, Steps: []StepRisk{}}
+	// Only what risk needs: no latency sketch, and exemplars only of
+	// rows with errors, which is what Stats would cost over a week.
+	var f funnelTotals
+	frows, err := s.pool.Query(ctx, `
+		SELECT reached, in_flight, dropped_value, errored_value
+		FROM rollup_funnels
+		WHERE journey_id = $1 AND segment_key = $2 AND segment_value = $3 AND bucket >= $4 AND bucket < $5`,
+		ref.id, key, val, from, to)
+	if err != nil {
+		return out, fmt.Errorf("read revenue at risk of %q: %w", slug, err)
+	}
+	defer frows.Close()
+	for frows.Next() {
+		var reached, inFlight []int64
+		var dropped, failed []float64
+		if err := frows.Scan(&reached, &inFlight, &dropped, &failed); err != nil {
+			return out, fmt.Errorf("read revenue at risk of %q: %w", slug, err)
+		}
+		if err := f.add(reached, inFlight, nil, 0, nil, dropped, failed); err != nil {
+			return out, err
+		}
+	}
+	if err := frows.Err(); err != nil {
+		return out, fmt.Errorf("read revenue at risk of %q: %w", slug, err)
+	}
+	steps := max(ref.steps, len(f.reached))
+	errs := make([]int64, steps)
+	sets := make([]exemplars, steps)
+	rows, err := s.pool.Query(ctx, `
+		SELECT step, errors, errored
+		FROM rollup_steps
+		WHERE journey_id = $1 AND segment_key = $2 AND segment_value = $3 AND bucket >= $4 AND bucket < $5 AND errors > 0`,
+		ref.id, key, val, from, to)
+	if err != nil {
+		return out, fmt.Errorf("read revenue at risk of %q: %w", slug, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var step int16
+		var n int64
+		var ex []byte
+		if err := rows.Scan(&step, &n, &ex); err != nil {
+			return out, fmt.Errorf("read revenue at risk of %q: %w", slug, err)
+		}
+		if int(step) >= steps {
+			continue
+		}
+		errs[step] += n
+		if err := offerJSON(&sets[step], ex, later); err != nil {
+			return out, err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return out, fmt.Errorf("read revenue at risk of %q: %w", slug, err)
+	}
+	at := func(v []int64, k int) int64 {
+		if k < len(v) {
+			return v[k]
+		}
+		return 0
+	}
+	atf := func(v []float64, k int) float64 {
+		if k < len(v) {
+			return v[k]
+		}
+		return 0
+	}
+	for k := range steps {
+		r := StepRisk{Step: k, DroppedValue: atf(f.dropped, k), Errors: errs[k], ErroredValue: atf(f.failed, k), Errored: sets[k].list()}
 		if k < len(j.Spec.Steps) {
 			r.Name = j.Spec.Steps[k].Name
 		}
-		if k+1 < len(st.Steps) {
-			next := st.Steps[k+1]
-			r.Dropped = max(x.Reached-next.Reached-(x.InFlight-next.InFlight), 0)
+		if k+1 < steps {
+			r.Dropped = max(at(f.reached, k)-at(f.reached, k+1)-(at(f.inFlight, k)-at(f.inFlight, k+1)), 0)
 		}
 		if r.Errored == nil {
 			r.Errored = []Exemplar{}
