@@ -14,7 +14,8 @@
 // which catches sudden changes but not a slow one.
 //
 // The band is never narrower than the point's own sampling noise allows:
-// Poisson for counts, binomial for ratios, 20% for latencies. Without it a
+// Poisson for counts, binomial for ratios, for latencies 20% or the p95's
+// own sampling error, whichever is wider. Without it a
 // quiet, regular history (MAD near zero) would flag every wobble.
 package anomaly
 
@@ -119,9 +120,20 @@ func floor(kind Kind, expected, events float64) float64 {
 		p := min(max(expected, 0), 1)
 		return k*math.Sqrt(max(p*(1-p), 0.0025)/max(events, 1)) + 0.01
 	default:
-		return 0.2 * expected
+		rel := 0.2
+		if events > 0 {
+			rel = max(rel, k*p95Noise/math.Sqrt(events))
+		}
+		return rel * expected
 	}
 }
+
+// p95Noise is the relative standard error of a p95 read from n spans,
+// times √n: σ·√(0.05·0.95)/φ(1.645) for log-normal latencies, taken at
+// σ = 0.5, a typical spread of service latencies. A quarter hour of a
+// hundred spans has a p95 that wanders by 10% on its own; without this
+// every quiet step would flag its wobble.
+const p95Noise = 1.06
 
 // neighbours are the history values a band at at is drawn from, and which
 // baseline they make: the weekly one when two weeks have data, else the

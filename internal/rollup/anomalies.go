@@ -79,16 +79,24 @@ func (s *Store) Anomalies(ctx context.Context, j journeys.Journey, q AnomalyQuer
 	if !from.Before(to) {
 		return nil, fmt.Errorf("anomalies of %q: the range is empty", slug)
 	}
-	hist, err := s.Series(ctx, slug, from.Add(-AnomalyHistory), to, time.Hour, nil)
+	ref, err := lookup(ctx, s.pool, slug)
 	if err != nil {
 		return nil, err
 	}
-	minutes, err := s.minuteRowsFrom(ctx, slug)
+	// One read of the all-traffic rows serves both widths: the rows of the
+	// range's last quarter hour may reach past to.
+	rows, err := s.seriesRows(ctx, ref, from.Add(-AnomalyHistory), to.Add(AnomalyWidth), nil)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("anomalies of %q: %w", slug, err)
 	}
-	// Quarter hours where minute rows are; hours before.
-	split := minutes.Truncate(time.Hour)
+	hist := rows.series(ref.steps, from.Add(-AnomalyHistory), to, time.Hour)
+	// Quarter hours where minute rows are; hours before. Minute rows are
+	// the newest (maintenance merges the oldest into hours), so the first
+	// one read is where they begin.
+	split := to
+	if !rows.minuteFrom.IsZero() {
+		split = rows.minuteFrom.Truncate(time.Hour)
+	}
 	if split.After(to) {
 		split = to
 	}
@@ -99,10 +107,7 @@ func (s *Store) Anomalies(ctx context.Context, j journeys.Journey, q AnomalyQuer
 	if fineTo.Before(split.Add(AnomalyWidth)) {
 		fineTo = split.Add(AnomalyWidth)
 	}
-	fine, err := s.Series(ctx, slug, split, fineTo, AnomalyWidth, nil)
-	if err != nil {
-		return nil, err
-	}
+	fine := rows.series(ref.steps, split, fineTo, AnomalyWidth)
 	window := Window(j)
 	closed := func(start time.Time, width time.Duration) bool {
 		return !start.Add(width + window).After(q.CompleteThrough)
@@ -212,24 +217,4 @@ func anomalyOf(step int, metric string, e anomaly.Episode, kind anomaly.Kind, wi
 		Value: round(w.Value), Expected: round(w.Expected), ExpectedLow: round(w.Low), ExpectedHigh: round(w.High),
 		Baseline: w.Baseline,
 	}
-}
-
-// minuteRowsFrom is the earliest minute row of a journey's all-traffic
-// rows (the far future when there is none): before it, rows are hours.
-func (s *Store) minuteRowsFrom(ctx context.Context, slug string) (time.Time, error) {
-	ref, err := lookup(ctx, s.pool, slug)
-	if err != nil {
-		return time.Time{}, err
-	}
-	var t *time.Time
-	err = s.pool.QueryRow(ctx, `
-		SELECT min(bucket) FROM rollup_steps
-		WHERE journey_id = $1 AND segment_key = '' AND width_s < 3600`, ref.id).Scan(&t)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("find minute rows of %q: %w", slug, err)
-	}
-	if t == nil {
-		return time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), nil
-	}
-	return t.UTC(), nil
 }

@@ -119,27 +119,28 @@ func (s *Store) dropCounts(ctx context.Context, id int64, j journeys.Journey, q 
 	for _, i := range atStep {
 		stepKey[keys[i]] = true
 	}
+	// Postgres adds up the five numbers the comparison needs, per value:
+	// a week of minute rows is tens of thousands of rows, and shipping
+	// their arrays costs more than summing them where they lie. SQL arrays
+	// are 1-based, and a subscript past the end is NULL, which sum skips.
 	rows, err := s.pool.Query(ctx, `
-		SELECT segment_key, segment_value, reached, in_flight, continued
+		SELECT segment_key, segment_value,
+			COALESCE(sum(reached[$4]), 0)::bigint, COALESCE(sum(reached[$4 + 1]), 0)::bigint,
+			COALESCE(sum(in_flight[$4]), 0)::bigint, COALESCE(sum(in_flight[$4 + 1]), 0)::bigint,
+			COALESCE(sum(continued[$4]), 0)::bigint
 		FROM rollup_funnels
-		WHERE journey_id = $1 AND bucket >= $2 AND bucket < $3`, id, q.From, q.To)
+		WHERE journey_id = $1 AND bucket >= $2 AND bucket < $3
+		GROUP BY segment_key, segment_value`, id, q.From, q.To, q.Step+1)
 	if err != nil {
 		return nil, fmt.Errorf("read funnel rows: %w", err)
 	}
 	defer rows.Close()
-	k := q.Step
-	at := func(v []int64, i int) int64 {
-		if i < len(v) {
-			return v[i]
-		}
-		return 0
-	}
 	type tally struct{ dropped, went, open int64 }
 	byValue := map[Segment]*tally{}
 	for rows.Next() {
 		var seg Segment
-		var reached, inFlight, continued []int64
-		if err := rows.Scan(&seg.Key, &seg.Value, &reached, &inFlight, &continued); err != nil {
+		var reached, next, flying, nextFlying, continued int64
+		if err := rows.Scan(&seg.Key, &seg.Value, &reached, &next, &flying, &nextFlying, &continued); err != nil {
 			return nil, fmt.Errorf("read funnel rows: %w", err)
 		}
 		var went, open int64
@@ -150,9 +151,9 @@ func (s *Store) dropCounts(ctx context.Context, id int64, j journeys.Journey, q 
 				continue
 			}
 			seg.Key = key
-			went, open = at(continued, k), at(inFlight, k)
+			went, open = continued, flying
 		case seg.All() || slices.Contains(keys, seg.Key) && !stepKey[seg.Key]:
-			went, open = at(reached, k+1), at(inFlight, k)-at(inFlight, k+1)
+			went, open = next, flying-nextFlying
 		default:
 			continue // a key the journey no longer has, or counted at the step
 		}
@@ -163,7 +164,7 @@ func (s *Store) dropCounts(ctx context.Context, id int64, j journeys.Journey, q 
 		}
 		t.went += went
 		t.open += open
-		t.dropped += at(reached, k) - went - open
+		t.dropped += reached - went - open
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read funnel rows: %w", err)
@@ -225,32 +226,53 @@ func (s *Store) slowCounts(ctx context.Context, id int64, q DiffQuery, out *Diff
 	}
 	out.ThresholdMS = ms(float64(threshold))
 	out.ThresholdExact = true
-	type tally struct{ slow, rest int64 }
+	type tally struct {
+		slow, rest int64
+		// merged holds the sketches of the rows that were not sampled
+		// and had no exact count: one count against the threshold of
+		// their merge replaces one per row.
+		merged *sketch.Sketch
+	}
 	byValue := map[Segment]*tally{}
 	for _, r := range read {
-		var fast int64
-		if i := slices.Index(r.thresholds, int64(threshold)); i >= 0 && i < len(r.good) {
-			fast = r.good[i]
-		} else {
-			sk, err := decodeSketch(r.lat)
-			if err != nil {
-				return nil, err
-			}
-			// A sampled row's sketch counts the spans read, its spans
-			// what they stand for: scale.
-			fast = int64(sk.CountAtMost(threshold))
-			if c := int64(sk.Count()); c > 0 && c != r.spans {
-				fast = fast * r.spans / c
-			}
-			out.ThresholdExact = false
-		}
 		t := byValue[r.seg]
 		if t == nil {
 			t = &tally{}
 			byValue[r.seg] = t
 		}
+		if i := slices.Index(r.thresholds, int64(threshold)); i >= 0 && i < len(r.good) {
+			t.rest += r.good[i]
+			t.slow += r.spans - r.good[i]
+			continue
+		}
+		out.ThresholdExact = false
+		sk, err := decodeSketch(r.lat)
+		if err != nil {
+			return nil, err
+		}
+		if c := int64(sk.Count()); c == r.spans {
+			if t.merged == nil {
+				t.merged = sk
+			} else {
+				t.merged.Merge(sk)
+			}
+			continue
+		}
+		// A sampled row's sketch counts the spans read, its spans what
+		// they stand for: scale.
+		fast := int64(sk.CountAtMost(threshold))
+		if c := int64(sk.Count()); c > 0 {
+			fast = fast * r.spans / c
+		}
 		t.rest += fast
 		t.slow += r.spans - fast
+	}
+	for _, t := range byValue {
+		if t.merged != nil {
+			fast := int64(t.merged.CountAtMost(threshold))
+			t.rest += fast
+			t.slow += int64(t.merged.Count()) - fast
+		}
 	}
 	var counts []compare.Count
 	for seg, t := range byValue {

@@ -349,15 +349,108 @@ func (s *Store) Series(ctx context.Context, slug string, from, to time.Time, eve
 	if every <= 0 || !from.Before(to) {
 		return nil, fmt.Errorf("series of %q: need from < to and a positive step", slug)
 	}
-	n := int((to.Sub(from) + every - 1) / every)
-	if n > MaxPoints {
+	if n := int((to.Sub(from) + every - 1) / every); n > MaxPoints {
 		return nil, fmt.Errorf("series of %q: %d points is more than %d", slug, n, MaxPoints)
 	}
 	ref, err := lookup(ctx, s.pool, slug)
 	if err != nil {
 		return nil, err
 	}
+	rows, err := s.seriesRows(ctx, ref, from, to, seg)
+	if err != nil {
+		return nil, err
+	}
+	return rows.series(ref.steps, from, to, every), nil
+}
+
+// seriesRows are the step and funnel rows series are built from, each
+// sketch decoded once, so that one read serves series of several widths.
+type seriesRows struct {
+	steps   []seriesStep
+	funnels []seriesFunnel
+	// minuteFrom is the earliest bucket of a row narrower than an hour
+	// (zero when none was read).
+	minuteFrom time.Time
+}
+
+type seriesStep struct {
+	step        int
+	bucket      time.Time
+	spans, errs int64
+	latency     *sketch.Sketch
+}
+
+type seriesFunnel struct {
+	bucket  time.Time
+	reached []int64
+}
+
+// seriesRows reads one segment's step and funnel rows in [from, to): two
+// queries, whatever the widths asked of them.
+func (s *Store) seriesRows(ctx context.Context, ref journeyRef, from, to time.Time, seg *Segment) (*seriesRows, error) {
 	key, val := segmentArgs(seg)
+	out := &seriesRows{}
+	note := func(b time.Time, width int32) {
+		if width < int32(HourWidth/time.Second) && (out.minuteFrom.IsZero() || b.Before(out.minuteFrom)) {
+			out.minuteFrom = b
+		}
+	}
+	rows, err := s.pool.Query(ctx, `
+		SELECT step, bucket, width_s, spans, errors, latency
+		FROM rollup_steps
+		WHERE journey_id = $1 AND segment_key = $2 AND segment_value = $3 AND bucket >= $4 AND bucket < $5`,
+		ref.id, key, val, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("read series rows: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r seriesStep
+		var step int16
+		var width int32
+		var lat []byte
+		if err := rows.Scan(&step, &r.bucket, &width, &r.spans, &r.errs, &lat); err != nil {
+			return nil, fmt.Errorf("read series rows: %w", err)
+		}
+		if r.latency, err = decodeSketch(lat); err != nil {
+			return nil, err
+		}
+		r.step, r.bucket = int(step), r.bucket.UTC()
+		note(r.bucket, width)
+		out.steps = append(out.steps, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read series rows: %w", err)
+	}
+	frows, err := s.pool.Query(ctx, `
+		SELECT bucket, width_s, reached
+		FROM rollup_funnels
+		WHERE journey_id = $1 AND segment_key = $2 AND segment_value = $3 AND bucket >= $4 AND bucket < $5`,
+		ref.id, key, val, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("read funnel series rows: %w", err)
+	}
+	defer frows.Close()
+	for frows.Next() {
+		var r seriesFunnel
+		var width int32
+		if err := frows.Scan(&r.bucket, &width, &r.reached); err != nil {
+			return nil, fmt.Errorf("read funnel series rows: %w", err)
+		}
+		r.bucket = r.bucket.UTC()
+		note(r.bucket, width)
+		out.funnels = append(out.funnels, r)
+	}
+	if err := frows.Err(); err != nil {
+		return nil, fmt.Errorf("read funnel series rows: %w", err)
+	}
+	return out, nil
+}
+
+// series adds the rows in [from, to) into points of width every (at least
+// steps series), as Store.Series answers.
+func (r *seriesRows) series(steps int, from, to time.Time, every time.Duration) []StepSeries {
+	n := int((to.Sub(from) + every - 1) / every)
 	var out []StepSeries
 	var sketches [][]sketch.Sketch
 	grow := func(steps int) {
@@ -370,64 +463,29 @@ func (s *Store) Series(ctx context.Context, slug string, from, to time.Time, eve
 			sketches = append(sketches, make([]sketch.Sketch, n))
 		}
 	}
-	grow(ref.steps)
+	grow(steps)
+	in := func(b time.Time) bool { return !b.Before(from) && b.Before(to) }
 	point := func(b time.Time) int { return int(b.Sub(from) / every) }
-
-	rows, err := s.pool.Query(ctx, `
-		SELECT step, bucket, spans, errors, latency
-		FROM rollup_steps
-		WHERE journey_id = $1 AND segment_key = $2 AND segment_value = $3 AND bucket >= $4 AND bucket < $5`,
-		ref.id, key, val, from, to)
-	if err != nil {
-		return nil, fmt.Errorf("read series of %q: %w", slug, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var step int16
-		var bucket time.Time
-		var spans, errs int64
-		var lat []byte
-		if err := rows.Scan(&step, &bucket, &spans, &errs, &lat); err != nil {
-			return nil, fmt.Errorf("read series of %q: %w", slug, err)
+	for _, row := range r.steps {
+		if !in(row.bucket) {
+			continue
 		}
-		sk, err := decodeSketch(lat)
-		if err != nil {
-			return nil, err
+		grow(row.step + 1)
+		i := point(row.bucket)
+		p := &out[row.step].Points[i]
+		p.Spans += row.spans
+		p.Errors += row.errs
+		sketches[row.step][i].Merge(row.latency)
+	}
+	for _, row := range r.funnels {
+		if !in(row.bucket) {
+			continue
 		}
-		grow(int(step) + 1)
-		i := point(bucket)
-		p := &out[step].Points[i]
-		p.Spans += spans
-		p.Errors += errs
-		sketches[step][i].Merge(sk)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read series of %q: %w", slug, err)
-	}
-
-	frows, err := s.pool.Query(ctx, `
-		SELECT bucket, reached
-		FROM rollup_funnels
-		WHERE journey_id = $1 AND segment_key = $2 AND segment_value = $3 AND bucket >= $4 AND bucket < $5`,
-		ref.id, key, val, from, to)
-	if err != nil {
-		return nil, fmt.Errorf("read funnel series of %q: %w", slug, err)
-	}
-	defer frows.Close()
-	for frows.Next() {
-		var bucket time.Time
-		var reached []int64
-		if err := frows.Scan(&bucket, &reached); err != nil {
-			return nil, fmt.Errorf("read funnel series of %q: %w", slug, err)
+		grow(len(row.reached))
+		i := point(row.bucket)
+		for k, n := range row.reached {
+			out[k].Points[i].Reached += n
 		}
-		grow(len(reached))
-		i := point(bucket)
-		for k, r := range reached {
-			out[k].Points[i].Reached += r
-		}
-	}
-	if err := frows.Err(); err != nil {
-		return nil, fmt.Errorf("read funnel series of %q: %w", slug, err)
 	}
 	for k := range out {
 		for i := range out[k].Points {
@@ -439,7 +497,7 @@ func (s *Store) Series(ctx context.Context, slug string, from, to time.Time, eve
 			p.P50, p.P95, p.P99 = ms(sk.QuantileNanos(0.5)), ms(sk.QuantileNanos(0.95)), ms(sk.QuantileNanos(0.99))
 		}
 	}
-	return out, nil
+	return out
 }
 
 // SegmentValue is one value of a segment key with its funnel totals over a
