@@ -40,7 +40,11 @@ type NotifyWorker struct {
 }
 
 // Timeout bounds one attempt; the HTTP client has its own, shorter one.
-func (w *NotifyWorker) Timeout(*river.Job[NotifyArgs]) time.Duration { return 30 * time.Second }
+// Short, with a rescue window of minutes, so that a delivery a crash
+// interrupted is retried minutes later, not an hour.
+func (w *NotifyWorker) Timeout(*river.Job[NotifyArgs]) time.Duration {
+	return w.d.opts.timeout(30 * time.Second)
+}
 
 // NextRetry backs off exponentially from 5 seconds to at most 10 minutes:
 // an alert is worth little hours late.
