@@ -68,7 +68,14 @@ func (w *BackfillWorker) Timeout(*river.Job[BackfillArgs]) time.Duration {
 	return w.d.opts.timeout(backfillSlice)
 }
 
-// Work advances the journey towards the live edge for most of the job's
+// NextRetry retries a failed or rescued backfill after 5 seconds,
+// doubling with each failure up to 10 minutes. It counts failures, not
+// attempts, which snoozes between slices add to.
+func (w *BackfillWorker) NextRetry(job *river.Job[BackfillArgs]) time.Time {
+	return time.Now().Add(notifyBackoff(5*time.Second, len(job.Errors)))
+}
+
+// Work advances the journey towards the live edge for half of the job's
 // timeout, and snoozes the job to carry on at once while the backfill is
 // not done.
 func (w *BackfillWorker) Work(ctx context.Context, job *river.Job[BackfillArgs]) error {
@@ -82,16 +89,23 @@ func (w *BackfillWorker) Work(ctx context.Context, job *river.Job[BackfillArgs])
 	if b.State == rollup.BackfillDone {
 		return nil
 	}
-	if err := w.d.advance(ctx, b.Slug, w.Timeout(job)*5/6); err != nil {
+	err = w.d.advance(ctx, b.Slug, w.Timeout(job)/2)
+	if err != nil && (ctx.Err() == nil || !errors.Is(err, context.DeadlineExceeded)) {
 		return err
 	}
-	if b, err = w.d.rollups.GetBackfill(ctx, job.Args.BackfillID); err != nil {
+	// A slice that ran out of time committed what it computed: while it
+	// made progress it hands over to the next rather than failing.
+	after, gerr := w.d.rollups.GetBackfill(context.WithoutCancel(ctx), job.Args.BackfillID)
+	if gerr != nil {
+		return gerr
+	}
+	if after.State == rollup.BackfillDone {
+		return nil
+	}
+	if err != nil && !after.DoneThrough.After(b.DoneThrough) {
 		return err
 	}
-	if b.State != rollup.BackfillDone {
-		return river.JobSnooze(time.Second)
-	}
-	return nil
+	return river.JobSnooze(time.Second)
 }
 
 // MaintainArgs is the periodic job that downsamples old rollups and drops

@@ -81,6 +81,9 @@ type Options struct {
 	// Every job's timeout is shorter, so that a live job is never run
 	// twice at once.
 	RescueAfter time.Duration
+	// NotifyRetry is the delay before a failed delivery's first retry,
+	// doubled on each further one; DefaultNotifyRetry when zero.
+	NotifyRetry time.Duration
 	// DisablePeriodic leaves out the periodic jobs (scheduling and
 	// maintenance), for a process that should only work queued jobs.
 	DisablePeriodic bool
@@ -111,6 +114,7 @@ func (o Options) withDefaults() Options {
 	def(&o.SoftStop, DefaultSoftStop)
 	def(&o.EvaluateEvery, DefaultEvaluateEvery)
 	def(&o.RescueAfter, DefaultRescueAfter)
+	def(&o.NotifyRetry, DefaultNotifyRetry)
 	if o.Workers <= 0 {
 		o.Workers = DefaultWorkers
 	}
