@@ -51,9 +51,10 @@ func EnqueueBackfill(ctx context.Context, client *river.Client[pgx.Tx], tx pgx.T
 	return b, nil
 }
 
-// catchUpBudget is how long a backfill keeps starting computations: most
-// of its timeout.
-const catchUpBudget = 50 * time.Minute
+// backfillSlice is how long one backfill job runs at most before it
+// hands over to the next: a backfill that a crash interrupted is rescued
+// within the rescue window, so it runs in slices shorter than that.
+const backfillSlice = 10 * time.Minute
 
 // BackfillWorker works backfills.
 type BackfillWorker struct {
@@ -61,11 +62,22 @@ type BackfillWorker struct {
 	d *deps
 }
 
-// Timeout allows a day of history from a slow source; each chunk is
-// committed with the watermark, so a cancelled backfill loses nothing.
-func (w *BackfillWorker) Timeout(*river.Job[BackfillArgs]) time.Duration { return time.Hour }
+// Timeout is one slice of the backfill; each chunk is committed with the
+// watermark, so a cancelled backfill loses nothing.
+func (w *BackfillWorker) Timeout(*river.Job[BackfillArgs]) time.Duration {
+	return w.d.opts.timeout(backfillSlice)
+}
 
-// Work advances the journey to the live edge.
+// NextRetry retries a failed or rescued backfill after 5 seconds,
+// doubling with each failure up to 10 minutes. It counts failures, not
+// attempts, which snoozes between slices add to.
+func (w *BackfillWorker) NextRetry(job *river.Job[BackfillArgs]) time.Time {
+	return time.Now().Add(notifyBackoff(5*time.Second, len(job.Errors)))
+}
+
+// Work advances the journey towards the live edge for half of the job's
+// timeout, and snoozes the job to carry on at once while the backfill is
+// not done.
 func (w *BackfillWorker) Work(ctx context.Context, job *river.Job[BackfillArgs]) error {
 	b, err := w.d.rollups.GetBackfill(ctx, job.Args.BackfillID)
 	if errors.Is(err, rollup.ErrNotFound) {
@@ -77,7 +89,23 @@ func (w *BackfillWorker) Work(ctx context.Context, job *river.Job[BackfillArgs])
 	if b.State == rollup.BackfillDone {
 		return nil
 	}
-	return w.d.advance(ctx, b.Slug, catchUpBudget)
+	err = w.d.advance(ctx, b.Slug, w.Timeout(job)/2)
+	if err != nil && (ctx.Err() == nil || !errors.Is(err, context.DeadlineExceeded)) {
+		return err
+	}
+	// A slice that ran out of time committed what it computed: while it
+	// made progress it hands over to the next rather than failing.
+	after, gerr := w.d.rollups.GetBackfill(context.WithoutCancel(ctx), job.Args.BackfillID)
+	if gerr != nil {
+		return gerr
+	}
+	if after.State == rollup.BackfillDone {
+		return nil
+	}
+	if err != nil && !after.DoneThrough.After(b.DoneThrough) {
+		return err
+	}
+	return river.JobSnooze(time.Second)
 }
 
 // MaintainArgs is the periodic job that downsamples old rollups and drops
@@ -99,7 +127,9 @@ type MaintainWorker struct {
 }
 
 // Timeout allows for a first run over a large history.
-func (w *MaintainWorker) Timeout(*river.Job[MaintainArgs]) time.Duration { return time.Hour }
+func (w *MaintainWorker) Timeout(*river.Job[MaintainArgs]) time.Duration {
+	return w.d.opts.timeout(time.Hour)
+}
 
 // Work merges minute rows older than DownsampleAfter into hour rows and
 // deletes rows older than Retention.

@@ -44,6 +44,11 @@ const (
 	// DefaultSoftStop is how long Stop lets running jobs finish before
 	// cancelling them.
 	DefaultSoftStop = 10 * time.Second
+	// DefaultRescueAfter is how long a job may run before it is taken for
+	// the job of a crashed process and run again. River's default is an
+	// hour, which makes a crash mid-notification page an hour late, or
+	// leave a backfill stuck for as long.
+	DefaultRescueAfter = 5 * time.Minute
 )
 
 // Journeys is where jobs read journey definitions; *store.Store is one.
@@ -71,6 +76,14 @@ type Options struct {
 	// SoftStop is how long a stop lets running jobs finish before
 	// cancelling them.
 	SoftStop time.Duration
+	// RescueAfter is how long a job may run before River takes it for a
+	// crashed worker's and runs it again, DefaultRescueAfter when zero.
+	// Every job's timeout is shorter, so that a live job is never run
+	// twice at once.
+	RescueAfter time.Duration
+	// NotifyRetry is the delay before a failed delivery's first retry,
+	// doubled on each further one; DefaultNotifyRetry when zero.
+	NotifyRetry time.Duration
 	// DisablePeriodic leaves out the periodic jobs (scheduling and
 	// maintenance), for a process that should only work queued jobs.
 	DisablePeriodic bool
@@ -100,6 +113,8 @@ func (o Options) withDefaults() Options {
 	def(&o.MaintainEvery, DefaultMaintainEvery)
 	def(&o.SoftStop, DefaultSoftStop)
 	def(&o.EvaluateEvery, DefaultEvaluateEvery)
+	def(&o.RescueAfter, DefaultRescueAfter)
+	def(&o.NotifyRetry, DefaultNotifyRetry)
 	if o.Workers <= 0 {
 		o.Workers = DefaultWorkers
 	}
@@ -150,6 +165,10 @@ func New(pool *pgxpool.Pool, src rollup.TraceSource, js Journeys, opts Options) 
 		Queues:          map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opts.Workers}},
 		Workers:         workers,
 		SoftStopTimeout: opts.SoftStop,
+		// Job timeouts stay under it (see timeout), River's default
+		// JobTimeout of a minute too when the window is shorter.
+		RescueStuckJobsAfter: opts.RescueAfter,
+		JobTimeout:           opts.timeout(time.Minute),
 		PeriodicJobs: []*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(opts.Interval),
 				func() (river.JobArgs, *river.InsertOpts) { return ScheduleArgs{}, nil },
@@ -192,6 +211,13 @@ func Stop(ctx context.Context, client *river.Client[pgx.Tx], soft time.Duration)
 		return fmt.Errorf("stop jobs: %w", err)
 	}
 	return nil
+}
+
+// timeout is a job's timeout: want, or less when the rescue window is
+// short, since a job still running past the window would be run again
+// beside itself.
+func (o Options) timeout(want time.Duration) time.Duration {
+	return min(want, o.RescueAfter/2)
 }
 
 // lastBucket is the start of the newest bucket complete at now with lag.

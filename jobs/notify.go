@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/waymarkhq/waymark/internal/alerting"
 )
@@ -40,30 +42,50 @@ type NotifyWorker struct {
 }
 
 // Timeout bounds one attempt; the HTTP client has its own, shorter one.
-func (w *NotifyWorker) Timeout(*river.Job[NotifyArgs]) time.Duration { return 30 * time.Second }
-
-// NextRetry backs off exponentially from 5 seconds to at most 10 minutes:
-// an alert is worth little hours late.
-func (w *NotifyWorker) NextRetry(job *river.Job[NotifyArgs]) time.Time {
-	return time.Now().Add(notifyBackoff(job.Attempt))
+// Short, with a rescue window of minutes, so that a delivery a crash
+// interrupted is retried minutes later, not an hour.
+func (w *NotifyWorker) Timeout(*river.Job[NotifyArgs]) time.Duration {
+	return w.d.opts.timeout(30 * time.Second)
 }
 
-func notifyBackoff(attempt int) time.Duration {
-	d := 5 * time.Second
-	for i := 1; i < attempt && d < 10*time.Minute; i++ {
+// DefaultNotifyRetry is the first retry's delay of a failed delivery.
+const DefaultNotifyRetry = 5 * time.Second
+
+// NextRetry backs off exponentially from Options.NotifyRetry (5 seconds)
+// to at most 120 times that (10 minutes): an alert is worth little hours
+// late.
+func (w *NotifyWorker) NextRetry(job *river.Job[NotifyArgs]) time.Time {
+	base := DefaultNotifyRetry
+	if w.d != nil {
+		base = w.d.opts.NotifyRetry
+	}
+	return time.Now().Add(notifyBackoff(base, job.Attempt))
+}
+
+func notifyBackoff(base time.Duration, attempt int) time.Duration {
+	limit := 120 * base
+	d := base
+	for i := 1; i < attempt && d < limit; i++ {
 		d *= 2
 	}
-	return min(d, 10*time.Minute)
+	return min(d, limit)
 }
 
 // Work delivers; a channel that rejects the request for good, or a
 // transition or channel that is gone, cancels the job instead of retrying.
 func (w *NotifyWorker) Work(ctx context.Context, job *river.Job[NotifyArgs]) error {
 	d := alerting.Delivery{TransitionID: job.Args.TransitionID, ChannelID: job.Args.ChannelID, Refresh: job.Args.Refresh}
-	err := w.d.alerting.Deliver(ctx, d)
+	err := w.d.alerting.DeliverThen(ctx, d, func(ctx context.Context, tx pgx.Tx) error {
+		_, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job)
+		return err
+	})
 	switch {
 	case err == nil:
 		return nil
+	case errors.Is(err, alerting.ErrEarlierPending):
+		// Not an attempt: wait for the earlier one, as often as it is
+		// retried at first.
+		return river.JobSnooze(w.d.opts.NotifyRetry)
 	case errors.Is(err, alerting.ErrPermanent), errors.Is(err, alerting.ErrNotFound):
 		w.d.log.Warn("notification dropped", "transition", d.TransitionID, "channel", d.ChannelID, "error", err)
 		return river.JobCancel(err)

@@ -77,7 +77,9 @@ type RollupWorker struct {
 
 // Timeout allows for a slow trace source; a run starts no computation
 // after its budget, so it normally ends well before.
-func (w *RollupWorker) Timeout(*river.Job[RollupArgs]) time.Duration { return 5 * time.Minute }
+func (w *RollupWorker) Timeout(*river.Job[RollupArgs]) time.Duration {
+	return w.d.opts.timeout(5 * time.Minute)
+}
 
 // NextRetry retries soon: a retry later than the next scheduled run is
 // useless.

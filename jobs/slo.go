@@ -39,7 +39,7 @@ type SLOEvaluateWorker struct {
 
 // Timeout bounds one round of evaluations; a round reads only rollups.
 func (w *SLOEvaluateWorker) Timeout(*river.Job[SLOEvaluateArgs]) time.Duration {
-	return 2 * time.Minute
+	return w.d.opts.timeout(2 * time.Minute)
 }
 
 // Work evaluates every SLO at the job's clock.

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"sync"
 	"time"
 
@@ -73,38 +74,45 @@ func (a *app) open(ctx context.Context, l *config.Loader) (*deps, func(), error)
 		return nil, nil, err
 	}
 	log := cfg.NewLogger(a.stderr)
-	pool, err := openPool(ctx, cfg)
+	ps, err := openPools(ctx, cfg)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := checkSchema(ctx, pool); err != nil {
-		pool.Close()
+	if err := checkSchema(ctx, ps.web); err != nil {
+		ps.close()
 		return nil, nil, err
 	}
 	log.Info("starting", "version", shortVersion(), "config", cfg)
-	d := &deps{cfg: cfg, log: log, pool: pool, store: store.New(pool)}
+	d := &deps{cfg: cfg, log: log, pool: ps.web, ingestPool: ps.ingest, jobsPool: ps.jobs, store: store.New(ps.web)}
 	if err := d.openSource(); err != nil {
-		pool.Close()
+		ps.close()
 		return nil, nil, err
 	}
 	if err := d.openAccounts(); err != nil {
-		pool.Close()
+		ps.close()
 		return nil, nil, err
 	}
-	return d, pool.Close, nil
+	return d, ps.close, nil
 }
 
 // deps is what serve builds once from the configuration and hands to the
 // web handler and to the services running beside it.
 type deps struct {
-	cfg   config.Config
-	log   *slog.Logger
-	pool  *pgxpool.Pool
-	store *store.Store
-	// source is where spans come from; spans is the embedded store when
-	// that is the source.
-	source rollup.TraceSource
-	spans  *spanstore.Store
+	cfg config.Config
+	log *slog.Logger
+	// pool is the web's; ingestPool the OTLP receiver's and jobsPool the
+	// job workers'. Where nil, pool serves that class too.
+	pool       *pgxpool.Pool
+	ingestPool *pgxpool.Pool
+	jobsPool   *pgxpool.Pool
+	store      *store.Store
+	// source is where spans come from, for the web; jobSource the same
+	// source over the jobs' pool. spans is the embedded store on the
+	// ingest pool when that is the source: the receiver writes to it and
+	// retention drops from it.
+	source    rollup.TraceSource
+	jobSource rollup.TraceSource
+	spans     *spanstore.Store
 	// jobs is the job client; its workers run in this process.
 	jobs *river.Client[pgx.Tx]
 	// journeys changes journeys, with their audit entries and recomputes.
@@ -115,8 +123,43 @@ type deps struct {
 	auth *auth.Auth
 }
 
-// handler is the HTTP handler of the UI, the API and the health checks.
+// ingestDB is the receiver's pool.
+func (d deps) ingestDB() *pgxpool.Pool {
+	if d.ingestPool != nil {
+		return d.ingestPool
+	}
+	return d.pool
+}
+
+// jobsDB is the job workers' pool.
+func (d deps) jobsDB() *pgxpool.Pool {
+	if d.jobsPool != nil {
+		return d.jobsPool
+	}
+	return d.pool
+}
+
+// handler is the HTTP handler of the UI, the API and the health checks,
+// each request bounded by the request timeout.
 func (d deps) handler() http.Handler {
+	return withRequestTimeout(d.webHandler(), d.cfg.RequestTimeout)
+}
+
+// withRequestTimeout ends each request's context after timeout, so that
+// its queries (and a slow trace fetch) end with it rather than hold a
+// connection for as long as the client waits. Zero leaves h as it is.
+func withRequestTimeout(h http.Handler, timeout time.Duration) http.Handler {
+	if timeout <= 0 {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), timeout)
+		defer cancel()
+		h.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+func (d deps) webHandler() http.Handler {
 	return web.New(web.Options{
 		Store:            d.store,
 		Journeys:         d.journeys,
@@ -290,15 +333,65 @@ func runServices(ctx context.Context, d *deps, svcs []service) error {
 	return nil
 }
 
-// openPool opens the shared connection pool. It connects lazily; the first
-// query reports an unreachable database.
+// openPool opens the connection pool of a command. It connects lazily; the
+// first query reports an unreachable database.
 func openPool(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {
+	return openClassPool(ctx, cfg, "", config.Pool{})
+}
+
+// pools are serve's and worker's connection budgets, one pool per class
+// of work: a class that has used up its connections waits on its own
+// pool, never on another's.
+type pools struct {
+	web, ingest, jobs *pgxpool.Pool
+}
+
+// openPools opens the three pools of cfg.Pools.
+func openPools(ctx context.Context, cfg config.Config) (pools, error) {
+	var p pools
+	var err error
+	if p.web, err = openClassPool(ctx, cfg, "web", cfg.Pools.Web); err != nil {
+		return pools{}, err
+	}
+	if p.ingest, err = openClassPool(ctx, cfg, "ingest", cfg.Pools.Ingest); err != nil {
+		p.close()
+		return pools{}, err
+	}
+	if p.jobs, err = openClassPool(ctx, cfg, "jobs", cfg.Pools.Jobs); err != nil {
+		p.close()
+		return pools{}, err
+	}
+	return p, nil
+}
+
+func (p pools) close() {
+	for _, pool := range []*pgxpool.Pool{p.web, p.ingest, p.jobs} {
+		if pool != nil {
+			pool.Close()
+		}
+	}
+}
+
+// openClassPool opens a pool for one class of work, named in
+// application_name (so pg_stat_activity tells the classes apart), with the
+// class's connection budget and statement timeout where set.
+func openClassPool(ctx context.Context, cfg config.Config, class string, budget config.Pool) (*pgxpool.Pool, error) {
 	pc, err := pgxpool.ParseConfig(cfg.DatabaseURL)
 	if err != nil {
 		return nil, &configError{err: errors.New("WAYMARK_DATABASE_URL: is not a valid Postgres URL or key=value DSN")}
 	}
 	if _, ok := pc.ConnConfig.RuntimeParams["application_name"]; !ok {
-		pc.ConnConfig.RuntimeParams["application_name"] = "waymark"
+		name := "waymark"
+		if class != "" {
+			name += "-" + class
+		}
+		pc.ConnConfig.RuntimeParams["application_name"] = name
+	}
+	if budget.MaxConns > 0 {
+		pc.MaxConns = int32(budget.MaxConns)
+	}
+	if budget.StatementTimeout > 0 {
+		pc.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(budget.StatementTimeout.Milliseconds(), 10)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {

@@ -31,9 +31,11 @@ func (d *deps) openSource() error {
 			return &configError{err: fmt.Errorf("WAYMARK_TEMPO_URL: %w", err)}
 		}
 		d.source = tempo.NewSource(c, tempo.SourceOptions{Logger: d.log})
+		d.jobSource = d.source
 	default:
-		d.spans = spanstore.NewStore(d.pool, d.log)
-		d.source = d.spans
+		d.spans = spanstore.NewStore(d.ingestDB(), d.log)
+		d.source = d.spans.WithPool(d.pool)
+		d.jobSource = d.spans.WithPool(d.jobsDB())
 	}
 	return nil
 }

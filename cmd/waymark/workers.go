@@ -12,6 +12,7 @@ import (
 	"github.com/waymarkhq/waymark/internal/config"
 	"github.com/waymarkhq/waymark/internal/journeyedit"
 	"github.com/waymarkhq/waymark/internal/rollup"
+	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/jobs"
 )
 
@@ -19,8 +20,13 @@ import (
 // journey enqueue its backfill in the saving transaction. It needs the trace
 // source, so openSource runs first.
 func (d *deps) openJobs() error {
-	d.alerting = alerting.NewService(d.pool, rollup.NewStore(d.pool), d.store, alerting.Options{PublicURL: d.cfg.PublicURL, Logger: d.log})
-	opts := jobs.Options{Logger: d.log, Alerting: d.alerting, Rollups: rollup.RunOptions{Source: string(d.cfg.TraceSource), AdjustedCountKey: d.cfg.SampleRateAttribute}}
+	jobsDB := d.jobsDB()
+	jobStore := store.New(jobsDB)
+	aopts := alerting.Options{PublicURL: d.cfg.PublicURL, Logger: d.log}
+	d.alerting = alerting.NewService(d.pool, rollup.NewStore(d.pool), d.store, aopts)
+	opts := jobs.Options{Logger: d.log, RescueAfter: d.cfg.JobRescueAfter,
+		Alerting: alerting.NewService(jobsDB, rollup.NewStore(jobsDB), jobStore, aopts),
+		Rollups:  rollup.RunOptions{Source: string(d.cfg.TraceSource), AdjustedCountKey: d.cfg.SampleRateAttribute}}
 	if d.cfg.TraceSource == config.SourceTempo {
 		// Tempo makes spans searchable only after its ingesters flush.
 		opts.Lag = jobs.TempoLag
@@ -29,7 +35,11 @@ func (d *deps) openJobs() error {
 		// a scan of the recent rows: cheap enough to look every minute.
 		opts.Rollups.LateEvery = time.Minute
 	}
-	client, err := jobs.New(d.pool, d.source, d.store, opts)
+	src := d.jobSource
+	if src == nil {
+		src = d.source
+	}
+	client, err := jobs.New(jobsDB, src, jobStore, opts)
 	if err != nil {
 		return fmt.Errorf("set up jobs: %w", err)
 	}

@@ -12,11 +12,24 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // ErrPermanent marks a delivery that retrying cannot fix, such as a
 // channel that answers 404 or 400. It is wrapped.
 var ErrPermanent = errors.New("permanent delivery failure")
+
+// ErrEarlierPending marks a delivery held back because an earlier
+// transition of the same SLO has not reached the channel yet: a channel
+// sees an SLO's transitions in the order they happened, so "resolved"
+// never arrives before the "firing" it resolves. It is wrapped.
+var ErrEarlierPending = errors.New("an earlier transition of the SLO is not delivered yet")
+
+// Complete is run in the transaction that records a successful delivery,
+// such as the job queue's completion of the delivery's job: the record
+// and the completion commit together, so that a delivery recorded as done
+// is never sent again by a rescued job.
+type Complete func(ctx context.Context, tx pgx.Tx) error
 
 // Deliver sends one delivery; the notification job runs it and retries it
 // with backoff on error. It returns nil without sending when the
@@ -25,6 +38,14 @@ var ErrPermanent = errors.New("permanent delivery failure")
 // and for a refresh whose alert has since changed. It returns an error
 // wrapping ErrPermanent or ErrNotFound when retrying cannot help.
 func (s *Service) Deliver(ctx context.Context, d Delivery) error {
+	return s.DeliverThen(ctx, d, nil)
+}
+
+// DeliverThen is Deliver, running complete (when not nil) in the
+// transaction that records the successful send. It returns an error
+// wrapping ErrEarlierPending, without sending, while an earlier
+// transition of the same SLO is still to be delivered to the channel.
+func (s *Service) DeliverThen(ctx context.Context, d Delivery, complete Complete) error {
 	t, err := getTransition(ctx, s.pool, d.TransitionID)
 	if err != nil {
 		return err
@@ -52,6 +73,19 @@ func (s *Service) Deliver(ctx context.Context, d Delivery) error {
 		return nil
 	case d.Refresh == 0 && delivered != nil:
 		return nil
+	case d.Refresh == 0:
+		var earlier bool
+		err := s.pool.QueryRow(ctx, `
+			SELECT EXISTS (SELECT 1 FROM slo_transitions t
+				JOIN slo_transitions e ON e.journey_id = t.journey_id AND e.slo_name = t.slo_name AND e.id < t.id
+				JOIN slo_notifications n ON n.transition_id = e.id AND n.channel_id = $2
+				WHERE t.id = $1 AND n.delivered_at IS NULL AND n.gave_up_at IS NULL)`, d.TransitionID, d.ChannelID).Scan(&earlier)
+		if err != nil {
+			return fmt.Errorf("check earlier notifications: %w", err)
+		}
+		if earlier {
+			return fmt.Errorf("notification of transition %d to channel %d: %w", d.TransitionID, d.ChannelID, ErrEarlierPending)
+		}
 	case d.Refresh != 0:
 		current, err := s.isCurrentAlert(ctx, t)
 		if err != nil {
@@ -75,10 +109,28 @@ func (s *Service) Deliver(ctx context.Context, d Delivery) error {
 	if sendErr != nil {
 		sendErr = fmt.Errorf("send to channel %q (%s): %w", ch.Name, ch.RedactedURL(), sendErr)
 	}
-	if err := s.recordAttempt(context.WithoutCancel(ctx), d, sentAt, sendErr); err != nil {
+	if sendErr == nil && complete != nil {
+		// What went out is recorded even if the job's context ends now.
+		rctx := context.WithoutCancel(ctx)
+		return pgx.BeginFunc(rctx, s.pool, func(tx pgx.Tx) error {
+			if err := s.recordAttempt(rctx, tx, d, sentAt, nil); err != nil {
+				return err
+			}
+			if err := complete(rctx, tx); err != nil {
+				return fmt.Errorf("complete delivery: %w", err)
+			}
+			return nil
+		})
+	}
+	if err := s.recordAttempt(context.WithoutCancel(ctx), s.pool, d, sentAt, sendErr); err != nil {
 		return err
 	}
 	return sendErr
+}
+
+// execer is a pool or a transaction.
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
 // isCurrentAlert reports whether t is the transition that put its SLO in
@@ -94,10 +146,10 @@ func (s *Service) isCurrentAlert(ctx context.Context, t Transition) (bool, error
 	return current, nil
 }
 
-func (s *Service) recordAttempt(ctx context.Context, d Delivery, at time.Time, sendErr error) error {
+func (s *Service) recordAttempt(ctx context.Context, db execer, d Delivery, at time.Time, sendErr error) error {
 	var err error
 	if sendErr == nil {
-		_, err = s.pool.Exec(ctx, `UPDATE slo_notifications SET attempts = attempts + 1, last_attempt_at = $3,
+		_, err = db.Exec(ctx, `UPDATE slo_notifications SET attempts = attempts + 1, last_attempt_at = $3,
 				last_error = '', delivered_at = COALESCE(delivered_at, $3), sent_at = $3
 			WHERE transition_id = $1 AND channel_id = $2`, d.TransitionID, d.ChannelID, at.UTC())
 	} else {
@@ -110,7 +162,7 @@ func (s *Service) recordAttempt(ctx context.Context, d Delivery, at time.Time, s
 			t := at.UTC()
 			gaveUp = &t
 		}
-		_, err = s.pool.Exec(ctx, `UPDATE slo_notifications SET attempts = attempts + 1, last_attempt_at = $3,
+		_, err = db.Exec(ctx, `UPDATE slo_notifications SET attempts = attempts + 1, last_attempt_at = $3,
 				last_error = $4, gave_up_at = COALESCE($5, gave_up_at)
 			WHERE transition_id = $1 AND channel_id = $2`, d.TransitionID, d.ChannelID, at.UTC(), msg, gaveUp)
 	}

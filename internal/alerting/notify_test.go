@@ -281,6 +281,7 @@ func TestRemovedSLOResolvesItsAlert(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, outs, 1)
 	require.Equal(t, slo.StatePage, outs[0].State)
+	firing := outs[0].Deliveries
 
 	j := shopJourney(journeys.SLO{Name: "other", Step: "s1", Kind: journeys.SLOSuccess, Objective: 0.9, Window: dur(day)})
 	_, err = f.journeys.UpdateJourney(f.ctx, "shop", j, "test")
@@ -299,9 +300,15 @@ func TestRemovedSLOResolvesItsAlert(t *testing.T) {
 	require.Equal(t, "the SLO no longer exists", gone.Transition.Reason)
 	require.Equal(t, burstSLO, gone.Transition.Definition)
 	require.Len(t, gone.Deliveries, 1)
+	// The resolve waits for the page it resolves.
+	require.ErrorIs(t, f.svc.Deliver(f.ctx, gone.Deliveries[0]), alerting.ErrEarlierPending)
+	require.Empty(t, hook.requests())
+	require.Len(t, firing, 1)
+	require.NoError(t, f.svc.Deliver(f.ctx, firing[0]))
 	require.NoError(t, f.svc.Deliver(f.ctx, gone.Deliveries[0]))
 	var wp alerting.WebhookPayload
-	require.NoError(t, json.Unmarshal(hook.requests()[0].body, &wp))
+	require.Len(t, hook.requests(), 2)
+	require.NoError(t, json.Unmarshal(hook.requests()[1].body, &wp))
 	require.Equal(t, slo.EventResolved, wp.Event)
 
 	// Forgotten: the next round has nothing more to say about it.

@@ -81,6 +81,37 @@ type Config struct {
 	// SecureCookies marks session cookies Secure; on by default when
 	// PublicURL is https.
 	SecureCookies bool
+	// Pools are the database connection budgets of serve and worker, one
+	// per class of work, so that a flood of spans cannot take the
+	// connections the dashboards need, nor a slow rollup the receiver's.
+	Pools Pools
+	// RequestTimeout bounds one web request on the server side; its
+	// context ends then, and so do its queries.
+	RequestTimeout time.Duration
+	// JobRescueAfter is how long a job may run before River takes it for
+	// the job of a crashed worker and runs it again. Every job's own
+	// timeout is shorter.
+	JobRescueAfter time.Duration
+}
+
+// Pools are the connection budgets by class of work.
+type Pools struct {
+	// Web serves the UI and the API.
+	Web Pool
+	// Ingest writes spans from the OTLP receiver and applies retention.
+	Ingest Pool
+	// Jobs runs the job queue: rollups, backfills, SLO evaluation,
+	// notifications.
+	Jobs Pool
+}
+
+// Pool is one class's connection budget.
+type Pool struct {
+	// MaxConns is how many connections the class may hold at once.
+	MaxConns int
+	// StatementTimeout ends any one statement of the class that runs
+	// longer (Postgres statement_timeout).
+	StatementTimeout time.Duration
 }
 
 // ProxyAuth is the auth-proxy mode.
@@ -142,6 +173,11 @@ func (c Config) LogValue() slog.Value {
 		slog.String("public_url", c.PublicURL),
 		slog.String("trace_url_template", c.TraceURLTemplate),
 		slog.Bool("api_token", c.APIToken != ""),
+		slog.String("db_pools", fmt.Sprintf("web %d/%s, ingest %d/%s, jobs %d/%s",
+			c.Pools.Web.MaxConns, c.Pools.Web.StatementTimeout, c.Pools.Ingest.MaxConns, c.Pools.Ingest.StatementTimeout,
+			c.Pools.Jobs.MaxConns, c.Pools.Jobs.StatementTimeout)),
+		slog.Duration("request_timeout", c.RequestTimeout),
+		slog.Duration("job_rescue_after", c.JobRescueAfter),
 	)
 }
 
@@ -414,6 +450,63 @@ var settings = []setting{
 			c.APIToken = v
 			return nil
 		}},
+}
+
+func init() {
+	settings = append(settings, poolSettings("WEB", "the web UI and API", "10", "5s", func(c *Config) *Pool { return &c.Pools.Web })...)
+	settings = append(settings, poolSettings("INGEST", "the OTLP receiver", "4", "30s", func(c *Config) *Pool { return &c.Pools.Ingest })...)
+	settings = append(settings, poolSettings("JOBS", "the job workers", "8", "2m", func(c *Config) *Pool { return &c.Pools.Jobs })...)
+	settings = append(settings,
+		setting{env: "WAYMARK_REQUEST_TIMEOUT", def: "20s", group: GroupServer,
+			usage: "server-side bound on one web request; its queries end with it",
+			set: func(c *Config, v string) error {
+				d, err := positiveDuration(v)
+				c.RequestTimeout = d
+				return err
+			}},
+		setting{env: "WAYMARK_JOB_RESCUE_AFTER", def: "5m", group: GroupServer,
+			usage: "how long a job may run before it is taken for a crashed worker's and run again (at least 1m)",
+			set: func(c *Config, v string) error {
+				d, err := positiveDuration(v)
+				if err == nil && d < time.Minute {
+					err = fmt.Errorf("%q is shorter than 1m", v)
+				}
+				c.JobRescueAfter = d
+				return err
+			}},
+	)
+}
+
+// poolSettings are the connection budget and statement timeout of one
+// class of work.
+func poolSettings(class, what, conns, timeout string, pool func(*Config) *Pool) []setting {
+	return []setting{
+		{env: "WAYMARK_DB_" + class + "_CONNS", def: conns, group: GroupServer,
+			usage: "database connections " + what + " may hold at once",
+			set: func(c *Config, v string) error {
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 1 || n > 1000 {
+					return fmt.Errorf("%q is not a whole number from 1 to 1000", v)
+				}
+				pool(c).MaxConns = n
+				return nil
+			}},
+		{env: "WAYMARK_DB_" + class + "_STATEMENT_TIMEOUT", def: timeout, group: GroupServer,
+			usage: "longest any one database statement of " + what + " may run",
+			set: func(c *Config, v string) error {
+				d, err := positiveDuration(v)
+				pool(c).StatementTimeout = d
+				return err
+			}},
+	}
+}
+
+func positiveDuration(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%q is not a positive duration such as 30s", v)
+	}
+	return d, nil
 }
 
 // validHeaderName reports whether s is an HTTP header token.

@@ -38,6 +38,13 @@ func defaults() config.Config {
 			CIDRs:       []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")},
 			DefaultRole: "viewer",
 		},
+		Pools: config.Pools{
+			Web:    config.Pool{MaxConns: 10, StatementTimeout: 5 * time.Second},
+			Ingest: config.Pool{MaxConns: 4, StatementTimeout: 30 * time.Second},
+			Jobs:   config.Pool{MaxConns: 8, StatementTimeout: 2 * time.Minute},
+		},
+		RequestTimeout: 20 * time.Second,
+		JobRescueAfter: 5 * time.Minute,
 	}
 }
 
@@ -50,6 +57,19 @@ func TestParse(t *testing.T) {
 		want func(c *config.Config)
 	}{
 		{name: "defaults", want: func(c *config.Config) {}},
+		{
+			name: "budgets",
+			args: []string{"-db-ingest-conns", "2", "-request-timeout", "3s"},
+			env: []string{"WAYMARK_DB_WEB_CONNS", "20", "WAYMARK_DB_JOBS_STATEMENT_TIMEOUT", "10m",
+				"WAYMARK_DB_WEB_STATEMENT_TIMEOUT", "750ms", "WAYMARK_JOB_RESCUE_AFTER", "2m"},
+			want: func(c *config.Config) {
+				c.Pools.Web = config.Pool{MaxConns: 20, StatementTimeout: 750 * time.Millisecond}
+				c.Pools.Ingest.MaxConns = 2
+				c.Pools.Jobs.StatementTimeout = 10 * time.Minute
+				c.RequestTimeout = 3 * time.Second
+				c.JobRescueAfter = 2 * time.Minute
+			},
+		},
 		{
 			name: "env",
 			env: []string{
@@ -149,6 +169,10 @@ func TestParseErrors(t *testing.T) {
 		{"tempo token space", nil, []string{"WAYMARK_TEMPO_TOKEN", "a b"}, `WAYMARK_TEMPO_TOKEN: must not contain spaces or line breaks`},
 		{"tempo timeout", nil, []string{"WAYMARK_TEMPO_TIMEOUT", "30"}, `WAYMARK_TEMPO_TIMEOUT: "30" is not a positive duration such as 30s`},
 		{"tempo timeout negative", nil, []string{"WAYMARK_TEMPO_TIMEOUT", "-1s"}, `WAYMARK_TEMPO_TIMEOUT: "-1s" is not a positive duration such as 30s`},
+		{"web conns", nil, []string{"WAYMARK_DB_WEB_CONNS", "0"}, `WAYMARK_DB_WEB_CONNS: "0" is not a whole number from 1 to 1000`},
+		{"ingest statement timeout", nil, []string{"WAYMARK_DB_INGEST_STATEMENT_TIMEOUT", "0s"}, `WAYMARK_DB_INGEST_STATEMENT_TIMEOUT: "0s" is not a positive duration such as 30s`},
+		{"request timeout", nil, []string{"WAYMARK_REQUEST_TIMEOUT", "5"}, `WAYMARK_REQUEST_TIMEOUT: "5" is not a positive duration such as 30s`},
+		{"rescue too short", nil, []string{"WAYMARK_JOB_RESCUE_AFTER", "30s"}, `WAYMARK_JOB_RESCUE_AFTER: "30s" is shorter than 1m`},
 		{"retention", nil, []string{"WAYMARK_SPAN_RETENTION_DAYS", "0"}, `WAYMARK_SPAN_RETENTION_DAYS: "0" is not a whole number of days from 1 to 3650`},
 		{"retention text", nil, []string{"WAYMARK_SPAN_RETENTION_DAYS", "7d"}, `WAYMARK_SPAN_RETENTION_DAYS: "7d" is not a whole number of days from 1 to 3650`},
 		{"public url", nil, []string{"WAYMARK_PUBLIC_URL", "/waymark"}, `WAYMARK_PUBLIC_URL: "/waymark" is not an http(s) URL`},
@@ -201,7 +225,8 @@ func TestUsageShowsDefaultsWithoutSecrets(t *testing.T) {
 	require.Contains(t, out, `-listen string`)
 	require.Contains(t, out, `host:port of the web UI and API (env WAYMARK_LISTEN) (default "127.0.0.1:8080")`)
 	require.Contains(t, out, `(env WAYMARK_TEMPO_TOKEN)`)
-	require.Equal(t, 22, strings.Count(out, "(env WAYMARK_"))
+	require.Equal(t, 30, strings.Count(out, "(env WAYMARK_"))
+	require.Contains(t, out, `database connections the OTLP receiver may hold at once (env WAYMARK_DB_INGEST_CONNS) (default "4")`)
 }
 
 func TestTraceURL(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -33,6 +34,11 @@ type Config struct {
 	MaxBatchSpans int
 	// Writers is how many transactions run at once. Default 2.
 	Writers int
+	// Decoders is how many requests are read and decoded at once; the
+	// others wait their turn. It is the receiver's CPU budget, so that a
+	// flood of spans leaves the rest of the process (pages, jobs) its
+	// share. Default half the CPUs, at least one.
+	Decoders int
 	// RetryAfter is what a 429 or 503 asks the client to wait. Default 1s.
 	RetryAfter time.Duration
 	// WriteTimeout bounds one batch's transaction, including on shutdown.
@@ -75,6 +81,9 @@ func (c Config) withDefaults() Config {
 	if c.Writers <= 0 {
 		c.Writers = 2
 	}
+	if c.Decoders <= 0 {
+		c.Decoders = max(1, runtime.GOMAXPROCS(0)/2)
+	}
 	if c.RetryAfter <= 0 {
 		c.RetryAfter = time.Second
 	}
@@ -109,6 +118,9 @@ type Receiver struct {
 	queue  chan *pending
 	queued atomic.Int64 // spans in queue
 
+	// decoding holds one token per request being read and decoded.
+	decoding chan struct{}
+
 	running atomic.Bool
 	stopped chan struct{} // closed when Run returns
 	stop    sync.Once
@@ -131,11 +143,12 @@ func NewReceiver(store *Store, cfg Config, log *slog.Logger) *Receiver {
 	}
 	cfg = cfg.withDefaults()
 	return &Receiver{
-		store:   store,
-		cfg:     cfg,
-		log:     log,
-		queue:   make(chan *pending, cfg.QueueSize),
-		stopped: make(chan struct{}),
+		store:    store,
+		cfg:      cfg,
+		log:      log,
+		queue:    make(chan *pending, cfg.QueueSize),
+		decoding: make(chan struct{}, cfg.Decoders),
+		stopped:  make(chan struct{}),
 	}
 }
 
@@ -151,26 +164,9 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		r.fail(w, http.StatusRequestEntityTooLarge, tooLarge(r.cfg.MaxBodyBytes).msg)
 		return
 	}
-	body := http.MaxBytesReader(w, req.Body, r.cfg.MaxBodyBytes)
-	msg, enc, err := decodeRequest(req.Header.Get("Content-Type"), req.Header.Get("Content-Encoding"), body, r.cfg.MaxBodyBytes)
-	if err != nil {
-		var re *requestError
-		if !errors.As(err, &re) {
-			re = &requestError{status: http.StatusBadRequest, msg: err.Error()}
-		}
-		r.fail(w, re.status, re.msg)
+	rows, enc, refused, ok := r.decode(w, req)
+	if !ok {
 		return
-	}
-	rows, err := rowsFromResourceSpans(msg.GetResourceSpans())
-	if err != nil {
-		r.fail(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	rows, refused := r.window().filter(rows)
-	if refused.total() > 0 {
-		r.store.countRefused(refused)
-		r.log.Debug("refused spans outside the accepted window", "too_old", refused.tooOld, "too_far_ahead", refused.ahead,
-			"accepted", len(rows), "remote", req.RemoteAddr)
 	}
 	if len(rows) > 0 {
 		p := &pending{rows: rows, done: make(chan error, 1)}
@@ -196,6 +192,40 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		}
 	}
 	r.respond(w, enc, refused)
+}
+
+// decode reads and decodes req's spans within the decoders' budget, and
+// keeps those inside the accepted window. It has answered the request
+// when ok is false.
+func (r *Receiver) decode(w http.ResponseWriter, req *http.Request) (rows []spanRow, enc encoding, refused refusal, ok bool) {
+	select {
+	case r.decoding <- struct{}{}:
+		defer func() { <-r.decoding }()
+	case <-req.Context().Done():
+		return nil, enc, refused, false
+	}
+	body := http.MaxBytesReader(w, req.Body, r.cfg.MaxBodyBytes)
+	msg, enc, err := decodeRequest(req.Header.Get("Content-Type"), req.Header.Get("Content-Encoding"), body, r.cfg.MaxBodyBytes)
+	if err != nil {
+		var re *requestError
+		if !errors.As(err, &re) {
+			re = &requestError{status: http.StatusBadRequest, msg: err.Error()}
+		}
+		r.fail(w, re.status, re.msg)
+		return nil, enc, refused, false
+	}
+	rows, err = rowsFromResourceSpans(msg.GetResourceSpans())
+	if err != nil {
+		r.fail(w, http.StatusBadRequest, err.Error())
+		return nil, enc, refused, false
+	}
+	rows, refused = r.window().filter(rows)
+	if refused.total() > 0 {
+		r.store.countRefused(refused)
+		r.log.Debug("refused spans outside the accepted window", "too_old", refused.tooOld, "too_far_ahead", refused.ahead,
+			"accepted", len(rows), "remote", req.RemoteAddr)
+	}
+	return rows, enc, refused, true
 }
 
 // enqueue hands p to the writers, or returns the status to refuse it with.

@@ -76,3 +76,13 @@ func (s *Store) countRefused(f refusal) {
 
 // retention is the age DropBefore last cut spans at, or 0 before it ran.
 func (s *Store) retention() time.Duration { return time.Duration(s.keep.Load()) }
+
+// WithPool returns a Store reading and writing through pool that shares s's
+// refusal counters, so that a process can give its readers (pages, jobs)
+// connections of their own and still count what its receiver refused.
+func (s *Store) WithPool(pool *pgxpool.Pool) *Store {
+	o := NewStore(pool, s.log)
+	o.refused = s.refused
+	o.margin.Store(s.margin.Load())
+	return o
+}
