@@ -144,7 +144,8 @@ func Classify(err error) *Error {
 		return &Error{Status: http.StatusConflict, Msg: detail(err, s, "conflict"), Err: err}
 	}
 	if s := first(err, forbiddenErrs); s != nil {
-		return &Error{Status: http.StatusForbidden, Msg: detail(err, s, "forbidden"), Err: err}
+		// Why is the caller's to know only when a route says so (Require).
+		return &Error{Status: http.StatusForbidden, Msg: "forbidden", Err: err}
 	}
 	return &Error{Status: http.StatusInternalServerError, Msg: msgInternal, Err: err}
 }
