@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 
 	"github.com/waymarkhq/waymark/internal/slo"
 	"github.com/waymarkhq/waymark/journeys"
+	"github.com/waymarkhq/waymark/web/ui/layout"
 )
 
 // metricsRange is the period the per-step metrics count over, ending at
@@ -181,7 +181,7 @@ func (h *handler) sloMetrics(ctx context.Context, s *snapshot) error {
 				return
 			}
 			seen[b.Window] = true
-			s.gauge(descSLOBurn, b.Rate, st.Journey, st.SLO, windowName(b.Window))
+			s.gauge(descSLOBurn, b.Rate, st.Journey, st.SLO, layout.WindowText(b.Window))
 		}
 		for _, p := range st.Pairs {
 			burn(p.LongBurn)
@@ -277,21 +277,6 @@ func boolValue(b bool) float64 {
 		return 1
 	}
 	return 0
-}
-
-// windowName writes an alert window as a label value: 5m, 1h, 5h36m, 3d.
-func windowName(d time.Duration) string {
-	if d >= 2*journeys.Day && d%journeys.Day == 0 {
-		return strconv.FormatInt(int64(d/journeys.Day), 10) + "d"
-	}
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = s[:len(s)-2]
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = s[:len(s)-2]
-	}
-	return s
 }
 
 // metricsParallel bounds the stats queries a scrape runs at once.

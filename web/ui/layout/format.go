@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/waymarkhq/waymark/journeys"
 )
 
 // Numbers are shown rounded for people and carried exactly in data-value
@@ -122,3 +124,13 @@ func ShortID(id string) string {
 	return id
 }
 func Itoa(n int) string { return strconv.Itoa(n) }
+
+// WindowText writes an SLO or alert window the way journey definitions
+// spell durations (28d, 5h36m, 5m), but for a single day, which reads 24h
+// beside the hour windows it is paired with.
+func WindowText(d time.Duration) string {
+	if d == journeys.Day {
+		return "24h"
+	}
+	return journeys.NewDuration(d).String()
+}

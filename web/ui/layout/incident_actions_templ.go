@@ -6,10 +6,8 @@ package layout
 
 //lint:file-ignore SA4006 This context is only used if a nested component is present.
 
-import (
-	"github.com/a-h/templ"
-	templruntime "github.com/a-h/templ/runtime"
-)
+import "github.com/a-h/templ"
+import templruntime "github.com/a-h/templ/runtime"
 
 // TraceIncidentActions offers, beside a trace, to open an incident from it
 // or to add it to an open incident. The add form posts to /incidents/traces,

@@ -6,10 +6,8 @@ package layout
 
 //lint:file-ignore SA4006 This context is only used if a nested component is present.
 
-import (
-	"github.com/a-h/templ"
-	templruntime "github.com/a-h/templ/runtime"
-)
+import "github.com/a-h/templ"
+import templruntime "github.com/a-h/templ/runtime"
 
 // JourneyHeader heads every page of one journey: its name and record, the
 // actions on it, and tabs between its map and its definition.

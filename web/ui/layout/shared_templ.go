@@ -6,10 +6,8 @@ package layout
 
 //lint:file-ignore SA4006 This context is only used if a nested component is present.
 
-import (
-	"github.com/a-h/templ"
-	templruntime "github.com/a-h/templ/runtime"
-)
+import "github.com/a-h/templ"
+import templruntime "github.com/a-h/templ/runtime"
 
 // FieldErrors shows the messages placed at field. One about something
 // beneath the field says what: "line 2" of the matchers, or its sub-path.

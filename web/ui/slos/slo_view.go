@@ -249,25 +249,9 @@ func eventsText(f float64) string {
 	return s
 }
 
-// windowLabel writes an SLO or alert window the short way: 28d, 5h36m, 5m.
-func windowLabel(d time.Duration) string {
-	const day = 24 * time.Hour
-	if d >= 2*day && d%day == 0 {
-		return strconv.FormatInt(int64(d/day), 10) + "d"
-	}
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = s[:len(s)-2]
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = s[:len(s)-2]
-	}
-	return s
-}
-
 // sloTarget says what an SLO promises, in words.
 func sloTarget(p SLOPage) string {
-	over := windowLabel(p.Window)
+	over := layout.WindowText(p.Window)
 	if p.Calendar != "" {
 		over = "the " + p.Calendar
 	}
@@ -315,7 +299,7 @@ func holdText(p SLOPage) string {
 		return "None: an alert resolves at the first evaluation that finds no window burning (resolveAfter: 0s)."
 	}
 	return "An alert resolves, and a page becomes a ticket, only once no window of it has burned at its threshold for " +
-		windowLabel(p.ResolveAfter) + ", so that it does not flip with noise; firing is immediate."
+		layout.WindowText(p.ResolveAfter) + ", so that it does not flip with noise; firing is immediate."
 }
 
 // sinceText says how long ago t was, to the minute: "3h12m ago".
@@ -324,7 +308,7 @@ func sinceText(t, now time.Time) string {
 	if d < time.Minute {
 		return "just now"
 	}
-	return windowLabel(d) + " ago"
+	return layout.WindowText(d) + " ago"
 }
 
 // deployGap says how long before an alert started the deploy it followed
@@ -337,7 +321,7 @@ func deployGap(d DeployMarker, alertAt time.Time) string {
 	if gap < time.Minute {
 		return "deployed just before"
 	}
-	return "deployed " + windowLabel(gap) + " before"
+	return "deployed " + layout.WindowText(gap) + " before"
 }
 
 // upperFirstText starts a sentence with a capital letter.

@@ -18,11 +18,11 @@ func TestSLOFormats(t *testing.T) {
 		got  string
 		want string
 	}{
-		{"window days", windowLabel(28 * 24 * time.Hour), "28d"},
-		{"window one day", windowLabel(24 * time.Hour), "24h"},
-		{"window hours and minutes", windowLabel(5*time.Hour + 36*time.Minute), "5h36m"},
-		{"window minutes", windowLabel(5 * time.Minute), "5m"},
-		{"window seconds", windowLabel(90 * time.Second), "1m30s"},
+		{"window days", layout.WindowText(28 * 24 * time.Hour), "28d"},
+		{"window one day", layout.WindowText(24 * time.Hour), "24h"},
+		{"window hours and minutes", layout.WindowText(5*time.Hour + 36*time.Minute), "5h36m"},
+		{"window minutes", layout.WindowText(5 * time.Minute), "5m"},
+		{"window seconds", layout.WindowText(90 * time.Second), "1m30s"},
 		{"sli", sliText(0.999537), "99.954%"},
 		{"sli whole", sliText(0.95), "95%"},
 		{"sli one", sliText(1), "100%"},
