@@ -220,3 +220,11 @@ func offs(o Options) Options {
 	}
 	return o
 }
+
+// A server whose jobs are not its to count reports none.
+func TestJobsOff(t *testing.T) {
+	t.Parallel()
+	got, err := JobsOff{}.JobCounts(context.Background())
+	require.NoError(t, err)
+	require.Empty(t, got)
+}

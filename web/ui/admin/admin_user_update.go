@@ -3,23 +3,10 @@ package admin
 import (
 	"fmt"
 	"net/http"
-	"strconv"
-
-	"github.com/go-chi/chi/v5"
 
 	"github.com/waymarkhq/waymark/internal/auth"
 	"github.com/waymarkhq/waymark/web/httpx"
 )
-
-// userID reads the {id} of a user URL.
-func userID(r *http.Request) (int64, error) {
-	raw := chi.URLParam(r, "id")
-	id, err := strconv.ParseInt(raw, 10, 64)
-	if err != nil || id <= 0 {
-		return 0, httpx.Errorf(http.StatusBadRequest, "%q is not a user id: expected a positive whole number", raw)
-	}
-	return id, nil
-}
 
 // AdminUserRole changes a user's role. Demoting the last enabled admin is
 // refused (409).

@@ -4,24 +4,12 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"strings"
 	"sync"
 	"unicode/utf8"
 
 	"github.com/waymarkhq/waymark/internal/incident"
-	"github.com/waymarkhq/waymark/web/httpx"
 )
-
-// incidentsOn answers 503 and reports false when the server keeps no
-// incidents.
-func (h *Handler) incidentsOn(w http.ResponseWriter, r *http.Request) bool {
-	if !h.Site.Incidents {
-		h.Fail(w, r, httpx.ErrNoIncidents)
-		return false
-	}
-	return true
-}
 
 // parseStepRef reads "journey / step". A journey slug holds no slash, so
 // the first one separates the two and a step name may contain more.
