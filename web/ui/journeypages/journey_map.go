@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/journeys"
 	"github.com/waymarkhq/waymark/web/httpx"
@@ -22,28 +20,13 @@ import (
 // range as the stats API reads them, ?segment=KEY=VALUE the segment. An
 // htmx request aimed at the map gets the map alone.
 func (h *Handler) JourneyMap(w http.ResponseWriter, r *http.Request) {
-	slug := chi.URLParam(r, "slug")
-	q := r.URL.Query()
 	now := h.Now()
-	win, err := journeyhttp.ParseWindow(q, now)
+	jq, err := journeyhttp.ReadQuery(r, h.store, now)
 	if err != nil {
 		h.Fail(w, r, err)
 		return
 	}
-	if err := journeyhttp.BadSlug(slug); err != nil {
-		h.Fail(w, r, err)
-		return
-	}
-	rec, err := h.store.GetJourney(r.Context(), slug)
-	if err != nil {
-		h.Fail(w, r, httpx.Missing(err, "journey %q", slug))
-		return
-	}
-	seg, err := journeyhttp.ParseSegment(q.Get("segment"), rec.Journey)
-	if err != nil {
-		h.Fail(w, r, err)
-		return
-	}
+	rec, win, seg := jq.Record, jq.Window, jq.Segment
 	segParam := ""
 	if seg != nil {
 		segParam = seg.Key + "=" + seg.Value
