@@ -156,12 +156,8 @@ func (h *Handler) DeploymentGet(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d, err := h.alerting.Deployment(r.Context(), id)
-	if errors.Is(err, alerting.ErrNotFound) {
-		h.Fail(w, r, &httpx.Error{Status: http.StatusNotFound, Msg: fmt.Sprintf("deployment %d not found", id), Err: err})
-		return
-	}
 	if err != nil {
-		h.Fail(w, r, err)
+		h.Fail(w, r, httpx.Missing(err, "deployment %d", id))
 		return
 	}
 	h.WriteJSON(w, r, http.StatusOK, d)
