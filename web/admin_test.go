@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/waymarkhq/waymark/internal/auth"
+	"github.com/waymarkhq/waymark/web/api"
 )
 
 // generatedPassword is what auth.GeneratePassword makes.
@@ -145,8 +146,8 @@ func TestAdminUsers(t *testing.T) {
 		status int
 		msg    string
 	}{
-		{"/admin/users/999999/disable", nil, http.StatusNotFound, "Not found."},
-		{"/admin/users/999999/password", nil, http.StatusNotFound, "Not found."},
+		{"/admin/users/999999/disable", nil, http.StatusNotFound, "User 999999 not found."},
+		{"/admin/users/999999/password", nil, http.StatusNotFound, "User 999999 not found."},
 		{"/admin/users/x/enable", nil, http.StatusBadRequest, `"x" is not a user id: expected a positive whole number.`},
 		{"/admin/users/" + viewerID + "/role", url.Values{"role": {"root"}}, http.StatusUnprocessableEntity,
 			`The request was not valid: role: "root" is not one of viewer, editor, admin.`},
@@ -306,14 +307,14 @@ func TestAdminAudit(t *testing.T) {
 	// The API: one page at a time, with the cursor to the next.
 	rec = b.send(t, admin, http.MethodGet, "/api/v1/audit?object=api_token", nil)
 	require.Equal(t, http.StatusOK, rec.Code)
-	var got apiAuditPage
+	var got api.AuditPage
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &got))
 	require.Len(t, got.Entries, 1)
 	e := got.Entries[0]
 	require.Equal(t, []string{"admin@example.com", "user", "api_token.create", "api_token", tokenID, "192.0.2.1", "2026-03-02T10:00:00Z"},
 		[]string{e.Actor, string(e.ActorKind), e.Action, e.Object, e.ObjectID, e.RemoteAddr, e.At.Format(time.RFC3339)})
 	require.Nil(t, e.Before)
-	require.JSONEq(t, `{"id":`+tokenID+`,"name":"ci","prefix":"`+e.afterPrefix(t)+`","scopes":["read"],"revoked":false}`, string(e.After))
+	require.JSONEq(t, `{"id":`+tokenID+`,"name":"ci","prefix":"`+afterPrefix(t, e)+`","scopes":["read"],"revoked":false}`, string(e.After))
 	require.Empty(t, got.Next)
 
 	var seen []string
@@ -321,7 +322,7 @@ func TestAdminAudit(t *testing.T) {
 	for range 10 {
 		rec := b.send(t, admin, http.MethodGet, "/api/v1/audit?action=user.create&limit=2&cursor="+url.QueryEscape(cursor), nil)
 		require.Equal(t, http.StatusOK, rec.Code)
-		var p apiAuditPage
+		var p api.AuditPage
 		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &p))
 		for _, e := range p.Entries {
 			seen = append(seen, e.ObjectID)
@@ -345,7 +346,7 @@ func TestAdminAudit(t *testing.T) {
 }
 
 // afterPrefix is the token prefix an api_token entry records.
-func (e apiAuditEntry) afterPrefix(t *testing.T) string {
+func afterPrefix(t *testing.T, e api.AuditEntry) string {
 	t.Helper()
 	var doc struct {
 		Prefix string `json:"prefix"`

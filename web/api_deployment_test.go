@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/waymarkhq/waymark/web/alerthttp"
 )
 
 func postJSON(t testing.TB, b *sloBundle, target, body string, headers ...string) *httptest.ResponseRecorder {
@@ -181,7 +182,7 @@ func TestAPIDeploymentList(t *testing.T) {
 
 func TestAPIDeploymentsWithoutAlerting(t *testing.T) {
 	t.Parallel()
-	b := setupSLO(t, func(o *Options) { o.Alerting = nil })
+	b := setupSLO(t, func(o *Options) { o.Alerting = alerthttp.Off{} })
 	want := `{"error": {"message": "this server evaluates no SLOs"}}`
 	requireJSON(t, postJSON(t, b, "/api/v1/deployments", `{"service": "a", "version": "1"}`), http.StatusServiceUnavailable, want)
 	requireJSON(t, b.do(t, http.MethodGet, "/api/v1/deployments", nil), http.StatusServiceUnavailable, want)

@@ -17,6 +17,7 @@ import (
 	"github.com/waymarkhq/waymark/internal/auth"
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/slo"
+	"github.com/waymarkhq/waymark/web/alerthttp"
 )
 
 // gateFixture is a journey "gate" whose only SLO is pay-success, over the
@@ -144,7 +145,7 @@ func TestAPIGateCanary(t *testing.T) {
 
 func TestAPIGateWithoutAlerting(t *testing.T) {
 	t.Parallel()
-	b := setupSLO(t, func(o *Options) { o.Alerting = nil })
+	b := setupSLO(t, func(o *Options) { o.Alerting = alerthttp.Off{} })
 	requireJSON(t, b.do(t, http.MethodGet, "/api/v1/journeys/gate/gate", nil), http.StatusServiceUnavailable,
 		`{"error": {"message": "this server evaluates no SLOs"}}`)
 }

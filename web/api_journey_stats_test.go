@@ -14,57 +14,59 @@ import (
 
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/rollup/rolluptest"
+	"github.com/waymarkhq/waymark/web/httpx"
+	"github.com/waymarkhq/waymark/web/journeyhttp"
 )
 
 // decodeStats reads a stats answer strictly: a field the test does not
 // know fails it.
-func decodeStats(t *testing.T, body []byte) apiStats {
+func decodeStats(t *testing.T, body []byte) journeyhttp.Stats {
 	t.Helper()
-	var st apiStats
+	var st journeyhttp.Stats
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	require.NoError(t, dec.Decode(&st), string(body))
 	return st
 }
 
-func ex(t *testing.T, session int, at time.Duration, ms float64) apiExemplar {
+func ex(t *testing.T, session int, at time.Duration, ms float64) journeyhttp.Exemplar {
 	id := rolluptest.TraceID(session)
-	return apiExemplar{TraceID: id, Start: sat(at), DurationMS: ms, URL: "/traces/" + id}
+	return journeyhttp.Exemplar{TraceID: id, Start: sat(at), DurationMS: ms, URL: "/traces/" + id}
 }
 
-func none() []apiExemplar { return []apiExemplar{} }
+func none() []journeyhttp.Exemplar { return []journeyhttp.Exemplar{} }
 
 // shopAll is the shop's numbers over [st0, st0+3m), all traffic, computed
 // by hand from shopSpans.
-func shopAll(t *testing.T) apiStats {
+func shopAll(t *testing.T) journeyhttp.Stats {
 	s := time.Second
-	return apiStats{
+	return journeyhttp.Stats{
 		Journey: "shop", From: st0, To: sat(3 * time.Minute),
-		Steps: []apiStepStats{
+		Steps: []journeyhttp.StepStats{
 			{Name: "s1", Spans: 4, Errors: 1, ErrorRate: 0.25,
 				// Nearest rank of {50, 100, 150, 250}: 2nd, 4th, 4th.
-				LatencyMS: apiLatency{P50: sk(t, 100), P95: sk(t, 250), P99: sk(t, 250)},
+				LatencyMS: journeyhttp.Latency{P50: sk(t, 100), P95: sk(t, 250), P99: sk(t, 250)},
 				Reached:   4, ConversionFromPrevious: 1, RatePerMinute: 4.0 / 3, InFlight: 1,
-				Exemplars: apiExemplarSet{
-					Slowest: []apiExemplar{ex(t, 4, 140*s, 250), ex(t, 2, 70*s, 150), ex(t, 3, 130*s, 100), ex(t, 1, 10*s, 50)},
-					Errored: []apiExemplar{ex(t, 3, 130*s, 100)},
+				Exemplars: journeyhttp.ExemplarSet{
+					Slowest: []journeyhttp.Exemplar{ex(t, 4, 140*s, 250), ex(t, 2, 70*s, 150), ex(t, 3, 130*s, 100), ex(t, 1, 10*s, 50)},
+					Errored: []journeyhttp.Exemplar{ex(t, 3, 130*s, 100)},
 				}},
-			{Name: "s2", Spans: 3, LatencyMS: apiLatency{P50: sk(t, 300), P95: sk(t, 400), P99: sk(t, 400)},
+			{Name: "s2", Spans: 3, LatencyMS: journeyhttp.Latency{P50: sk(t, 300), P95: sk(t, 400), P99: sk(t, 400)},
 				// The one session that did not reach s2 is still in flight:
 				// nobody dropped yet.
 				Reached: 3, ConversionFromPrevious: 0.75, RatePerMinute: 1,
 				// Sessions took 10s, 5s and 10s from s1 to s2.
-				TimeFromPreviousMS: &apiStepTimes{P50: sk(t, 10_000), P95: sk(t, 10_000)},
-				Exemplars: apiExemplarSet{
-					Slowest: []apiExemplar{ex(t, 4, 150*s, 400), ex(t, 2, 75*s, 300), ex(t, 1, 20*s, 200)},
+				TimeFromPreviousMS: &journeyhttp.StepTimes{P50: sk(t, 10_000), P95: sk(t, 10_000)},
+				Exemplars: journeyhttp.ExemplarSet{
+					Slowest: []journeyhttp.Exemplar{ex(t, 4, 150*s, 400), ex(t, 2, 75*s, 300), ex(t, 1, 20*s, 200)},
 					Errored: none(),
 				}},
-			{Name: "s3", Spans: 2, Errors: 1, ErrorRate: 0.5, LatencyMS: apiLatency{P50: sk(t, 600), P95: sk(t, 700), P99: sk(t, 700)},
+			{Name: "s3", Spans: 2, Errors: 1, ErrorRate: 0.5, LatencyMS: journeyhttp.Latency{P50: sk(t, 600), P95: sk(t, 700), P99: sk(t, 700)},
 				Reached: 2, ConversionFromPrevious: 2.0 / 3, RatePerMinute: 2.0 / 3, DropOff: 1,
-				TimeFromPreviousMS: &apiStepTimes{P50: sk(t, 10_000), P95: sk(t, 10_000)},
-				Exemplars: apiExemplarSet{
-					Slowest: []apiExemplar{ex(t, 4, 160*s, 700), ex(t, 1, 30*s, 600)},
-					Errored: []apiExemplar{ex(t, 1, 30*s, 600)},
+				TimeFromPreviousMS: &journeyhttp.StepTimes{P50: sk(t, 10_000), P95: sk(t, 10_000)},
+				Exemplars: journeyhttp.ExemplarSet{
+					Slowest: []journeyhttp.Exemplar{ex(t, 4, 160*s, 700), ex(t, 1, 30*s, 600)},
+					Errored: []journeyhttp.Exemplar{ex(t, 1, 30*s, 600)},
 				}},
 		},
 		OverallConversion: 0.5, InFlight: 1, Entered: 4, Completed: 2, Dropped: 1, Errored: 2, Versions: []int{1},
@@ -78,38 +80,38 @@ func TestAPIJourneyStats(t *testing.T) {
 	s := time.Second
 	whole := "from=2026-03-01T10:00:00Z&to=2026-03-01T10:03:00Z"
 
-	gold := apiStats{
+	gold := journeyhttp.Stats{
 		Journey: "shop", From: st0, To: sat(3 * time.Minute), Segment: &rollup.Segment{Key: "span.tier", Value: "gold"},
-		Steps: []apiStepStats{
-			{Name: "s1", Spans: 2, Errors: 1, ErrorRate: 0.5, LatencyMS: apiLatency{P50: sk(t, 50), P95: sk(t, 100), P99: sk(t, 100)},
+		Steps: []journeyhttp.StepStats{
+			{Name: "s1", Spans: 2, Errors: 1, ErrorRate: 0.5, LatencyMS: journeyhttp.Latency{P50: sk(t, 50), P95: sk(t, 100), P99: sk(t, 100)},
 				Reached: 2, ConversionFromPrevious: 1, RatePerMinute: 2.0 / 3, InFlight: 1,
-				Exemplars: apiExemplarSet{Slowest: []apiExemplar{ex(t, 3, 130*s, 100), ex(t, 1, 10*s, 50)}, Errored: []apiExemplar{ex(t, 3, 130*s, 100)}}},
-			{Name: "s2", Spans: 1, LatencyMS: apiLatency{P50: sk(t, 200), P95: sk(t, 200), P99: sk(t, 200)},
+				Exemplars: journeyhttp.ExemplarSet{Slowest: []journeyhttp.Exemplar{ex(t, 3, 130*s, 100), ex(t, 1, 10*s, 50)}, Errored: []journeyhttp.Exemplar{ex(t, 3, 130*s, 100)}}},
+			{Name: "s2", Spans: 1, LatencyMS: journeyhttp.Latency{P50: sk(t, 200), P95: sk(t, 200), P99: sk(t, 200)},
 				Reached: 1, ConversionFromPrevious: 0.5, RatePerMinute: 1.0 / 3,
-				TimeFromPreviousMS: &apiStepTimes{P50: sk(t, 10_000), P95: sk(t, 10_000)},
-				Exemplars:          apiExemplarSet{Slowest: []apiExemplar{ex(t, 1, 20*s, 200)}, Errored: none()}},
-			{Name: "s3", Spans: 1, Errors: 1, ErrorRate: 1, LatencyMS: apiLatency{P50: sk(t, 600), P95: sk(t, 600), P99: sk(t, 600)},
+				TimeFromPreviousMS: &journeyhttp.StepTimes{P50: sk(t, 10_000), P95: sk(t, 10_000)},
+				Exemplars:          journeyhttp.ExemplarSet{Slowest: []journeyhttp.Exemplar{ex(t, 1, 20*s, 200)}, Errored: none()}},
+			{Name: "s3", Spans: 1, Errors: 1, ErrorRate: 1, LatencyMS: journeyhttp.Latency{P50: sk(t, 600), P95: sk(t, 600), P99: sk(t, 600)},
 				Reached: 1, ConversionFromPrevious: 1, RatePerMinute: 1.0 / 3,
-				TimeFromPreviousMS: &apiStepTimes{P50: sk(t, 10_000), P95: sk(t, 10_000)},
-				Exemplars:          apiExemplarSet{Slowest: []apiExemplar{ex(t, 1, 30*s, 600)}, Errored: []apiExemplar{ex(t, 1, 30*s, 600)}}},
+				TimeFromPreviousMS: &journeyhttp.StepTimes{P50: sk(t, 10_000), P95: sk(t, 10_000)},
+				Exemplars:          journeyhttp.ExemplarSet{Slowest: []journeyhttp.Exemplar{ex(t, 1, 30*s, 600)}, Errored: []journeyhttp.Exemplar{ex(t, 1, 30*s, 600)}}},
 		},
 		OverallConversion: 0.5, InFlight: 1, Entered: 2, Completed: 1, Errored: 2, Versions: []int{1},
 	}
 	// The shop's last minute: sessions 3 and 4.
-	lastMinute := apiStats{
+	lastMinute := journeyhttp.Stats{
 		Journey: "shop", From: sat(2 * time.Minute), To: sat(3 * time.Minute),
-		Steps: []apiStepStats{
-			{Name: "s1", Spans: 2, Errors: 1, ErrorRate: 0.5, LatencyMS: apiLatency{P50: sk(t, 100), P95: sk(t, 250), P99: sk(t, 250)},
+		Steps: []journeyhttp.StepStats{
+			{Name: "s1", Spans: 2, Errors: 1, ErrorRate: 0.5, LatencyMS: journeyhttp.Latency{P50: sk(t, 100), P95: sk(t, 250), P99: sk(t, 250)},
 				Reached: 2, ConversionFromPrevious: 1, RatePerMinute: 2, InFlight: 1,
-				Exemplars: apiExemplarSet{Slowest: []apiExemplar{ex(t, 4, 140*s, 250), ex(t, 3, 130*s, 100)}, Errored: []apiExemplar{ex(t, 3, 130*s, 100)}}},
-			{Name: "s2", Spans: 1, LatencyMS: apiLatency{P50: sk(t, 400), P95: sk(t, 400), P99: sk(t, 400)},
+				Exemplars: journeyhttp.ExemplarSet{Slowest: []journeyhttp.Exemplar{ex(t, 4, 140*s, 250), ex(t, 3, 130*s, 100)}, Errored: []journeyhttp.Exemplar{ex(t, 3, 130*s, 100)}}},
+			{Name: "s2", Spans: 1, LatencyMS: journeyhttp.Latency{P50: sk(t, 400), P95: sk(t, 400), P99: sk(t, 400)},
 				Reached: 1, ConversionFromPrevious: 0.5, RatePerMinute: 1,
-				TimeFromPreviousMS: &apiStepTimes{P50: sk(t, 10_000), P95: sk(t, 10_000)},
-				Exemplars:          apiExemplarSet{Slowest: []apiExemplar{ex(t, 4, 150*s, 400)}, Errored: none()}},
-			{Name: "s3", Spans: 1, LatencyMS: apiLatency{P50: sk(t, 700), P95: sk(t, 700), P99: sk(t, 700)},
+				TimeFromPreviousMS: &journeyhttp.StepTimes{P50: sk(t, 10_000), P95: sk(t, 10_000)},
+				Exemplars:          journeyhttp.ExemplarSet{Slowest: []journeyhttp.Exemplar{ex(t, 4, 150*s, 400)}, Errored: none()}},
+			{Name: "s3", Spans: 1, LatencyMS: journeyhttp.Latency{P50: sk(t, 700), P95: sk(t, 700), P99: sk(t, 700)},
 				Reached: 1, ConversionFromPrevious: 1, RatePerMinute: 1,
-				TimeFromPreviousMS: &apiStepTimes{P50: sk(t, 10_000), P95: sk(t, 10_000)},
-				Exemplars:          apiExemplarSet{Slowest: []apiExemplar{ex(t, 4, 160*s, 700)}, Errored: none()}},
+				TimeFromPreviousMS: &journeyhttp.StepTimes{P50: sk(t, 10_000), P95: sk(t, 10_000)},
+				Exemplars:          journeyhttp.ExemplarSet{Slowest: []journeyhttp.Exemplar{ex(t, 4, 160*s, 700)}, Errored: none()}},
 		},
 		OverallConversion: 0.5, InFlight: 1, Entered: 2, Completed: 1, Errored: 1, Versions: []int{1},
 	}
@@ -120,18 +122,18 @@ func TestAPIJourneyStats(t *testing.T) {
 	defaults.Steps[0].RatePerMinute = 4.0 / 60
 	defaults.Steps[1].RatePerMinute = 3.0 / 60
 	defaults.Steps[2].RatePerMinute = 2.0 / 60
-	empty := apiStats{
+	empty := journeyhttp.Stats{
 		Journey: "shop", From: sat(time.Hour), To: sat(2 * time.Hour), Versions: []int{},
-		Steps: []apiStepStats{
-			{Name: "s1", Exemplars: apiExemplarSet{Slowest: none(), Errored: none()}},
-			{Name: "s2", TimeFromPreviousMS: &apiStepTimes{}, Exemplars: apiExemplarSet{Slowest: none(), Errored: none()}},
-			{Name: "s3", TimeFromPreviousMS: &apiStepTimes{}, Exemplars: apiExemplarSet{Slowest: none(), Errored: none()}},
+		Steps: []journeyhttp.StepStats{
+			{Name: "s1", Exemplars: journeyhttp.ExemplarSet{Slowest: none(), Errored: none()}},
+			{Name: "s2", TimeFromPreviousMS: &journeyhttp.StepTimes{}, Exemplars: journeyhttp.ExemplarSet{Slowest: none(), Errored: none()}},
+			{Name: "s3", TimeFromPreviousMS: &journeyhttp.StepTimes{}, Exemplars: journeyhttp.ExemplarSet{Slowest: none(), Errored: none()}},
 		},
 	}
 
 	cases := []struct {
 		name, query string
-		want        apiStats
+		want        journeyhttp.Stats
 	}{
 		{"whole range", whole, shopAll(t)},
 		{"one segment", whole + "&segment=span.tier%3Dgold", gold},
@@ -268,7 +270,7 @@ func TestAPIJourneyStatsErrors(t *testing.T) {
 
 func TestAPIJourneyStatsWithoutRollups(t *testing.T) {
 	t.Parallel()
-	b := setupWith(t, func(o *Options) { o.Rollups = nil })
+	b := setupWith(t, func(o *Options) { o.Rollups = journeyhttp.RollupsOff{} })
 	b.seed(t, "login-flow")
 	rec := b.do(t, http.MethodGet, "/api/v1/journeys/login-flow/stats", nil)
 	requireJSON(t, rec, http.StatusServiceUnavailable, `{"error": {"message": "this server computes no rollups"}}`)
@@ -294,16 +296,16 @@ func FuzzParseWindow(f *testing.F) {
 				q.Set(k, v)
 			}
 		}
-		w, err := parseWindow(q, now)
+		w, err := journeyhttp.ParseWindow(q, now)
 		if err != nil {
-			var he *httpError
+			var he *httpx.Error
 			require.ErrorAs(t, err, &he)
-			require.Equal(t, http.StatusBadRequest, he.status)
-			require.Len(t, he.fields, 1)
+			require.Equal(t, http.StatusBadRequest, he.Status)
+			require.Len(t, he.Fields, 1)
 			return
 		}
 		require.True(t, w.From.Before(w.To))
-		require.LessOrEqual(t, w.To.Sub(w.From), maxRange)
+		require.LessOrEqual(t, w.To.Sub(w.From), journeyhttp.MaxRange)
 		require.Equal(t, time.UTC, w.From.Location())
 		require.Equal(t, time.UTC, w.To.Location())
 	})
@@ -318,11 +320,11 @@ func FuzzParseSegment(f *testing.F) {
 	}
 	j := shopJourney()
 	f.Fuzz(func(t *testing.T, raw string) {
-		seg, err := parseSegment(raw, j)
+		seg, err := journeyhttp.ParseSegment(raw, j)
 		if err != nil {
-			var he *httpError
+			var he *httpx.Error
 			require.ErrorAs(t, err, &he)
-			require.Equal(t, http.StatusBadRequest, he.status)
+			require.Equal(t, http.StatusBadRequest, he.Status)
 			require.Nil(t, seg)
 			return
 		}

@@ -200,7 +200,7 @@ func TestRoleRouteMatrix(t *testing.T) {
 
 	// Every route the router has is in the matrix, and nothing else.
 	var registered []string
-	err = chi.Walk(newHandler(Options{}).routes().(chi.Routes), func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+	err = chi.Walk(newHandler(offs(Options{})).routes().(chi.Routes), func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
 		registered = append(registered, method+" "+route)
 		return nil
 	})

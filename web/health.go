@@ -25,7 +25,7 @@ func (h *handler) readyz(w http.ResponseWriter, r *http.Request) {
 		if err := h.db.Ping(ctx); err != nil {
 			// The error names the database's address and user: log it,
 			// never show it to whoever probes readiness.
-			h.log.Warn("readiness: database unavailable", "err", err)
+			h.Log.Warn("readiness: database unavailable", "err", err)
 			w.WriteHeader(http.StatusServiceUnavailable)
 			_, _ = w.Write([]byte("database unavailable\n"))
 			return

@@ -97,7 +97,7 @@ func setupIncidents(t testing.TB, cfg incidentConfig) *incidentBundle {
 		acc = nil
 	}
 	b := &incidentBundle{
-		bundle: &bundle{handler: New(opts), store: st, pool: pool, logs: logs, rollups: rollups, acc: acc},
+		bundle: &bundle{handler: New(offs(opts)), store: st, pool: pool, logs: logs, rollups: rollups, acc: acc},
 		spans:  spans, incidents: inc, alerting: svc,
 	}
 

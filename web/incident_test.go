@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/waymarkhq/waymark/internal/incident"
+	"github.com/waymarkhq/waymark/web/incidenthttp"
 )
 
 // submission is what a browser would post for a form: its action and the
@@ -633,7 +634,7 @@ func TestIncidentListPage(t *testing.T) {
 
 func TestIncidentsNotConfigured(t *testing.T) {
 	t.Parallel()
-	b := setupIncidents(t, incidentConfig{edit: func(o *Options) { o.Incidents = nil }})
+	b := setupIncidents(t, incidentConfig{edit: func(o *Options) { o.Incidents = incidenthttp.Off{} }})
 	for _, tc := range []struct{ method, path string }{
 		{http.MethodGet, "/incidents"}, {http.MethodGet, "/incidents/new"}, {http.MethodPost, "/incidents/new"},
 		{http.MethodGet, "/incidents/1"}, {http.MethodPost, "/incidents/1/traces"}, {http.MethodGet, "/incidents/1/postmortem.md"},

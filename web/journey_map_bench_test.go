@@ -14,6 +14,7 @@ import (
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/rollup/rolluptest"
 	"github.com/waymarkhq/waymark/journeys"
+	"github.com/waymarkhq/waymark/web/journeyhttp"
 )
 
 const (
@@ -116,7 +117,7 @@ func BenchmarkJourneyMap(b *testing.B) {
 	// hour for 30 days, two of them completing.
 	rec := bb.do(b, http.MethodGet, pages[4].target, nil)
 	require.Equal(b, http.StatusOK, rec.Code, rec.Body.String())
-	var st apiStats
+	var st journeyhttp.Stats
 	require.NoError(b, json.Unmarshal(rec.Body.Bytes(), &st))
 	require.Equal(b, []int64{2160, 1440}, []int64{st.Entered, st.Completed})
 	require.Equal(b, int64(2160), st.Steps[0].Spans)

@@ -15,12 +15,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/waymarkhq/waymark/internal/rollup/rolluptest"
+	"github.com/waymarkhq/waymark/web/journeyhttp"
 )
 
 var stepNumberID = regexp.MustCompile(`^step-(\d+)-(.+)$`)
 
 // apiNumber is the API's value of the number a data-testid names.
-func apiNumber(t *testing.T, st apiStats, id string) float64 {
+func apiNumber(t *testing.T, st journeyhttp.Stats, id string) float64 {
 	t.Helper()
 	overall := map[string]float64{
 		"overall-conversion": st.OverallConversion,
@@ -39,7 +40,7 @@ func apiNumber(t *testing.T, st apiStats, id string) float64 {
 	require.NoError(t, err)
 	require.Less(t, k, len(st.Steps), id)
 	s := st.Steps[k]
-	var times apiStepTimes
+	var times journeyhttp.StepTimes
 	if s.TimeFromPreviousMS != nil {
 		times = *s.TimeFromPreviousMS
 	}
@@ -143,7 +144,7 @@ func TestJourneyMapAgreesWithAPI(t *testing.T) {
 
 // urls are the map's links of exemplars of step k: the API's, saying which
 // journey step (1-based) led to the trace.
-func urls(ex []apiExemplar, k int) []string {
+func urls(ex []journeyhttp.Exemplar, k int) []string {
 	var out []string
 	for _, e := range ex {
 		out = append(out, e.URL+"?journey=shop&step="+strconv.Itoa(k+1))
@@ -291,7 +292,7 @@ func TestJourneyMapFreshness(t *testing.T) {
 
 func TestJourneyMapWithoutRollups(t *testing.T) {
 	t.Parallel()
-	b := setupWith(t, func(o *Options) { o.Rollups = nil })
+	b := setupWith(t, func(o *Options) { o.Rollups = journeyhttp.RollupsOff{} })
 	b.seed(t, "login-flow")
 	rec := b.do(t, http.MethodGet, "/journeys/login-flow", nil)
 	require.Equal(t, http.StatusOK, rec.Code)

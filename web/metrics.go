@@ -7,99 +7,21 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/waymarkhq/waymark/internal/slo"
 	"github.com/waymarkhq/waymark/journeys"
+	"github.com/waymarkhq/waymark/web/ui/layout"
 )
 
 // metricsRange is the period the per-step metrics count over, ending at
 // the current minute.
 const metricsRange = time.Hour
-
-// metrics is what /metrics keeps between scrapes: the HTTP server's
-// counters and the Go runtime's. Everything about journeys, SLOs and jobs
-// is read afresh on each scrape, so that a deleted SLO or journey leaves no
-// stale series behind.
-type metrics struct {
-	reg      *prometheus.Registry
-	requests *prometheus.CounterVec
-	duration *prometheus.HistogramVec
-}
-
-func newMetrics() *metrics {
-	m := &metrics{
-		reg: prometheus.NewRegistry(),
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "waymark_http_requests_total",
-			Help: "HTTP requests answered, by route pattern, method and status code.",
-		}, []string{"route", "method", "code"}),
-		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "waymark_http_request_duration_seconds",
-			Help:    "Time to answer HTTP requests, by route pattern and method.",
-			Buckets: prometheus.DefBuckets,
-		}, []string{"route", "method"}),
-	}
-	m.reg.MustRegister(m.requests, m.duration,
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	return m
-}
-
-// Routes without a pattern (unknown URLs) share one label, so that
-// scanners cannot blow up the number of series.
-const unmatchedRoute = "unmatched"
-
-// methodLabel keeps the method label to the methods HTTP defines.
-func methodLabel(m string) string {
-	switch m {
-	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
-		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
-		return m
-	}
-	return "OTHER"
-}
-
-// instrument counts and times every request under the route pattern that
-// served it (/journeys/{slug}), never the raw path.
-func (h *handler) instrument(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		sw := wrap(w)
-		returned := false
-		defer func() {
-			status := sw.status
-			switch {
-			case !returned && status == 0:
-				// A panic on its way to recoverPanics, which answers 500.
-				status = http.StatusInternalServerError
-			case status == 0 && clientGone(r):
-				status = statusClientClosed
-			case status == 0:
-				status = http.StatusOK
-			}
-			route := unmatchedRoute
-			if rc := chi.RouteContext(r.Context()); rc != nil {
-				if p := rc.RoutePattern(); p != "" && p != "/*" {
-					route = p
-				}
-			}
-			method := methodLabel(r.Method)
-			h.metrics.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
-			h.metrics.duration.WithLabelValues(route, method).Observe(time.Since(start).Seconds())
-		}()
-		next.ServeHTTP(sw, r)
-		returned = true
-	})
-}
 
 // collectorSource is a trace source that keeps its own counters, as the
 // embedded span store does.
@@ -110,25 +32,25 @@ type collectorSource interface {
 // metricsShow answers a Prometheus scrape. With Options.MetricsToken set,
 // the scraper must send it as a bearer token.
 func (h *handler) metricsShow(w http.ResponseWriter, r *http.Request) {
-	if !h.requireToken(w, r, h.metricsToken) {
+	if !h.RequireToken(w, r, h.metricsToken) {
 		return
 	}
 	snap := h.readMetrics(r.Context())
 	scrape := prometheus.NewRegistry()
 	if err := scrape.Register(snap); err != nil {
-		h.fail(w, r, fmt.Errorf("register metrics: %w", err))
+		h.Fail(w, r, fmt.Errorf("register metrics: %w", err))
 		return
 	}
 	// The embedded span store counts what its OTLP receiver refuses; its
 	// counters outlive any one registry, so each scrape registers them.
-	if c, ok := h.traces.(collectorSource); ok {
+	if c, ok := h.traceSource.(collectorSource); ok {
 		if err := scrape.Register(c.Collector()); err != nil {
-			h.fail(w, r, fmt.Errorf("register trace source metrics: %w", err))
+			h.Fail(w, r, fmt.Errorf("register trace source metrics: %w", err))
 			return
 		}
 	}
-	promhttp.HandlerFor(prometheus.Gatherers{h.metrics.reg, scrape}, promhttp.HandlerOpts{
-		ErrorLog:      slog.NewLogLogger(h.log.Handler(), slog.LevelError),
+	promhttp.HandlerFor(prometheus.Gatherers{h.Metrics.Reg, scrape}, promhttp.HandlerOpts{
+		ErrorLog:      slog.NewLogLogger(h.Log.Handler(), slog.LevelError),
 		ErrorHandling: promhttp.ContinueOnError,
 	}).ServeHTTP(w, r)
 }
@@ -219,13 +141,13 @@ func (h *handler) readMetrics(ctx context.Context) *snapshot {
 			if errors.Is(ctx.Err(), context.Canceled) {
 				level = slog.LevelDebug
 			}
-			h.log.LogAttrs(ctx, level, "read metrics", slog.String("source", name), slog.String("error", err.Error()))
+			h.Log.LogAttrs(ctx, level, "read metrics", slog.String("source", name), slog.String("error", err.Error()))
 		}
 		s.gauge(descSourceUp, up, name)
 	}
-	source("slos", h.alerting != nil, func() error { return h.sloMetrics(ctx, s) })
-	source("steps", h.rollups != nil && h.store != nil, func() error { return h.stepMetrics(ctx, s) })
-	source("jobs", h.jobCounts != nil, func() error { return h.jobMetrics(ctx, s) })
+	source("slos", h.Site.SLOs, func() error { return h.sloMetrics(ctx, s) })
+	source("steps", h.Site.Rollups, func() error { return h.stepMetrics(ctx, s) })
+	source("jobs", h.jobsOn, func() error { return h.jobMetrics(ctx, s) })
 	return s
 }
 
@@ -259,7 +181,7 @@ func (h *handler) sloMetrics(ctx context.Context, s *snapshot) error {
 				return
 			}
 			seen[b.Window] = true
-			s.gauge(descSLOBurn, b.Rate, st.Journey, st.SLO, windowName(b.Window))
+			s.gauge(descSLOBurn, b.Rate, st.Journey, st.SLO, layout.WindowText(b.Window))
 		}
 		for _, p := range st.Pairs {
 			burn(p.LongBurn)
@@ -297,13 +219,13 @@ func (h *handler) stepMetrics(ctx context.Context, s *snapshot) error {
 		s.gauge(descRunAmp, f.LastAmplification(), f.Slug, src)
 		s.gauge(descRunOpen, float64(f.OpenInstances), f.Slug, src)
 		if !f.CompleteThrough.IsZero() {
-			s.gauge(descRunLag, h.now().Sub(f.CompleteThrough).Seconds(), f.Slug, src)
+			s.gauge(descRunLag, h.Now().Sub(f.CompleteThrough).Seconds(), f.Slug, src)
 		}
 	}
-	to := h.now().UTC().Truncate(time.Minute)
+	to := h.Now().UTC().Truncate(time.Minute)
 	from := to.Add(-metricsRange)
 	g, ctx := errgroup.WithContext(ctx)
-	g.SetLimit(listParallel)
+	g.SetLimit(metricsParallel)
 	for _, rec := range recs {
 		j := rec.Journey
 		g.Go(func() error {
@@ -325,7 +247,7 @@ func (h *handler) stepMetrics(ctx context.Context, s *snapshot) error {
 }
 
 func (h *handler) jobMetrics(ctx context.Context, s *snapshot) error {
-	counts, err := h.jobCounts(ctx)
+	counts, err := h.jobCounts.JobCounts(ctx)
 	if err != nil {
 		return fmt.Errorf("count jobs: %w", err)
 	}
@@ -357,17 +279,5 @@ func boolValue(b bool) float64 {
 	return 0
 }
 
-// windowName writes an alert window as a label value: 5m, 1h, 5h36m, 3d.
-func windowName(d time.Duration) string {
-	if d >= 2*journeys.Day && d%journeys.Day == 0 {
-		return strconv.FormatInt(int64(d/journeys.Day), 10) + "d"
-	}
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = s[:len(s)-2]
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = s[:len(s)-2]
-	}
-	return s
-}
+// metricsParallel bounds the stats queries a scrape runs at once.
+const metricsParallel = 4

@@ -216,13 +216,13 @@ func TestMetricsTokenAndJobs(t *testing.T) {
 	failJobs := false
 	b := setupSLO(t, func(o *Options) {
 		o.MetricsToken = "m3trics"
-		o.JobCounts = func(context.Context) ([]JobCount, error) {
+		o.JobCounts = JobCountsFunc(func(context.Context) ([]JobCount, error) {
 			if failJobs {
 				return nil, errors.New("database is down")
 			}
 			return []JobCount{{Kind: "rollup", State: "available", Count: 3}, {Kind: "rollup", State: "completed", Count: 10},
 				{Kind: "slo_evaluate", State: "running", Count: 1}}, nil
-		}
+		})
 	})
 	rec := b.do(t, http.MethodGet, "/metrics", nil)
 	require.Equal(t, http.StatusUnauthorized, rec.Code)

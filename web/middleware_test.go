@@ -52,7 +52,7 @@ func TestCrossOriginRefused(t *testing.T) {
 			rec := b.do(t, tc.method, tc.target, strings.NewReader(tc.body), tc.headers...)
 			require.Equal(t, http.StatusForbidden, rec.Code)
 			if tc.json {
-				var got apiError
+				var got struct{ Error struct{ Message string } }
 				require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &got))
 				require.True(t, strings.HasPrefix(got.Error.Message, "cross-origin request refused: "), got.Error.Message)
 			} else {
@@ -77,7 +77,7 @@ func TestCrossOriginAllowed(t *testing.T) {
 	t.Parallel()
 	pool := pgtest.New(t)
 	st := store.New(pool)
-	h := New(Options{Store: st, Journeys: testJourneys(t, pool), TrustedOrigins: []string{"", "://", "https://ops.example"}})
+	h := New(offs(Options{Store: st, Journeys: testJourneys(t, pool), TrustedOrigins: []string{"", "://", "https://ops.example"}}))
 	b := &bundle{handler: h, store: st}
 	b.seed(t, "login-flow")
 	b.seed(t, "shop-checkout")
@@ -92,7 +92,7 @@ func TestCrossOriginAllowed(t *testing.T) {
 func TestHealthz(t *testing.T) {
 	t.Parallel()
 	// No database at all: liveness must not depend on one.
-	h := New(Options{})
+	h := New(offs(Options{}))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
 	require.Equal(t, http.StatusOK, rec.Code)
@@ -118,7 +118,7 @@ func TestReadyz(t *testing.T) {
 	t.Run("unmigrated database", func(t *testing.T) {
 		t.Parallel()
 		pool := bareDatabase(t)
-		h := New(Options{DB: pool, SchemaCheck: func(ctx context.Context) error { return migrations.Check(ctx, pool) }})
+		h := New(offs(Options{DB: pool, SchemaCheck: func(ctx context.Context) error { return migrations.Check(ctx, pool) }}))
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
 		require.Equal(t, http.StatusServiceUnavailable, rec.Code)
@@ -128,7 +128,7 @@ func TestReadyz(t *testing.T) {
 	})
 	t.Run("database down", func(t *testing.T) {
 		t.Parallel()
-		h := New(Options{DB: pingFunc(func(context.Context) error { return errors.New("dial tcp 127.0.0.1:1: connection refused") })})
+		h := New(offs(Options{DB: pingFunc(func(context.Context) error { return errors.New("dial tcp 127.0.0.1:1: connection refused") })}))
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
 		require.Equal(t, http.StatusServiceUnavailable, rec.Code)
@@ -166,8 +166,8 @@ func bareDatabase(t *testing.T) *pgxpool.Pool {
 
 func TestStaticAssets(t *testing.T) {
 	t.Parallel()
-	h := newHandler(Options{})
-	srv := New(Options{})
+	h := newHandler(offs(Options{}))
+	srv := New(offs(Options{}))
 	get := func(target string, headers ...string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(http.MethodGet, target, nil)
 		for i := 0; i+1 < len(headers); i += 2 {
@@ -178,7 +178,7 @@ func TestStaticAssets(t *testing.T) {
 		return rec
 	}
 
-	css := h.site.CSS
+	css := h.Site.CSS
 	require.True(t, strings.HasPrefix(css, "/static/app.css?v="), css)
 	rec := get(css)
 	require.Equal(t, http.StatusOK, rec.Code)
@@ -197,39 +197,17 @@ func TestStaticAssets(t *testing.T) {
 	require.Equal(t, http.StatusOK, rec.Code)
 	require.Equal(t, "public, max-age=0, must-revalidate", rec.Header().Get("Cache-Control"))
 
-	rec = get(h.site.JS)
+	rec = get(h.Site.JS)
 	require.Equal(t, http.StatusOK, rec.Code)
 	require.Equal(t, "text/javascript; charset=utf-8", rec.Header().Get("Content-Type"))
 	require.Contains(t, rec.Body.String(), "htmx")
 
-	rec = get(h.site.Icon)
+	rec = get(h.Site.Icon)
 	require.Equal(t, http.StatusOK, rec.Code)
 	require.Equal(t, "image/svg+xml", rec.Header().Get("Content-Type"))
 
 	require.Equal(t, http.StatusNotFound, get("/static/nope.js").Code)
 	require.Equal(t, http.StatusNotFound, get("/static/../web.go").Code)
-}
-
-func TestRecoverPanics(t *testing.T) {
-	t.Parallel()
-	var logs bytes.Buffer
-	h := newHandler(Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
-	boom := h.recoverPanics(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
-		panic("secret detail")
-	}))
-	for _, target := range []string{"/journeys", "/api/v1/journeys"} {
-		rec := httptest.NewRecorder()
-		boom.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil))
-		require.Equal(t, http.StatusInternalServerError, rec.Code, target)
-		require.NotContains(t, rec.Body.String(), "secret detail")
-		require.NotContains(t, rec.Body.String(), "goroutine")
-	}
-	require.Contains(t, logs.String(), `"panic":"secret detail"`)
-	require.Contains(t, logs.String(), `"stack":"goroutine`)
-
-	rec := httptest.NewRecorder()
-	boom.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/v1/journeys", nil))
-	require.JSONEq(t, `{"error":{"message":"internal server error"}}`, rec.Body.String())
 }
 
 func TestRequestLog(t *testing.T) {
@@ -267,7 +245,7 @@ func TestFormBodyLimit(t *testing.T) {
 
 func TestSecurityHeaders(t *testing.T) {
 	t.Parallel()
-	h := New(Options{})
+	h := New(offs(Options{}))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
 	require.Equal(t, "nosniff", rec.Header().Get("X-Content-Type-Options"))
@@ -281,22 +259,6 @@ func TestSecurityHeaders(t *testing.T) {
 	// No inline script may run, nor script from anywhere else.
 	require.NotContains(t, wantCSP, "unsafe-inline")
 	require.NotContains(t, wantCSP, "unsafe-eval")
-}
-
-func TestTraceURL(t *testing.T) {
-	t.Parallel()
-	cases := []struct {
-		template, id, want string
-	}{
-		{"", "0af7651916cd43dd8448eb211c80319c", "/traces/0af7651916cd43dd8448eb211c80319c"},
-		{"https://grafana.example/explore?traceId={traceID}", "0af7651916cd43dd8448eb211c80319c",
-			"https://grafana.example/explore?traceId=0af7651916cd43dd8448eb211c80319c"},
-		{"https://t.example/{traceID}?again={traceID}", "a&b", "https://t.example/a%26b?again=a%26b"},
-	}
-	for _, tc := range cases {
-		h := newHandler(Options{TraceURLTemplate: tc.template})
-		require.Equal(t, tc.want, h.traceURL(tc.id))
-	}
 }
 
 // logLines is a JSON log that a test reads while the server writes it.

@@ -30,6 +30,9 @@ import (
 	"github.com/waymarkhq/waymark/journeys"
 	"github.com/waymarkhq/waymark/journeys/examples"
 	"github.com/waymarkhq/waymark/migrations"
+	"github.com/waymarkhq/waymark/web/alerthttp"
+	"github.com/waymarkhq/waymark/web/incidenthttp"
+	"github.com/waymarkhq/waymark/web/journeyhttp"
 )
 
 // bundle is what a test needs: the handler under test, on its own database.
@@ -64,13 +67,18 @@ func setupAccounts(t testing.TB, authEdit func(*auth.Options), edit func(*Option
 	st := store.New(pool)
 	logs := &bytes.Buffer{}
 	opts := Options{
-		Store:       st,
-		Journeys:    testJourneys(t, pool),
-		DB:          st,
-		SchemaCheck: func(ctx context.Context) error { return migrations.Check(ctx, pool) },
-		Logger:      slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, nil)),
-		Version:     "v-test",
-		Rollups:     rollup.NewStore(pool),
+		Store:          st,
+		Journeys:       testJourneys(t, pool),
+		DB:             st,
+		SchemaCheck:    func(ctx context.Context) error { return migrations.Check(ctx, pool) },
+		Logger:         slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, nil)),
+		Version:        "v-test",
+		Rollups:        rollup.NewStore(pool),
+		Traces:         journeyhttp.TracesOff{},
+		Incidents:      incidenthttp.Off{},
+		IncidentEvents: NoIncidentEvents,
+		Alerting:       alerthttp.Off{},
+		JobCounts:      JobsOff{},
 	}
 	acc := withAccounts(t, pool, &opts, authEdit)
 	if edit != nil {
@@ -79,7 +87,7 @@ func setupAccounts(t testing.TB, authEdit func(*auth.Options), edit func(*Option
 	if opts.Auth == nil {
 		acc = nil
 	}
-	return &bundle{handler: New(opts), store: st, pool: pool, logs: logs, rollups: rollup.NewStore(pool), acc: acc}
+	return &bundle{handler: New(offs(opts)), store: st, pool: pool, logs: logs, rollups: rollup.NewStore(pool), acc: acc}
 }
 
 // testJourneys is the journey change service on pool; the recomputes it
@@ -187,4 +195,36 @@ var dbSeq atomic.Int64
 
 func randomSuffix() string {
 	return fmt.Sprintf("%d_%d_%d", os.Getpid(), time.Now().UnixNano()%1e9, dbSeq.Add(1))
+}
+
+// offs fills in the features o leaves out with their Off stand-ins, as a
+// server that runs without them is wired.
+func offs(o Options) Options {
+	if o.Rollups == nil {
+		o.Rollups = journeyhttp.RollupsOff{}
+	}
+	if o.Traces == nil {
+		o.Traces = journeyhttp.TracesOff{}
+	}
+	if o.Incidents == nil {
+		o.Incidents = incidenthttp.Off{}
+	}
+	if o.IncidentEvents == nil {
+		o.IncidentEvents = NoIncidentEvents
+	}
+	if o.Alerting == nil {
+		o.Alerting = alerthttp.Off{}
+	}
+	if o.JobCounts == nil {
+		o.JobCounts = JobsOff{}
+	}
+	return o
+}
+
+// A server whose jobs are not its to count reports none.
+func TestJobsOff(t *testing.T) {
+	t.Parallel()
+	got, err := JobsOff{}.JobCounts(context.Background())
+	require.NoError(t, err)
+	require.Empty(t, got)
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/waymarkhq/waymark/internal/rollup"
-	"github.com/waymarkhq/waymark/web/views"
+	"github.com/waymarkhq/waymark/web/alerthttp"
 )
 
 // badge is what an SLO badge says and links to.
@@ -54,7 +54,7 @@ func TestJourneyListSLOBadges(t *testing.T) {
 	require.Equal(t, "/journeys/shop/slos/pay-latency", testID(doc, "slo-1-link").AttrOr("href", ""))
 
 	// A server without SLO evaluation shows no SLO column at all.
-	off := setupSLO(t, func(o *Options) { o.Alerting = nil })
+	off := setupSLO(t, func(o *Options) { o.Alerting = alerthttp.Off{} })
 	off.seedSLOJourney(t, sloJourney("shop", paySuccess))
 	doc = page(t, off.do(t, http.MethodGet, "/journeys", nil))
 	require.Zero(t, testID(doc, "journey-slos").Length())
@@ -124,42 +124,4 @@ func TestJourneyMapBackfillProgress(t *testing.T) {
 	// The journey map's own section, which htmx swaps, carries no
 	// backfill: the line stays put above it.
 	require.Zero(t, testID(doc, "journey-map").Find(`[data-testid^="backfill"]`).Length())
-}
-
-func TestBackfillStatuses(t *testing.T) {
-	t.Parallel()
-	now := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
-	from, to := now.Add(-2*time.Hour), now.Add(-time.Hour)
-	bf := func(state string, done time.Time, updated time.Duration) rollup.Backfill {
-		return rollup.Backfill{State: state, From: from, To: to, DoneThrough: done, UpdatedAt: now.Add(-updated), Error: "boom"}
-	}
-	tests := []struct {
-		name string
-		in   []rollup.Backfill
-		want []string // states shown
-	}{
-		{"none", nil, nil},
-		{"running", []rollup.Backfill{bf(rollup.BackfillRunning, from, 3*time.Hour)}, []string{"running"}},
-		{"pending and running", []rollup.Backfill{bf(rollup.BackfillPending, from, 0), bf(rollup.BackfillRunning, from, 0)}, []string{"pending", "running"}},
-		{"done just now", []rollup.Backfill{bf(rollup.BackfillDone, to, 10*time.Minute)}, []string{"done"}},
-		{"done long ago", []rollup.Backfill{bf(rollup.BackfillDone, to, 61*time.Minute)}, nil},
-		{"failed today", []rollup.Backfill{bf(rollup.BackfillFailed, from, 23*time.Hour)}, []string{"failed"}},
-		{"failed yesterday", []rollup.Backfill{bf(rollup.BackfillFailed, from, 25*time.Hour)}, nil},
-		{"older finished ones stay hidden", []rollup.Backfill{bf(rollup.BackfillRunning, from, 0), bf(rollup.BackfillDone, to, time.Minute)}, []string{"running"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			got := backfillStatuses(tt.in, now)
-			var states []string
-			for _, s := range got {
-				states = append(states, s.State)
-				require.Equal(t, now, s.Now)
-			}
-			require.Equal(t, tt.want, states)
-		})
-	}
-	got := backfillStatuses([]rollup.Backfill{bf(rollup.BackfillRunning, from.Add(27*time.Minute), 0)}, now)
-	require.Equal(t, []views.BackfillStatus{{State: "running", From: from, To: to, DoneThrough: from.Add(27 * time.Minute),
-		Progress: 0.45, Error: "boom", UpdatedAt: now, Now: now}}, got)
 }

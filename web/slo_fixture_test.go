@@ -81,7 +81,7 @@ func setupSLO(t testing.TB, edit func(*Options)) *sloBundle {
 	if opts.Auth == nil {
 		acc = nil
 	}
-	b := &bundle{handler: New(opts), store: st, pool: pool, rollups: rollups, acc: acc}
+	b := &bundle{handler: New(offs(opts)), store: st, pool: pool, rollups: rollups, acc: acc}
 	return &sloBundle{bundle: b, svc: svc, clock: clk, ctx: context.Background()}
 }
 

@@ -15,6 +15,8 @@ import (
 	"github.com/waymarkhq/waymark/internal/rollup/rolluptest"
 	"github.com/waymarkhq/waymark/internal/slo"
 	"github.com/waymarkhq/waymark/journeys"
+	"github.com/waymarkhq/waymark/web/alerthttp"
+	"github.com/waymarkhq/waymark/web/httpx"
 )
 
 // dataValue reads the exact number behind a data-testid.
@@ -77,7 +79,7 @@ func TestSLOPage(t *testing.T) {
 	require.Equal(t, "since 12:00 UTC (just now)", text("slo-state-since"))
 	require.Equal(t, "Burn 6.67× over 12m and 8× over 1m reach 6×.", text("slo-state-reason"))
 	require.Equal(t, "The alert started 12:00 UTC, after shop@1.5.0 was deployed 11:45 UTC.", text("slo-alert-deploy"))
-	require.Equal(t, upperFirst(st.ForecastSentence)+".", text("slo-forecast"))
+	require.Equal(t, httpx.UpperFirst(st.ForecastSentence)+".", text("slo-forecast"))
 	require.Equal(t, "The budget is spent.", text("slo-forecast"))
 
 	// The burn-rate table, pair by pair.
@@ -202,7 +204,7 @@ func TestSLOPageErrors(t *testing.T) {
 	t.Parallel()
 	b := setupSLO(t, nil)
 	b.seedSLOJourney(t, sloJourney("shop", paySuccess))
-	off := setupSLO(t, func(o *Options) { o.Alerting = nil })
+	off := setupSLO(t, func(o *Options) { o.Alerting = alerthttp.Off{} })
 	off.seedSLOJourney(t, sloJourney("shop", paySuccess))
 
 	tests := []struct {

@@ -14,6 +14,7 @@ import (
 	"github.com/waymarkhq/waymark/internal/spanstore"
 	"github.com/waymarkhq/waymark/internal/tempo"
 	"github.com/waymarkhq/waymark/journeys"
+	"github.com/waymarkhq/waymark/web/journeyhttp"
 )
 
 // st0 is the start of the shop's traffic in these tests.
@@ -98,7 +99,7 @@ func (m traceMap) Trace(_ context.Context, id string) (journeys.Trace, error) {
 
 // Both real trace sources and the in-memory one serve the waterfall.
 var (
-	_ TraceGetter = (*tempo.Source)(nil)
-	_ TraceGetter = (*spanstore.Store)(nil)
-	_ TraceGetter = (*rolluptest.Source)(nil)
+	_ journeyhttp.Traces = (*tempo.Source)(nil)
+	_ journeyhttp.Traces = (*spanstore.Store)(nil)
+	_ journeyhttp.Traces = (*rolluptest.Source)(nil)
 )

@@ -1,33 +1,47 @@
-// Package web serves Waymark over HTTP: the server-rendered UI (templ pages,
-// enhanced by htmx where it helps), the JSON API under /api/v1, health
-// checks and the embedded static assets.
+// Package web serves Waymark over HTTP. It composes the parts: the JSON
+// API (web/api), the pages (web/ui/...), the health checks, /metrics and
+// the embedded static assets, behind the shared middleware of web/httpx.
+// Every route is declared in routes.go.
 package web
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/waymarkhq/waymark/internal/alerting"
 	"github.com/waymarkhq/waymark/internal/auth"
 	"github.com/waymarkhq/waymark/internal/incident"
 	"github.com/waymarkhq/waymark/internal/journeyedit"
-	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/store"
-	"github.com/waymarkhq/waymark/journeys"
-	"github.com/waymarkhq/waymark/web/views"
+	"github.com/waymarkhq/waymark/web/alerthttp"
+	"github.com/waymarkhq/waymark/web/api"
+	"github.com/waymarkhq/waymark/web/httpx"
+	"github.com/waymarkhq/waymark/web/incidenthttp"
+	"github.com/waymarkhq/waymark/web/journeyhttp"
+	adminui "github.com/waymarkhq/waymark/web/ui/admin"
+	incidentui "github.com/waymarkhq/waymark/web/ui/incidents"
+	"github.com/waymarkhq/waymark/web/ui/journeyform"
+	"github.com/waymarkhq/waymark/web/ui/journeypages"
+	"github.com/waymarkhq/waymark/web/ui/layout"
+	sloui "github.com/waymarkhq/waymark/web/ui/slos"
+	traceui "github.com/waymarkhq/waymark/web/ui/traces"
 )
 
 // MaxBodyBytes bounds every request body. Journeys are a few kilobytes; a
 // larger body is a mistake or an attack, answered with 413.
 const MaxBodyBytes = 1 << 20
 
-// Options are the dependencies and settings of the web layer.
+// Options are the dependencies and settings of the web layer. The
+// dependencies are required: a feature the server runs without is given
+// as its Off stand-in (journeyhttp.RollupsOff, journeyhttp.TracesOff,
+// incidenthttp.Off, alerthttp.Off, JobsOff, NoIncidentEvents), which
+// answers 503 where the feature would answer and hides it on the pages.
 type Options struct {
 	// Store holds journey definitions.
 	Store *store.Store
@@ -52,28 +66,31 @@ type Options struct {
 	// the API goes through it, with its audit entry and history recompute.
 	Journeys *journeyedit.Service
 	// Rollups answers the journey map, the journeys overview and the stats
-	// API. Nil shows "no data yet" on pages; the stats API then answers 503.
-	Rollups *rollup.Store
-	// Traces serves the trace waterfall. Nil shows "trace source not
-	// configured".
-	Traces TraceGetter
+	// API. RollupsOff shows "no data yet" on pages; the stats API then
+	// answers 503.
+	Rollups journeyhttp.Rollups
+	// Traces serves the trace waterfall. TracesOff shows "trace source
+	// not configured".
+	Traces journeyhttp.Traces
 	// Now is the clock that default time ranges end at; nil is time.Now.
 	Now func() time.Time
-	// Incidents keeps incidents and the traces they cite. Nil answers the
-	// incident pages and API with 503 and hides the incident actions
-	// beside traces.
-	Incidents *incident.Store
+	// Incidents keeps incidents and the traces they cite. incidenthttp.Off
+	// answers the incident pages and API with 503 and hides the incident
+	// actions beside traces.
+	Incidents incidenthttp.Store
 	// IncidentEvents returns the deploys and SLO alerts that belong on an
-	// incident's timeline and in its post-mortem; nil shows none.
+	// incident's timeline and in its post-mortem; NoIncidentEvents shows
+	// none.
 	IncidentEvents func(ctx context.Context, in incident.Incident) (deploys, alerts []incident.Event, err error)
 	// PublicURL is Waymark's external base URL
 	// (https://waymark.example.com), which post-mortems link to; empty
 	// leaves their links relative.
 	PublicURL string
-	// Alerting evaluates SLOs and keeps deploy markers: the SLO pages and
-	// badges, the deployments and gate APIs, and the SLO metrics. Nil
-	// hides the badges and answers those pages and endpoints with 503.
-	Alerting *alerting.Service
+	// Alerting evaluates SLOs and keeps deploy markers and channels: the
+	// SLO pages and badges, the deployments and gate APIs, the channels
+	// and the SLO metrics. alerthttp.Off hides the badges and answers
+	// those pages and endpoints with 503.
+	Alerting alerthttp.Service
 	// APIToken, when set, must be sent as "Authorization: Bearer <token>"
 	// to record deploy markers; empty leaves that open, which suits a
 	// server listening on localhost.
@@ -82,15 +99,15 @@ type Options struct {
 	// /metrics; empty leaves it open.
 	MetricsToken string
 	// JobCounts reports the background jobs by kind and state for
-	// /metrics; nil exports none.
-	JobCounts func(ctx context.Context) ([]JobCount, error)
+	// /metrics; JobsOff exports none.
+	JobCounts JobCounter
 	// Auth puts every route but /healthz, /readyz, /static/, /login and
 	// /metrics behind sign-in (a session, an API token or the auth proxy),
 	// each with the role or scope it needs; it serves the login and admin
 	// pages, and names who made each change in journey history and the
-	// audit log. Nil leaves everything open, as for a test that does not
-	// care; serve always sets it. With Auth, APIToken is not checked here:
-	// pass it to auth as its BootstrapToken.
+	// audit log. A server without accounts (nil) is open, as for a test
+	// that does not care; serve always sets it. With Auth, APIToken is not
+	// checked here: pass it to auth as its BootstrapToken.
 	Auth *auth.Auth
 	// SecureCookies marks the session cookie Secure, so that browsers send
 	// it over HTTPS only. Leave it off only for plain HTTP on localhost.
@@ -111,46 +128,61 @@ type JobCount struct {
 	Count int64
 }
 
-// TraceGetter fetches one whole trace. Both trace sources, Tempo and the
-// embedded store, implement it; an unknown id is an error wrapping
-// journeys.ErrTraceNotFound.
-type TraceGetter interface {
-	Trace(ctx context.Context, traceID string) (journeys.Trace, error)
+// JobCounter reports the background jobs by kind and state.
+type JobCounter interface {
+	JobCounts(ctx context.Context) ([]JobCount, error)
 }
 
-// handler holds what every page and endpoint needs. Handlers are its
-// methods, one file per page or action.
+// JobCountsFunc is a function that is a JobCounter.
+type JobCountsFunc func(ctx context.Context) ([]JobCount, error)
+
+// JobCounts calls f.
+func (f JobCountsFunc) JobCounts(ctx context.Context) ([]JobCount, error) { return f(ctx) }
+
+// JobsOff is the JobCounter of a server whose jobs are not its to count:
+// /metrics then exports no job series.
+type JobsOff struct{}
+
+// JobCounts reports none.
+func (JobsOff) JobCounts(context.Context) ([]JobCount, error) { return nil, nil }
+
+// NoIncidentEvents puts no deploys or alerts on incident timelines, for a
+// server that evaluates no SLOs.
+func NoIncidentEvents(context.Context, incident.Incident) (deploys, alerts []incident.Event, err error) {
+	return nil, nil, nil
+}
+
+// handler holds what the server's own endpoints need (probes, /metrics,
+// assets, unknown URLs) and the handlers of the API and the pages, which
+// routes.go routes to.
 type handler struct {
-	store            *store.Store
-	db               interface{ Ping(context.Context) error }
-	schemaCheck      func(context.Context) error
-	log              *slog.Logger
-	assets           *assets
-	site             views.Site
-	traceURLTemplate string
-	journeys         *journeyedit.Service
-	rollups          *rollup.Store
-	traces           TraceGetter
-	now              func() time.Time
-	incidents        *incident.Store
-	incidentEvents   func(ctx context.Context, in incident.Incident) (deploys, alerts []incident.Event, err error)
-	publicURL        string
-	alerting         *alerting.Service
-	apiToken         string
-	metricsToken     string
-	jobCounts        func(ctx context.Context) ([]JobCount, error)
-	metrics          *metrics
-	// auth is nil on a server without accounts, which is open.
-	auth          *auth.Auth
-	secureCookies bool
-	auditDB       txBeginner
+	*httpx.Base
+	db           interface{ Ping(context.Context) error }
+	schemaCheck  func(context.Context) error
+	assets       *assets
+	store        *store.Store
+	rollups      journeyhttp.Rollups
+	alerting     alerthttp.SLOs
+	jobCounts    JobCounter
+	jobsOn       bool
+	traceSource  journeyhttp.Traces
+	metricsToken string
+
+	api       *api.Handler
+	journeys  *journeypages.Handler
+	forms     *journeyform.Handler
+	slos      *sloui.Handler
+	traces    *traceui.Handler
+	incidents *incidentui.Handler
+	admin     *adminui.Handler
 }
 
-// New returns the HTTP handler serving Waymark.
+// New returns the HTTP handler serving Waymark. It panics when a required
+// dependency is missing, which is a mistake in the caller's wiring.
 func New(opts Options) http.Handler {
 	h := newHandler(opts)
-	if h.auth != nil && h.auditDB == nil {
-		h.log.Warn("audit log: no database to record journey deletes and incident changes in; set AuditDB")
+	if h.Auth != nil && h.AuditDB == nil {
+		h.Log.Warn("audit log: no database to record journey deletes and incident changes in; set AuditDB")
 	}
 	cop := http.NewCrossOriginProtection()
 	for _, o := range opts.TrustedOrigins {
@@ -160,19 +192,41 @@ func New(opts Options) http.Handler {
 		// An unusable entry only makes the check stricter, so it is
 		// reported rather than fatal.
 		if err := cop.AddTrustedOrigin(o); err != nil {
-			h.log.Warn("ignoring trusted origin", "origin", o, "error", err)
+			h.Log.Warn("ignoring trusted origin", "origin", o, "error", err)
 		}
 	}
 	var root http.Handler = h.routes()
-	root = h.crossOrigin(cop, root)
-	root = secureHeaders(root)
-	root = limitBody(root)
-	root = h.recoverPanics(root)
-	root = h.logRequests(root)
+	root = h.CrossOrigin(cop, root)
+	root = httpx.SecureHeaders(root)
+	root = httpx.LimitBody(MaxBodyBytes, root)
+	root = h.RecoverPanics(root)
+	root = h.LogRequests(root)
 	return root
 }
 
+// required names the dependencies opts lacks.
+func required(opts Options) error {
+	var missing []string
+	for name, absent := range map[string]bool{
+		"Rollups": opts.Rollups == nil,
+		"Traces":  opts.Traces == nil, "Incidents": opts.Incidents == nil, "IncidentEvents": opts.IncidentEvents == nil,
+		"Alerting": opts.Alerting == nil, "JobCounts": opts.JobCounts == nil,
+	} {
+		if absent {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("web: Options lack %s; give a feature the server runs without as its Off stand-in",
+			strings.Join(sorted(missing), ", "))
+	}
+	return nil
+}
+
 func newHandler(opts Options) *handler {
+	if err := required(opts); err != nil {
+		panic(err)
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -186,9 +240,9 @@ func newHandler(opts Options) *handler {
 	if now == nil {
 		now = time.Now
 	}
-	var auditDB txBeginner = opts.AuditDB
+	var auditDB httpx.TxBeginner = opts.AuditDB
 	if auditDB == nil {
-		auditDB, _ = opts.DB.(txBeginner)
+		auditDB, _ = opts.DB.(httpx.TxBeginner)
 	}
 	apiToken := opts.APIToken
 	if opts.Auth != nil {
@@ -196,71 +250,60 @@ func newHandler(opts Options) *handler {
 		// included.
 		apiToken = ""
 	}
-	return &handler{
-		store:       opts.Store,
-		db:          db,
-		schemaCheck: opts.SchemaCheck,
-		log:         log,
-		assets:      a,
-		site: views.Site{
+	_, noRollups := opts.Rollups.(journeyhttp.RollupsOff)
+	_, noTraces := opts.Traces.(journeyhttp.TracesOff)
+	_, noIncidents := opts.Incidents.(incidenthttp.Off)
+	_, noAlerting := opts.Alerting.(alerthttp.Off)
+	_, noJobs := opts.JobCounts.(JobsOff)
+	b := &httpx.Base{
+		Log: log,
+		Site: layout.Site{
 			Version: opts.Version,
 			CSS:     a.url("app.css"),
 			JS:      a.url("htmx.min.js"),
 			Icon:    a.url("favicon.svg"),
+			CopyJS:  a.url("copy.js"),
 			// The incident pages and the actions beside traces show only
 			// on a server that keeps incidents.
-			Incidents: opts.Incidents != nil,
-			SLOs:      opts.Alerting != nil,
+			Incidents: !noIncidents,
+			SLOs:      !noAlerting,
+			Rollups:   !noRollups,
+			Traces:    !noTraces,
 		},
-		traceURLTemplate: opts.TraceURLTemplate,
-		journeys:         opts.Journeys,
-		rollups:          opts.Rollups,
-		traces:           opts.Traces,
-		now:              now,
-		incidents:        opts.Incidents,
-		incidentEvents:   opts.IncidentEvents,
-		publicURL:        opts.PublicURL,
-		alerting:         opts.Alerting,
-		apiToken:         apiToken,
-		metricsToken:     opts.MetricsToken,
-		jobCounts:        opts.JobCounts,
-		metrics:          newMetrics(),
-		auth:             opts.Auth,
-		secureCookies:    opts.SecureCookies,
-		auditDB:          auditDB,
+		Auth:             opts.Auth,
+		AuditDB:          auditDB,
+		TraceURLTemplate: opts.TraceURLTemplate,
+		Now:              now,
+		Metrics:          httpx.NewMetrics(),
+	}
+	inc := &incidenthttp.Flow{Base: b, Incidents: opts.Incidents, Journeys: opts.Store, Events: opts.IncidentEvents}
+	ch := &alerthttp.ChannelFlow{Base: b, Channels: opts.Alerting}
+	return &handler{
+		Base:         b,
+		db:           db,
+		schemaCheck:  opts.SchemaCheck,
+		assets:       a,
+		store:        opts.Store,
+		rollups:      opts.Rollups,
+		alerting:     opts.Alerting,
+		jobCounts:    opts.JobCounts,
+		jobsOn:       !noJobs,
+		traceSource:  opts.Traces,
+		metricsToken: opts.MetricsToken,
+		api: api.New(b, api.Deps{Store: opts.Store, Journeys: opts.Journeys, Rollups: opts.Rollups,
+			Alerting: opts.Alerting, Incidents: inc, Channels: ch, APIToken: apiToken}),
+		journeys: journeypages.New(b, journeypages.Deps{Store: opts.Store, Rollups: opts.Rollups,
+			Alerting: opts.Alerting, Incidents: inc}),
+		forms:  journeyform.New(b, opts.Store, opts.Journeys),
+		slos:   sloui.New(b, opts.Store, opts.Rollups, opts.Alerting),
+		traces: traceui.New(b, opts.Traces, inc),
+		incidents: incidentui.New(b, incidentui.Deps{Incidents: inc, Store: opts.Store, Rollups: opts.Rollups,
+			Traces: opts.Traces, PublicURL: opts.PublicURL}),
+		admin: adminui.New(b, ch, opts.SecureCookies),
 	}
 }
 
-// actorOf names who is making a change: the signed-in user or token, else
-// via ("web" or "api").
-func (h *handler) actorOf(r *http.Request, via string) string {
-	return h.who(r, via).Name
-}
-
-// who is the principal a change through r is recorded as: the signed-in
-// user or token, else, on a server without accounts, the interface it came
-// through ("web" or "api").
-func (h *handler) who(r *http.Request, via string) auth.Principal {
-	if p, ok := principal(r); ok && p.Name != "" {
-		return p
-	}
-	return auth.Principal{Kind: auth.ActorSystem, Via: auth.ViaSystem, Name: via, RemoteAddr: r.RemoteAddr}
-}
-
-// traceURL links a trace id to where a person can read the trace: the trace
-// backend's UI when TraceURLTemplate is set, else Waymark's own trace view.
-func (h *handler) traceURL(traceID string) string {
-	if h.traceURLTemplate == "" {
-		return "/traces/" + url.PathEscape(traceID)
-	}
-	return strings.ReplaceAll(h.traceURLTemplate, "{traceID}", url.QueryEscape(traceID))
-}
-
-// externalTraceURL links a trace id to the trace backend's UI, or is empty
-// when no TraceURLTemplate is set.
-func (h *handler) externalTraceURL(traceID string) string {
-	if h.traceURLTemplate == "" {
-		return ""
-	}
-	return h.traceURL(traceID)
+func sorted(s []string) []string {
+	slices.Sort(s)
+	return s
 }

@@ -27,6 +27,9 @@ import (
 	"github.com/waymarkhq/waymark/jobs"
 	"github.com/waymarkhq/waymark/migrations"
 	"github.com/waymarkhq/waymark/web"
+	"github.com/waymarkhq/waymark/web/alerthttp"
+	"github.com/waymarkhq/waymark/web/incidenthttp"
+	"github.com/waymarkhq/waymark/web/journeyhttp"
 )
 
 // Server timeouts. Pages and API calls read rollups and are quick; the
@@ -169,28 +172,47 @@ func (d deps) webHandler() http.Handler {
 		Version:          shortVersion(),
 		TraceURLTemplate: d.cfg.TraceURLTemplate,
 		Rollups:          rollup.NewStore(d.pool),
-		Traces:           d.source,
+		Traces:           d.traces(),
 		Incidents:        d.incidents(),
 		IncidentEvents:   d.incidentEventsFunc(),
 		PublicURL:        d.cfg.PublicURL,
-		Alerting:         d.alerting,
+		Alerting:         d.alertingOrOff(),
 		Auth:             d.auth,
 		SecureCookies:    d.cfg.SecureCookies,
 		APIToken:         d.cfg.APIToken,
 		MetricsToken:     d.cfg.MetricsToken,
-		JobCounts:        d.jobCounts,
+		JobCounts:        web.JobCountsFunc(d.jobCounts),
 		// Behind a proxy that rewrites Host, forms posted from the public
 		// URL are still same-origin.
 		TrustedOrigins: []string{origin(d.cfg.PublicURL)},
 	})
 }
 
+// traces is the trace source the trace page reads, or its stand-in when
+// none is configured.
+func (d deps) traces() journeyhttp.Traces {
+	if d.source == nil {
+		return journeyhttp.TracesOff{}
+	}
+	return d.source
+}
+
+// alertingOrOff is the alerting service, or its stand-in on a server that
+// runs none.
+func (d deps) alertingOrOff() alerthttp.Service {
+	if d.alerting == nil {
+		return alerthttp.Off{}
+	}
+	return d.alerting
+}
+
 // incidents is the incident store. Both trace sources can export whole
-// traces, which incidents keep as snapshots.
-func (d deps) incidents() *incident.Store {
+// traces, which incidents keep as snapshots; with another source, the
+// server keeps no incidents.
+func (d deps) incidents() incidenthttp.Store {
 	src, ok := d.source.(incident.Source)
 	if !ok {
-		return nil
+		return incidenthttp.Off{}
 	}
 	return incident.New(d.pool, incident.Config{Source: src, Journeys: d.store, Stats: rollup.NewStore(d.pool), Log: d.log})
 }
@@ -199,7 +221,7 @@ func (d deps) incidents() *incident.Store {
 // SLOs are evaluated in this process's database.
 func (d deps) incidentEventsFunc() func(context.Context, incident.Incident) ([]incident.Event, []incident.Event, error) {
 	if d.alerting == nil {
-		return nil
+		return web.NoIncidentEvents
 	}
 	return d.incidentEvents
 }

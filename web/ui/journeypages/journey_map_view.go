@@ -1,0 +1,201 @@
+package journeypages
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/waymarkhq/waymark/web/ui/layout"
+	"github.com/waymarkhq/waymark/web/ui/slos"
+)
+
+// JourneyMap is everything the journey map shows.
+type JourneyMap struct {
+	Head     layout.JourneyHead
+	Range    RangePicker
+	Segments SegmentPicker
+	Fresh    Freshness
+	// Stats is nil when the server has no rollup store.
+	Stats *MapStats
+	// SLOs are the journey's SLO states; nil when the server evaluates no
+	// SLOs.
+	SLOs []slos.SLOBadge
+	// Backfills are the recomputations of the journey's history running
+	// or recently finished.
+	Backfills []slos.BackfillStatus
+}
+
+// RangePicker is the time range shown and the ranges offered.
+type RangePicker struct {
+	From, To time.Time
+	// Preset is the range picked ("1h"), or "custom" for From and To.
+	Preset  string
+	Presets []string
+	// Segment is the segment query value (KEY=VALUE or ""), which range
+	// links keep.
+	Segment string
+}
+
+// SegmentPicker offers the journey's segments: all traffic, or one value of
+// one segment key.
+type SegmentPicker struct {
+	// Selected is the current KEY=VALUE, or "" for all traffic.
+	Selected string
+	Groups   []SegmentGroup
+}
+
+// SegmentGroup is one segment key and the values seen in the range.
+type SegmentGroup struct {
+	Key     string
+	Options []SegmentOption
+}
+
+// SegmentOption is one value of a segment key.
+type SegmentOption struct {
+	// Param is the query value, KEY=VALUE.
+	Param   string
+	Value   string
+	Entered int64
+}
+
+// Freshness says how current a journey's numbers are.
+type Freshness struct {
+	// Configured is false when the server has no rollup store.
+	Configured bool
+	// UpdatedAt is the last run; zero before the first.
+	UpdatedAt       time.Time
+	CompleteThrough time.Time
+	// DelayedSince is when the current run failures began, Error the
+	// latest failure; zero while healthy.
+	DelayedSince time.Time
+	Error        string
+	// Now decides whether instants need their date.
+	Now time.Time
+}
+
+// MapStats are the numbers of the journey map over the range and segment.
+type MapStats struct {
+	Entered, Completed, InFlight, Dropped, Errored int64
+	Conversion                                     float64
+	// Versions lists the journey versions the numbers were computed
+	// under; more than one means the range spans an edit.
+	Versions []int
+	Steps    []MapStep
+	// PointWidth is the width of one sparkline point; From is where the
+	// first starts.
+	PointWidth time.Duration
+	From       time.Time
+	// Deploys are those of the journey's services in the range, newest
+	// first, marked on the sparklines and listed under the map.
+	Deploys []slos.DeployMarker
+}
+
+// MapStep is one step's card.
+type MapStep struct {
+	Name                                     string
+	Spans, Errors                            int64
+	RatePerMinute, ErrorRate                 float64
+	P50, P95, P99                            float64
+	Reached                                  int64
+	Conversion                               float64
+	InFlight, DropOff                        int64
+	TimeFromPreviousP50, TimeFromPreviousP95 float64
+	// Throughput, ErrorCounts and LatencyP95 are the step's sparklines,
+	// one value per point.
+	Throughput  []float64
+	ErrorCounts []float64
+	LatencyP95  []float64
+	Slowest     []ExemplarLink
+	Errored     []ExemplarLink
+}
+
+// ExemplarLink is one trace behind a step's numbers.
+type ExemplarLink struct {
+	TraceID  string
+	Start    time.Time
+	Duration time.Duration
+	// Href is Waymark's waterfall; External the trace backend's UI, or
+	// empty when none is configured.
+	Href     string
+	External string
+	// Incidents offers to open an incident from the trace or add it to
+	// one; nil when the server keeps no incidents.
+	Incidents *layout.TraceIncidentActions
+}
+
+// hasData reports whether anything was counted in the range.
+func (s *MapStats) hasData() bool {
+	if s.Entered > 0 {
+		return true
+	}
+	for _, st := range s.Steps {
+		if st.Spans > 0 || st.Reached > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// mapURL is the journey map's URL for a range preset (or custom from/to)
+// and a segment.
+func mapURL(slug, preset string, from, to time.Time, segment string) string {
+	q := url.Values{}
+	if preset == "custom" {
+		q.Set("from", from.UTC().Format(time.RFC3339))
+		q.Set("to", to.UTC().Format(time.RFC3339))
+	} else {
+		q.Set("range", preset)
+	}
+	if segment != "" {
+		q.Set("segment", segment)
+	}
+	return layout.JourneyPath(slug, "") + "?" + q.Encode()
+}
+
+// stepID is the data-testid of one number of a step: step-2-p95.
+func stepID(i int, what string) string { return "step-" + strconv.Itoa(i) + "-" + what }
+
+func versionsText(vs []int) string {
+	parts := make([]string, len(vs))
+	for i, v := range vs {
+		parts[i] = strconv.Itoa(v)
+	}
+	if len(parts) <= 2 {
+		return strings.Join(parts, " and ")
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
+}
+
+func rangeLabel(p RangePicker) string {
+	if p.Preset != "custom" {
+		return "last " + p.Preset
+	}
+	return layout.FormatTime(p.From) + " – " + layout.FormatTime(p.To)
+}
+
+// sparkDeployX places a deploy on a sparkline whose n points of width
+// every start at from; ok is false outside the line.
+func sparkDeployX(at, from time.Time, every time.Duration, n int) (float64, bool) {
+	if n == 0 || every <= 0 || at.Before(from) || !at.Before(from.Add(time.Duration(n)*every)) {
+		return 0, false
+	}
+	if n == 1 {
+		return layout.SparkW / 2, true
+	}
+	// Point i is drawn at i·step for the bucket [from+i·every,
+	// from+(i+1)·every); a deploy lands in proportion within it.
+	pos := float64(at.Sub(from)) / float64(every)
+	return min(pos*layout.SparkW/float64(n-1), layout.SparkW), true
+}
+
+// sparkDeploys are the deploy markers of one sparkline.
+func sparkDeploys(s *MapStats, n int) []layout.DeployMark {
+	var out []layout.DeployMark
+	for _, d := range s.Deploys {
+		if x, ok := sparkDeployX(d.At, s.From, s.PointWidth, n); ok {
+			out = append(out, layout.DeployMark{X: x, Label: d.Label(), Title: d.Label() + " deployed " + layout.FormatTime(d.At)})
+		}
+	}
+	return out
+}
