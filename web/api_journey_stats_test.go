@@ -69,7 +69,7 @@ func shopAll(t *testing.T) journeyhttp.Stats {
 					Errored: []journeyhttp.Exemplar{ex(t, 1, 30*s, 600)},
 				}},
 		},
-		OverallConversion: 0.5, InFlight: 1, Entered: 4, Completed: 2, Dropped: 1, Errored: 2, Versions: []int{1},
+		OverallConversion: 0.5, InFlight: 1, Entered: 4, Completed: 2, Dropped: 1, Errored: 2, Versions: []int{1}, SampledShare: 1,
 	}
 }
 
@@ -95,7 +95,7 @@ func TestAPIJourneyStats(t *testing.T) {
 				TimeFromPreviousMS: &journeyhttp.StepTimes{P50: sk(t, 10_000), P95: sk(t, 10_000)},
 				Exemplars:          journeyhttp.ExemplarSet{Slowest: []journeyhttp.Exemplar{ex(t, 1, 30*s, 600)}, Errored: []journeyhttp.Exemplar{ex(t, 1, 30*s, 600)}}},
 		},
-		OverallConversion: 0.5, InFlight: 1, Entered: 2, Completed: 1, Errored: 2, Versions: []int{1},
+		OverallConversion: 0.5, InFlight: 1, Entered: 2, Completed: 1, Errored: 2, Versions: []int{1}, SampledShare: 1,
 	}
 	// The shop's last minute: sessions 3 and 4.
 	lastMinute := journeyhttp.Stats{
@@ -113,7 +113,7 @@ func TestAPIJourneyStats(t *testing.T) {
 				TimeFromPreviousMS: &journeyhttp.StepTimes{P50: sk(t, 10_000), P95: sk(t, 10_000)},
 				Exemplars:          journeyhttp.ExemplarSet{Slowest: []journeyhttp.Exemplar{ex(t, 4, 160*s, 700)}, Errored: none()}},
 		},
-		OverallConversion: 0.5, InFlight: 1, Entered: 2, Completed: 1, Errored: 1, Versions: []int{1},
+		OverallConversion: 0.5, InFlight: 1, Entered: 2, Completed: 1, Errored: 1, Versions: []int{1}, SampledShare: 1,
 	}
 	// By default: the hour up to now, minute-aligned, which holds all of
 	// the shop's traffic.
@@ -123,7 +123,7 @@ func TestAPIJourneyStats(t *testing.T) {
 	defaults.Steps[1].RatePerMinute = 3.0 / 60
 	defaults.Steps[2].RatePerMinute = 2.0 / 60
 	empty := journeyhttp.Stats{
-		Journey: "shop", From: sat(time.Hour), To: sat(2 * time.Hour), Versions: []int{},
+		Journey: "shop", From: sat(time.Hour), To: sat(2 * time.Hour), Versions: []int{}, SampledShare: 1,
 		Steps: []journeyhttp.StepStats{
 			{Name: "s1", Exemplars: journeyhttp.ExemplarSet{Slowest: none(), Errored: none()}},
 			{Name: "s2", TimeFromPreviousMS: &journeyhttp.StepTimes{}, Exemplars: journeyhttp.ExemplarSet{Slowest: none(), Errored: none()}},

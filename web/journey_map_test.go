@@ -182,7 +182,7 @@ func TestJourneyMapPage(t *testing.T) {
 		"step-2-conversion": "66.7%",
 		"step-2-error-rate": "50%",
 		"step-2-reached":    "2",
-		"freshness":         "updated 10:03:05 UTC",
+		"freshness":         "updated 10:03:05 UTC · last run read 9 spans in 850 ms · source cost",
 		"range-label":       "2026-03-01 10:00 UTC – 2026-03-01 10:03 UTC",
 		"step-1-funnel":     "2. s2 3 · 75%",
 		"journey-title":     "Shop",

@@ -64,6 +64,8 @@ func (h *handler) routes() http.Handler {
 		journeys.Post("/journeys/{slug}/delete", h.forms.JourneyDelete)
 		read.Get("/journeys/{slug}/slos/{name}", h.slos.SloShow)
 		read.Get("/traces/{id}", h.traces.TraceShow)
+		read.Get("/sources", h.pipeline.Sources)
+		read.Get("/sampling", h.pipeline.Sampling)
 
 		read.Get("/incidents", h.incidents.IncidentList)
 		incidents.Get("/incidents/new", h.incidents.IncidentNew)
@@ -117,6 +119,8 @@ func (h *handler) routes() http.Handler {
 			read.Get("/v1/journeys/{slug}/slos", h.api.SLOList)
 			read.Get("/v1/journeys/{slug}/slos/{name}", h.api.SLOGet)
 
+			read.Get("/v1/sources", h.api.Sources)
+			read.Get("/v1/sampling/policy", h.api.SamplingPolicy)
 			read.Get("/v1/deployments", h.api.DeploymentList)
 			deploys.Post("/v1/deployments", h.api.DeploymentCreate)
 			read.Get("/v1/deployments/{id}", h.api.DeploymentGet)

@@ -61,7 +61,8 @@ func shopSpans() []rolluptest.Span {
 var shopNow = sat(3*time.Minute + 30*time.Second)
 
 // seedShop stores the shop journey and rolls up its traffic over
-// [st0, st0+3m) with the real engine, as a live run started at started.
+// [st0, st0+3m) with the real engine, as a live run started at started
+// that took 850ms.
 func (b *bundle) seedShop(t testing.TB, started time.Time) journeys.Journey {
 	t.Helper()
 	ctx := context.Background()
@@ -72,7 +73,7 @@ func (b *bundle) seedShop(t testing.TB, started time.Time) journeys.Journey {
 	src.Add(shopSpans()...)
 	res, err := rollup.Aggregate(ctx, src, j, rollup.Range{From: st0, To: sat(3 * time.Minute)}, nil)
 	require.NoError(t, err)
-	require.NoError(t, b.rollups.Write(ctx, res, rollup.WriteOptions{Version: rec.Version, Live: true, Started: started}))
+	require.NoError(t, b.rollups.Write(ctx, res, rollup.WriteOptions{Version: rec.Version, Live: true, Started: started, Took: 850 * time.Millisecond}))
 	return j
 }
 

@@ -29,6 +29,7 @@ import (
 	"github.com/waymarkhq/waymark/web/ui/journeyform"
 	"github.com/waymarkhq/waymark/web/ui/journeypages"
 	"github.com/waymarkhq/waymark/web/ui/layout"
+	pipelineui "github.com/waymarkhq/waymark/web/ui/pipeline"
 	sloui "github.com/waymarkhq/waymark/web/ui/slos"
 	traceui "github.com/waymarkhq/waymark/web/ui/traces"
 )
@@ -82,6 +83,9 @@ type Options struct {
 	// incident's timeline and in its post-mortem; NoIncidentEvents shows
 	// none.
 	IncidentEvents func(ctx context.Context, in incident.Incident) (deploys, alerts []incident.Event, err error)
+	// Source is the trace source the rollups read, shown with the cost of
+	// each journey's rollups on the sources page.
+	Source journeyhttp.Source
 	// PublicURL is Waymark's external base URL
 	// (https://waymark.example.com), which post-mortems link to; empty
 	// leaves their links relative.
@@ -175,6 +179,7 @@ type handler struct {
 	traces    *traceui.Handler
 	incidents *incidentui.Handler
 	admin     *adminui.Handler
+	pipeline  *pipelineui.Handler
 }
 
 // New returns the HTTP handler serving Waymark. It panics when a required
@@ -291,7 +296,8 @@ func newHandler(opts Options) *handler {
 		traceSource:  opts.Traces,
 		metricsToken: opts.MetricsToken,
 		api: api.New(b, api.Deps{Store: opts.Store, Journeys: opts.Journeys, Rollups: opts.Rollups,
-			Alerting: opts.Alerting, Incidents: inc, Channels: ch, APIToken: apiToken}),
+			Alerting: opts.Alerting, Incidents: inc, Channels: ch, APIToken: apiToken,
+			Source: opts.Source}),
 		journeys: journeypages.New(b, journeypages.Deps{Store: opts.Store, Rollups: opts.Rollups,
 			Alerting: opts.Alerting, Incidents: inc}),
 		forms:  journeyform.New(b, opts.Store, opts.Journeys),
@@ -299,7 +305,8 @@ func newHandler(opts Options) *handler {
 		traces: traceui.New(b, opts.Traces, inc),
 		incidents: incidentui.New(b, incidentui.Deps{Incidents: inc, Store: opts.Store, Rollups: opts.Rollups,
 			Traces: opts.Traces, PublicURL: opts.PublicURL}),
-		admin: adminui.New(b, ch, opts.SecureCookies),
+		admin:    adminui.New(b, ch, opts.SecureCookies),
+		pipeline: pipelineui.New(b, opts.Store, opts.Rollups, opts.Source),
 	}
 }
 

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/waymarkhq/waymark/internal/config"
@@ -33,10 +32,10 @@ func (a *app) samplingPolicy(ctx context.Context, args []string) error {
 		return &usageError{fs: fs, err: fmt.Errorf("sampling policy: "+f, v...)}
 	}
 	opts := sampling.DefaultOptions()
-	if opts.KeepRate, err = parseRate(*keep); err != nil {
+	if opts.KeepRate, err = sampling.ParseRate(*keep); err != nil {
 		return bad("-keep-rate: %v", err)
 	}
-	if opts.StepKeepRate, err = parseRate(*stepKeep); err != nil {
+	if opts.StepKeepRate, err = sampling.ParseRate(*stepKeep); err != nil {
 		return bad("-step-keep-rate: %v", err)
 	}
 	if *wait < 0 {
@@ -61,15 +60,6 @@ func (a *app) samplingPolicy(ctx context.Context, args []string) error {
 		return fmt.Errorf("write output: %w", err)
 	}
 	return nil
-}
-
-// parseRate reads a share between 0 and 1.
-func parseRate(s string) (float64, error) {
-	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-	if err != nil || f < 0 || f > 1 {
-		return 0, fmt.Errorf("%q is not a number between 0 and 1", s)
-	}
-	return f, nil
 }
 
 // stringList is a flag that may be repeated.

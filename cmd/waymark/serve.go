@@ -176,6 +176,7 @@ func (d deps) webHandler() http.Handler {
 		Incidents:        d.incidents(),
 		IncidentEvents:   d.incidentEventsFunc(),
 		PublicURL:        d.cfg.PublicURL,
+		Source:           d.sourceInfo(),
 		Alerting:         d.alertingOrOff(),
 		Auth:             d.auth,
 		SecureCookies:    d.cfg.SecureCookies,

@@ -10,6 +10,8 @@ import (
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/spanstore"
 	"github.com/waymarkhq/waymark/internal/tempo"
+	"github.com/waymarkhq/waymark/jobs"
+	"github.com/waymarkhq/waymark/web/journeyhttp"
 )
 
 // openSource builds the configured trace source. With the embedded source
@@ -38,6 +40,15 @@ func (d *deps) openSource() error {
 		d.jobSource = d.spans.WithPool(d.jobsDB())
 	}
 	return nil
+}
+
+// sourceInfo names the trace source for the sources page: Tempo's URL,
+// or the embedded store's OTLP address, with the lag the rollups read at.
+func (d deps) sourceInfo() journeyhttp.Source {
+	if d.cfg.TraceSource == config.SourceTempo {
+		return journeyhttp.Source{Kind: "tempo", Target: d.cfg.Tempo.URL, Lag: jobs.TempoLag}
+	}
+	return journeyhttp.Source{Kind: "embedded", Target: "OTLP/HTTP on " + d.cfg.OTLPListen, Lag: jobs.DefaultLag}
 }
 
 // sourceServices are the embedded store's OTLP receiver and its retention.

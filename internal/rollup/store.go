@@ -77,8 +77,11 @@ type WriteOptions struct {
 	// Live marks a run that advanced the journey's rollups, as opposed to a
 	// fixture: only live runs update freshness.
 	Live bool
-	// Started is when the run began; its duration is measured from it.
+	// Started is when the run began; its duration is measured from it on
+	// the wall clock unless Took gives it (a run replayed on another
+	// clock, as fixtures are).
 	Started time.Time
+	Took    time.Duration
 	// Progress, when set, is the journey's progress the result was computed
 	// from: the write happens only while it still is (else ErrSuperseded),
 	// and moves it to the result's end with the result's funnel state.
@@ -414,6 +417,10 @@ func recordRun(ctx context.Context, tx pgx.Tx, id int64, opt WriteOptions, res *
 	if started.IsZero() {
 		started = time.Now()
 	}
+	took := opt.Took
+	if took == 0 {
+		took = time.Since(started)
+	}
 	r := res.Range
 	// A run that reaches the live edge clears the error; one that ends
 	// short of it (a slow run finishing after a newer one) leaves it.
@@ -432,7 +439,7 @@ func recordRun(ctx context.Context, tx pgx.Tx, id int64, opt WriteOptions, res *
 			last_fetch       = EXCLUDED.last_fetch,
 			last_error       = CASE WHEN f.complete_through IS NULL OR EXCLUDED.complete_through >= f.complete_through THEN '' ELSE f.last_error END,
 			failing_since    = CASE WHEN f.complete_through IS NULL OR EXCLUDED.complete_through >= f.complete_through THEN NULL ELSE f.failing_since END`,
-		id, opt.Version, r.To, started, r.From, r.To, time.Since(started).Milliseconds(), res.SpansRead, fetch)
+		id, opt.Version, r.To, started, r.From, r.To, took.Milliseconds(), res.SpansRead, fetch)
 	if err != nil {
 		return fmt.Errorf("record run: %w", err)
 	}

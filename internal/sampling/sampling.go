@@ -67,6 +67,16 @@ func (o Options) check() error {
 	return fmt.Errorf("unknown format %q: use yaml or json", o.Format)
 }
 
+// ParseRate reads a share between 0 and 1, as the command's flags and the
+// API's parameters take it.
+func ParseRate(s string) (float64, error) {
+	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil || math.IsNaN(f) || f < 0 || f > 1 {
+		return 0, fmt.Errorf("%q is not a number between 0 and 1", s)
+	}
+	return f, nil
+}
+
 // Policy returns the processors.tail_sampling section of a collector
 // configuration for js, in the order given. The YAML form explains each
 // policy in comments; JSON has none.

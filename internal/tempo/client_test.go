@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -142,9 +143,10 @@ func TestContextCancellation(t *testing.T) {
 	t.Run("while backing off", func(t *testing.T) {
 		t.Parallel()
 		u, n := flaky(t, []int{503, 503, 503}, http.Header{"Retry-After": {"60"}})
-		c := newTestClient(t, u)
 		ctx, cancel := context.WithCancel(context.Background())
-		time.AfterFunc(50*time.Millisecond, cancel)
+		// Cancelled as the client starts to wait, not at a time that a
+		// slow machine may reach before the first answer.
+		c := newTestClient(t, u, func(o *Options) { o.Logger = slog.New(onRetry{cancel}) })
 		start := time.Now()
 		err := c.Echo(ctx)
 		require.ErrorIs(t, err, context.Canceled)
@@ -316,3 +318,19 @@ func TestErrorMessageIsBounded(t *testing.T) {
 	require.Equal(t, strings.Repeat("x", 4096)+"…", msg)
 	require.Equal(t, "a\uFFFDb", errorMessage([]byte("a\xffb")))
 }
+
+// onRetry is a log handler that calls f when the client logs that it
+// waits before retrying.
+type onRetry struct{ f func() }
+
+func (onRetry) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h onRetry) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == "tempo request failed, retrying" {
+		h.f()
+	}
+	return nil
+}
+
+func (h onRetry) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h onRetry) WithGroup(string) slog.Handler      { return h }

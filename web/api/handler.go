@@ -27,6 +27,8 @@ type Deps struct {
 	Incidents *incidenthttp.Flow
 	// Channels saves channels, with their audit entries.
 	Channels *alerthttp.ChannelFlow
+	// Source is the trace source the rollups read, for /api/v1/sources.
+	Source journeyhttp.Source
 	// APIToken, when set, must be sent as a bearer token to record deploy
 	// markers on a server without accounts.
 	APIToken string
@@ -44,6 +46,7 @@ type Handler struct {
 	incidents incidenthttp.Store
 	ch        *alerthttp.ChannelFlow
 	apiToken  string
+	source    journeyhttp.Source
 }
 
 // New returns the API's handler.
@@ -58,5 +61,6 @@ func New(b *httpx.Base, d Deps) *Handler {
 		incidents: d.Incidents.Incidents,
 		ch:        d.Channels,
 		apiToken:  d.APIToken,
+		source:    d.Source,
 	}
 }

@@ -30,6 +30,10 @@ type Stats struct {
 	// Versions lists the journey versions the numbers were computed
 	// under.
 	Versions []int `json:"versions"`
+	// SampledShare is the share of the traffic the numbers were read
+	// from: 1 when every trace was kept, 0.1 when the counts are
+	// estimates weighted up from a tenth of the traces.
+	SampledShare float64 `json:"sampled_share"`
 }
 
 type StepStats struct {
@@ -99,6 +103,7 @@ func JourneyStats(ctx context.Context, rollups Rollups, traceURL func(string) st
 		Dropped:           st.Dropped,
 		Errored:           st.Errored,
 		Versions:          st.Versions,
+		SampledShare:      st.SampledShare,
 	}
 	if out.Versions == nil {
 		out.Versions = []int{}

@@ -3,6 +3,7 @@ package journeypages
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -85,6 +86,9 @@ func (h *Handler) fillMap(ctx context.Context, m *JourneyMap, j journeys.Journey
 	}
 	m.Fresh.UpdatedAt = fresh.LastRunAt
 	m.Fresh.CompleteThrough = fresh.CompleteThrough
+	m.Fresh.LastRunTook = fresh.LastRunDuration
+	m.Fresh.LastSpans = fresh.LastSpans
+	m.Fresh.Amplification = fresh.LastAmplification()
 	if fresh.Failing() {
 		m.Fresh.DelayedSince = fresh.FailingSince
 		m.Fresh.Error = fresh.LastError
@@ -110,6 +114,7 @@ func mapStats(st journeyhttp.Stats, series []rollup.StepSeries, every time.Durat
 		Errored:    st.Errored,
 		Conversion: st.OverallConversion,
 		Versions:   st.Versions,
+		Sampled:    st.SampledShare,
 		PointWidth: every,
 		From:       st.From,
 	}
@@ -226,4 +231,30 @@ func sparkEvery(w journeyhttp.Window) time.Duration {
 	}
 	n := (span + sparkPoints - 1) / sparkPoints
 	return max((n+unit-1)/unit*unit, unit)
+}
+
+// spansText writes a span count for the freshness line.
+func spansText(n int64) string {
+	if n == 1 {
+		return "1 span"
+	}
+	return layout.Count(n) + " spans"
+}
+
+// ampSuffix says how many spans the last run read per new one, when it
+// read more than what was new.
+func ampSuffix(f float64) string {
+	if f <= 1.005 {
+		return ""
+	}
+	return " (" + strconv.FormatFloat(f, 'f', 1, 64) + "× the new ones)"
+}
+
+// sampledText writes the sampled share as a percentage: "10%", "0.5%".
+func sampledText(f float64) string {
+	p := f * 100
+	if p >= 1 {
+		return strconv.FormatFloat(math.Round(p), 'f', 0, 64) + "%"
+	}
+	return strconv.FormatFloat(p, 'f', 1, 64) + "%"
 }

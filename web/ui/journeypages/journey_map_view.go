@@ -70,6 +70,11 @@ type Freshness struct {
 	// latest failure; zero while healthy.
 	DelayedSince time.Time
 	Error        string
+	// LastRunTook, LastSpans and Amplification are what the last run
+	// cost: its time, the spans it read and those per new span.
+	LastRunTook   time.Duration
+	LastSpans     int64
+	Amplification float64
 	// Now decides whether instants need their date.
 	Now time.Time
 }
@@ -81,7 +86,10 @@ type MapStats struct {
 	// Versions lists the journey versions the numbers were computed
 	// under; more than one means the range spans an edit.
 	Versions []int
-	Steps    []MapStep
+	// Sampled is the share of the traffic the numbers were read from;
+	// below 1 they are estimates weighted up from sampled traces.
+	Sampled float64
+	Steps   []MapStep
 	// PointWidth is the width of one sparkline point; From is where the
 	// first starts.
 	PointWidth time.Duration

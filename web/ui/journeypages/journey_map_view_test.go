@@ -181,6 +181,10 @@ func TestFreshnessLine(t *testing.T) {
 		{Freshness{Configured: true, Now: now, UpdatedAt: now.Add(-18 * time.Minute)}, "updated 10:42:00 UTC"},
 		{Freshness{Configured: true, Now: now, UpdatedAt: now, DelayedSince: now.Add(-18 * time.Minute), Error: "Tempo returned 503"},
 			"data delayed since 10:42 UTC: Tempo returned 503"},
+		{Freshness{Configured: true, Now: now, UpdatedAt: now.Add(-18 * time.Minute), LastSpans: 3060, Amplification: 1.02, LastRunTook: 1234 * time.Millisecond},
+			"updated 10:42:00 UTC · last run read 3,060 spans (1.0× the new ones) in 1.23 s · source cost"},
+		{Freshness{Configured: true, Now: now, UpdatedAt: now.Add(-18 * time.Minute), LastSpans: 12000, Amplification: 40.4, LastRunTook: 38 * time.Second},
+			"updated 10:42:00 UTC · last run read 12,000 spans (40.4× the new ones) in 38 s · source cost"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.want, func(t *testing.T) {
@@ -190,6 +194,23 @@ func TestFreshnessLine(t *testing.T) {
 			doc, _ := render(t, JourneyMapSection(m))
 			require.Equal(t, tc.want, squash(testID(doc, "freshness").Text()))
 		})
+	}
+}
+
+// TestSampledNote: estimates from sampled traces say so, with the share;
+// exact numbers carry no note.
+func TestSampledNote(t *testing.T) {
+	t.Parallel()
+	for share, want := range map[float64]string{
+		0.1:   "Estimated from sampled traces (10%): counts are weighted up by each trace's sampling rate.",
+		0.005: "Estimated from sampled traces (0.5%): counts are weighted up by each trace's sampling rate.",
+		1:     "",
+		0:     "",
+	} {
+		m := mapFixture()
+		m.Stats.Sampled = share
+		doc, _ := render(t, JourneyMapSection(m))
+		require.Equal(t, want, squash(testID(doc, "sampled-note").Text()), "share %v", share)
 	}
 }
 

@@ -44,7 +44,7 @@ func TestLayout(t *testing.T) {
 	require.Equal(t, "/static/app.css?v=abc", doc.Find(`link[rel=stylesheet]`).AttrOr("href", ""))
 	require.Equal(t, "/static/htmx.min.js?v=def", doc.Find(`script`).AttrOr("src", ""))
 	require.Equal(t, "v1.2.3", testID(doc, "version").Text())
-	require.Equal(t, "Journeys", doc.Find(`nav a`).Text())
+	require.Equal(t, "JourneysSources", doc.Find(`nav a`).Text())
 	require.Equal(t, "404", doc.Find(".status").Text())
 	require.Equal(t, `Journey "x" not found.`, testID(doc, "error-message").Text())
 	// No inline script: every <script> loads a file.

@@ -41,6 +41,7 @@ const (
 	NavNone      Nav = ""
 	NavJourneys  Nav = "journeys"
 	NavIncidents Nav = "incidents"
+	NavSources   Nav = "sources"
 )
 
 // JourneyPath is the URL of a journey's page, plus an optional suffix such
