@@ -151,7 +151,7 @@ func TestSourcesPageAndAPI(t *testing.T) {
 	doc := page(t, rec)
 	require.Equal(t, "Grafana Tempo · http://tempo:3200 · rollups read up to 2m behind now", squash(testID(doc, "source-kind").Text()))
 	require.Equal(t, "2 journeys are behind or failing. Numbers for the latest minutes are missing until they catch up.", squash(testID(doc, "sources-behind").Text()))
-	require.Equal(t, "2026-12-04 09:57 UTC | 2m30s | took 1.234s | 3,060 (3,000) | 1.02× | 60 | 4 | 31.4 MB | 812",
+	require.Equal(t, "login-flow | 2026-12-04 09:57 UTC | 2m30s | took 1.234s | 3,060 (3,000) | 1.02× | 60 | 4 | 31.4 MB | 812",
 		cells(testID(doc, "source-row-login-flow")))
 	require.Equal(t, "failing since 2026-12-04 09:53 UTC: tempo: 503 Service Unavailable", squash(testID(doc, "failing-shop-checkout").Text()))
 	require.Equal(t, "–", squash(testID(doc, "behind-new-one").Text()))
