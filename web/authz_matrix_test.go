@@ -128,6 +128,8 @@ func TestRoleRouteMatrix(t *testing.T) {
 		"POST /journeys/import":                        {target: "/journeys/import", ctype: form, who: journeyWriters, ok: 422},
 		"GET /journeys/{slug}":                         {target: "/journeys/shop", who: readers, ok: 200},
 		"GET /journeys/{slug}/definition":              {target: "/journeys/shop/definition", who: readers, ok: 200},
+		"GET /journeys/{slug}/why":                     {target: "/journeys/shop/why?step=1&compare=slow", who: readers, ok: 200},
+		"GET /journeys/{slug}/heatmap":                 {target: "/journeys/shop/heatmap", who: readers, ok: 200},
 		"GET /journeys/{slug}/edit":                    {target: "/journeys/shop/edit", who: journeyWriters, ok: 200},
 		"POST /journeys/{slug}/edit":                   {target: "/journeys/shop/edit", ctype: form, who: journeyWriters, ok: 422},
 		"POST /journeys/{slug}/import":                 {target: "/journeys/shop/import", ctype: form, who: journeyWriters, ok: 422},

@@ -57,6 +57,8 @@ func (h *handler) routes() http.Handler {
 		journeys.Post("/journeys/import", h.forms.JourneyImport)
 		read.Get("/journeys/{slug}", h.journeys.JourneyMap)
 		read.Get("/journeys/{slug}/definition", h.journeys.JourneyDefinition)
+		read.Get("/journeys/{slug}/why", h.insight.Why)
+		read.Get("/journeys/{slug}/heatmap", h.insight.Heatmap)
 		journeys.Get("/journeys/{slug}/edit", h.forms.JourneyEdit)
 		journeys.Post("/journeys/{slug}/edit", h.forms.JourneyUpdate)
 		journeys.Post("/journeys/{slug}/import", h.forms.JourneyImportUpdate)

@@ -26,6 +26,7 @@ import (
 	"github.com/waymarkhq/waymark/web/journeyhttp"
 	adminui "github.com/waymarkhq/waymark/web/ui/admin"
 	incidentui "github.com/waymarkhq/waymark/web/ui/incidents"
+	insightui "github.com/waymarkhq/waymark/web/ui/insight"
 	"github.com/waymarkhq/waymark/web/ui/journeyform"
 	"github.com/waymarkhq/waymark/web/ui/journeypages"
 	"github.com/waymarkhq/waymark/web/ui/layout"
@@ -175,6 +176,7 @@ type handler struct {
 	traces    *traceui.Handler
 	incidents *incidentui.Handler
 	admin     *adminui.Handler
+	insight   *insightui.Handler
 }
 
 // New returns the HTTP handler serving Waymark. It panics when a required
@@ -299,7 +301,8 @@ func newHandler(opts Options) *handler {
 		traces: traceui.New(b, opts.Traces, inc),
 		incidents: incidentui.New(b, incidentui.Deps{Incidents: inc, Store: opts.Store, Rollups: opts.Rollups,
 			Traces: opts.Traces, PublicURL: opts.PublicURL}),
-		admin: adminui.New(b, ch, opts.SecureCookies),
+		admin:   adminui.New(b, ch, opts.SecureCookies),
+		insight: insightui.New(b, opts.Store, opts.Rollups),
 	}
 }
 

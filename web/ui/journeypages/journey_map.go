@@ -97,12 +97,13 @@ func (h *Handler) fillMap(ctx context.Context, m *JourneyMap, j journeys.Journey
 		m.Segments.Groups = append(m.Segments.Groups, segmentGroup(key, vals, seg))
 	}
 	m.Stats = mapStats(st, series, every)
-	return nil
+	return h.addInsight(ctx, m, j, win, seg, st)
 }
 
 // mapStats turns the API's numbers into the map's, adding the sparklines.
 func mapStats(st journeyhttp.Stats, series []rollup.StepSeries, every time.Duration) *MapStats {
 	ms := &MapStats{
+		Slug:       st.Journey,
 		Entered:    st.Entered,
 		Completed:  st.Completed,
 		InFlight:   st.InFlight,
