@@ -24,6 +24,8 @@ func insightJourney() journeys.Journey {
 	}
 	j.Spec.Segments = []string{"span.tier", "span.region", "resource.host.name"}
 	j.Spec.Value = "span.total"
+	j.Spec.SLOs = []journeys.SLO{{Name: "pay-success", Step: "pay", Kind: journeys.SLOSuccess,
+		Objective: 0.97, Window: journeys.NewDuration(7 * journeys.Day)}}
 	return j
 }
 

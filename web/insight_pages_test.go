@@ -61,7 +61,7 @@ func TestWhyPage(t *testing.T) {
 	require.Equal(t, "silver", testID(doc, "why-value-0").Text())
 	require.Equal(t, "1", testID(doc, "why-count-selected-0").Text())
 	require.Equal(t, "1", testID(doc, "why-count-baseline-0").Text())
-	require.Equal(t, "Probably chance: a gap this wide happens more often than not.", testID(doc, "why-verdict-0").Text())
+	require.Equal(t, "More common among those dropped after s2. Probably chance: a gap this wide happens more often than not.", testID(doc, "why-verdict-0").Text())
 	require.Equal(t, "span.tier=silver: 100% of dropped after s2, 50% of went on to s3", testID(doc, "why-row-0").Find("svg title").Text())
 	href, _ := testID(doc, "why-map-0").Attr("href")
 	require.Equal(t, shopMap("span.tier%3Dsilver"), href)
@@ -73,7 +73,7 @@ func TestWhyPage(t *testing.T) {
 	doc = page(t, b.do(t, http.MethodGet, "/journeys/shop/why?step=1&compare=slow&threshold=120ms&"+shopWhole, nil))
 	require.Equal(t, "Why is s1 slow?", testID(doc, "why-question").Text())
 	require.Equal(t, "2 spans of s1 took longer than 120 ms; 2 did not.", squash(testID(doc, "why-summary").Contents().First().Text()))
-	require.Equal(t, "Probably chance: a gap this wide happens about once in 3 times.", testID(doc, "why-verdict-0").Text())
+	require.Equal(t, "More common among those slower than 120 ms. Probably chance: a gap this wide happens about once in 3 times.", testID(doc, "why-verdict-0").Text())
 
 	// The p95 sets nothing apart in four spans.
 	doc = page(t, b.do(t, http.MethodGet, "/journeys/shop/why?step=1&compare=slow&"+shopWhole, nil))
@@ -145,7 +145,7 @@ func TestJourneyMapRevenueAtRisk(t *testing.T) {
 	// session 3 failed at s1 but is in flight, so not yet counted.
 	require.Equal(t, "20.00", testID(doc, "risk-dropped").Text())
 	require.Equal(t, "10.00", testID(doc, "risk-errored").Text())
-	for k, want := range [][2]string{{"0.00", "0.00"}, {"20.00", "0.00"}, {"0.00", "10.00"}} {
+	for k, want := range [][2]string{{"0", "0"}, {"20.00", "0"}, {"0", "10.00"}} {
 		require.Equal(t, want[0], testID(doc, fmt.Sprintf("risk-step-%d-dropped", k)).Text())
 		require.Equal(t, want[1], testID(doc, fmt.Sprintf("risk-step-%d-errored", k)).Text())
 	}

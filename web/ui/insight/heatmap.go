@@ -164,7 +164,7 @@ func heatView(hq journeyhttp.HeatmapRequest, week journeyhttp.WeekHeatmap) HeatV
 	}
 	v.Week = WeekView{Title: metricLabels[hq.Metric] + " of " + week.StepName + " by hour of week (UTC)"}
 	for d, name := range dayNames {
-		v.Week.Days = append(v.Week.Days, Label{X: 0, Y: weekTop + float64(d)*weekCellH + 14, Text: name[:3]})
+		v.Week.Days = append(v.Week.Days, Label{X: 6, Y: weekTop + float64(d)*weekCellH + 14, Text: name[:3]})
 	}
 	for hr := 0; hr < 24; hr += 3 {
 		v.Week.Hours = append(v.Week.Hours, Label{X: weekLabelW + float64(hr)*weekCellW, Y: 12, Text: fmt.Sprintf("%02d", hr)})
@@ -195,7 +195,7 @@ func endpointView(ep journeyhttp.EndpointHeatmap) *EndpointView {
 	cw := epGridW / float64(n)
 	for i, r := range ep.Rows {
 		y := epTop + float64(i)*epRowH
-		v.Rows = append(v.Rows, Label{X: 0, Y: y + 15, Text: r.Service + " · " + r.Endpoint})
+		v.Rows = append(v.Rows, Label{X: 6, Y: y + 15, Text: r.Service + " · " + r.Endpoint})
 		for hIdx, c := range r.Cells {
 			title := r.Service + " " + r.Endpoint + ", " + ep.Hours[hIdx].UTC().Format("Mon 2 Jan 15:00") + ": "
 			if c.Spans == 0 {

@@ -98,7 +98,7 @@ func whyView(d journeyhttp.DiffRequest, got journeyhttp.Differences) WhyView {
 		v.Rows = append(v.Rows, WhyRow{
 			Key: a.Key, Value: a.Value, ShareSelected: a.ShareSelected, ShareBaseline: a.ShareBaseline,
 			CountSelected: a.CountSelected, CountBaseline: a.CountBaseline, Significant: a.Significant,
-			Verdict:   verdict(a, got.Tested),
+			Verdict:   direction(a, v.SelectedLabel) + verdict(a, got.Tested),
 			SelectedW: barWidth(a.ShareSelected), BaselineW: barWidth(a.ShareBaseline),
 			MapURL: a.MapURL, TracesURL: a.MapURL + "#step-" + strconv.Itoa(got.Step),
 		})
@@ -129,6 +129,17 @@ func plural(n int64, noun string) string {
 		return "1 " + noun
 	}
 	return layout.Count(n) + " " + noun + "s"
+}
+
+// direction says which group the value is more common in.
+func direction(a journeyhttp.DiffAttribute, selected string) string {
+	switch {
+	case a.ShareSelected > a.ShareBaseline:
+		return "More common among those " + selected + ". "
+	case a.ShareSelected < a.ShareBaseline:
+		return "Less common among those " + selected + ". "
+	}
+	return "As common in both groups. "
 }
 
 // verdict says in plain words how likely chance alone would give a gap

@@ -206,7 +206,8 @@ func transitionView(from, to string, t *journeyhttp.StepTimes) TransitionView {
 			}
 		}
 		v.Bars = append(v.Bars, HistBar{X: float64(i) * w, Y: histTop + histBarH - bh, W: w - 1, H: bh, Title: title})
-		if i > 0 {
+		// Every other edge when the bins are too narrow for "1m40s".
+		if i > 0 && (n <= 6 || i%2 == 1) {
 			v.Ticks = append(v.Ticks, HistTick{X: float64(i) * w, Text: layout.Millis(hist.EdgesMS[i-1])})
 		}
 	}
@@ -231,6 +232,9 @@ func (h *Handler) addForecasts(ctx context.Context, m *JourneyMap, j journeys.Jo
 // money writes a sum of the value attribute: whole units with thousands
 // separators, cents below 100.
 func money(v float64) string {
+	if v == 0 {
+		return "0"
+	}
 	if v < 100 {
 		return strconv.FormatFloat(v, 'f', 2, 64)
 	}
