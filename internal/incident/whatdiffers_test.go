@@ -40,7 +40,7 @@ func TestPostmortemWhatDiffersSteps(t *testing.T) {
 	}
 	// Checkout → Payment loses 50 of 90, more than any other.
 	stats := &diffStats{fakeStats: &fakeStats{stats: map[string]rollup.JourneyStats{
-		statsKey("shop-checkout", start):                     {Entered: 100, Completed: 40, Steps: reached(100, 95, 92, 90, 40)},
+		statsKey("shop-checkout", start):                      {Entered: 100, Completed: 40, Steps: reached(100, 95, 92, 90, 40)},
 		statsKey("shop-checkout", start.Add(-7*24*time.Hour)): {Entered: 100, Completed: 80, Steps: reached(100, 95, 92, 90, 80)},
 	}}}
 	b := setup(t, Config{Stats: stats})
