@@ -85,10 +85,39 @@ type ForecastLine struct {
 	Sentence string
 }
 
+// insightReads are what the map reads from the insight engine, apart
+// from the numbers: the anomalies of the range (all traffic only) and the
+// revenue at risk (with a value attribute only).
+type insightReads struct {
+	anomalies *journeyhttp.Anomalies
+	risk      *rollup.RevenueAtRisk
+}
+
+// readInsight reads them; it needs nothing the map's other reads give, so
+// that it runs beside them.
+func (h *Handler) readInsight(ctx context.Context, j journeys.Journey, win journeyhttp.Window, seg *rollup.Segment) (insightReads, error) {
+	var out insightReads
+	if seg == nil {
+		an, err := journeyhttp.ReadAnomalies(ctx, h.rollups, j, win)
+		if err != nil {
+			return out, err
+		}
+		out.anomalies = &an
+	}
+	if j.Spec.Value != "" {
+		risk, err := h.rollups.RevenueAtRisk(ctx, j, win.From, win.To, seg)
+		if err != nil {
+			return out, httpx.Missing(fmt.Errorf("read revenue at risk: %w", err), "journey %q", j.Metadata.Slug)
+		}
+		out.risk = &risk
+	}
+	return out, nil
+}
+
 // addInsight adds to the map what the insight engine says of the range:
 // the health line and the anomalies on the sparklines, the Why? links,
 // the time-to-next-step histograms and the revenue at risk.
-func (h *Handler) addInsight(ctx context.Context, m *JourneyMap, j journeys.Journey, win journeyhttp.Window, seg *rollup.Segment, st journeyhttp.Stats) error {
+func (h *Handler) addInsight(m *JourneyMap, j journeys.Journey, win journeyhttp.Window, st journeyhttp.Stats, in insightReads) {
 	s := m.Stats
 	slug := j.Metadata.Slug
 	for k := range s.Steps {
@@ -101,11 +130,7 @@ func (h *Handler) addInsight(ctx context.Context, m *JourneyMap, j journeys.Jour
 			}
 		}
 	}
-	if seg == nil {
-		an, err := journeyhttp.ReadAnomalies(ctx, h.rollups, j, win)
-		if err != nil {
-			return err
-		}
+	if an := in.anomalies; an != nil {
 		s.Health.Checked = true
 		for i, a := range an.Anomalies {
 			if i < healthLines {
@@ -117,8 +142,7 @@ func (h *Handler) addInsight(ctx context.Context, m *JourneyMap, j journeys.Jour
 				continue
 			}
 			step := &s.Steps[*a.Step-1]
-			n := len(step.Throughput)
-			x, ok := sparkDeployX(a.At, s.From, s.PointWidth, n)
+			x, ok := sparkDeployX(a.At, s.From, s.PointWidth, len(step.Throughput))
 			if !ok {
 				continue
 			}
@@ -130,11 +154,7 @@ func (h *Handler) addInsight(ctx context.Context, m *JourneyMap, j journeys.Jour
 			}
 		}
 	}
-	if j.Spec.Value != "" {
-		risk, err := h.rollups.RevenueAtRisk(ctx, j, win.From, win.To, seg)
-		if err != nil {
-			return httpx.Missing(fmt.Errorf("read revenue at risk: %w", err), "journey %q", slug)
-		}
+	if risk := in.risk; risk != nil {
 		rv := &RiskView{Attribute: j.Spec.Value, DroppedValue: risk.DroppedValue, ErroredValue: risk.ErroredValue}
 		for _, r := range risk.Steps {
 			name := r.Name
@@ -151,7 +171,6 @@ func (h *Handler) addInsight(ctx context.Context, m *JourneyMap, j journeys.Jour
 		}
 		s.Risk = rv
 	}
-	return nil
 }
 
 // whyURL is the Why? page of a comparison at step (1-based) over w.
