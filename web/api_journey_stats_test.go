@@ -36,6 +36,23 @@ func ex(t *testing.T, session int, at time.Duration, ms float64) journeyhttp.Exe
 
 func none() []journeyhttp.Exemplar { return []journeyhttp.Exemplar{} }
 
+// tenSeconds are the times of n sessions that each took 10 s to the next
+// step: the sketch reads 10 s within 1%, just under the 10 s edge of the
+// 1-2-5 histogram, so all n fall in [5 s, 10 s).
+func tenSeconds(t *testing.T, n int64) *journeyhttp.StepTimes {
+	ten := sk(t, 10_000)
+	return &journeyhttp.StepTimes{P50: ten, P95: ten, P99: ten, Count: n,
+		Histogram: &journeyhttp.Histogram{EdgesMS: []float64{5000, 10_000}, Counts: []uint64{0, uint64(n), 0}}}
+}
+
+// shopS1S2 are the shop's times from s1 to s2: 10 s, 5 s and 10 s. The
+// nearest-rank p50 is the 2nd, 10 s; the 5 s one reads just under 5 s.
+func shopS1S2(t *testing.T) *journeyhttp.StepTimes {
+	ten := sk(t, 10_000)
+	return &journeyhttp.StepTimes{P50: ten, P95: ten, P99: ten, Count: 3,
+		Histogram: &journeyhttp.Histogram{EdgesMS: []float64{2000, 5000, 10_000}, Counts: []uint64{0, 1, 2, 0}}}
+}
+
 // shopAll is the shop's numbers over [st0, st0+3m), all traffic, computed
 // by hand from shopSpans.
 func shopAll(t *testing.T) journeyhttp.Stats {
@@ -56,14 +73,14 @@ func shopAll(t *testing.T) journeyhttp.Stats {
 				// nobody dropped yet.
 				Reached: 3, ConversionFromPrevious: 0.75, RatePerMinute: 1,
 				// Sessions took 10s, 5s and 10s from s1 to s2.
-				TimeFromPreviousMS: &journeyhttp.StepTimes{P50: sk(t, 10_000), P95: sk(t, 10_000)},
+				TimeFromPreviousMS: shopS1S2(t),
 				Exemplars: journeyhttp.ExemplarSet{
 					Slowest: []journeyhttp.Exemplar{ex(t, 4, 150*s, 400), ex(t, 2, 75*s, 300), ex(t, 1, 20*s, 200)},
 					Errored: none(),
 				}},
 			{Name: "s3", Spans: 2, Errors: 1, ErrorRate: 0.5, LatencyMS: journeyhttp.Latency{P50: sk(t, 600), P95: sk(t, 700), P99: sk(t, 700)},
 				Reached: 2, ConversionFromPrevious: 2.0 / 3, RatePerMinute: 2.0 / 3, DropOff: 1,
-				TimeFromPreviousMS: &journeyhttp.StepTimes{P50: sk(t, 10_000), P95: sk(t, 10_000)},
+				TimeFromPreviousMS: tenSeconds(t, 2),
 				Exemplars: journeyhttp.ExemplarSet{
 					Slowest: []journeyhttp.Exemplar{ex(t, 4, 160*s, 700), ex(t, 1, 30*s, 600)},
 					Errored: []journeyhttp.Exemplar{ex(t, 1, 30*s, 600)},
@@ -88,11 +105,11 @@ func TestAPIJourneyStats(t *testing.T) {
 				Exemplars: journeyhttp.ExemplarSet{Slowest: []journeyhttp.Exemplar{ex(t, 3, 130*s, 100), ex(t, 1, 10*s, 50)}, Errored: []journeyhttp.Exemplar{ex(t, 3, 130*s, 100)}}},
 			{Name: "s2", Spans: 1, LatencyMS: journeyhttp.Latency{P50: sk(t, 200), P95: sk(t, 200), P99: sk(t, 200)},
 				Reached: 1, ConversionFromPrevious: 0.5, RatePerMinute: 1.0 / 3,
-				TimeFromPreviousMS: &journeyhttp.StepTimes{P50: sk(t, 10_000), P95: sk(t, 10_000)},
+				TimeFromPreviousMS: tenSeconds(t, 1),
 				Exemplars:          journeyhttp.ExemplarSet{Slowest: []journeyhttp.Exemplar{ex(t, 1, 20*s, 200)}, Errored: none()}},
 			{Name: "s3", Spans: 1, Errors: 1, ErrorRate: 1, LatencyMS: journeyhttp.Latency{P50: sk(t, 600), P95: sk(t, 600), P99: sk(t, 600)},
 				Reached: 1, ConversionFromPrevious: 1, RatePerMinute: 1.0 / 3,
-				TimeFromPreviousMS: &journeyhttp.StepTimes{P50: sk(t, 10_000), P95: sk(t, 10_000)},
+				TimeFromPreviousMS: tenSeconds(t, 1),
 				Exemplars:          journeyhttp.ExemplarSet{Slowest: []journeyhttp.Exemplar{ex(t, 1, 30*s, 600)}, Errored: []journeyhttp.Exemplar{ex(t, 1, 30*s, 600)}}},
 		},
 		OverallConversion: 0.5, InFlight: 1, Entered: 2, Completed: 1, Errored: 2, Versions: []int{1}, SampledShare: 1,
@@ -106,11 +123,11 @@ func TestAPIJourneyStats(t *testing.T) {
 				Exemplars: journeyhttp.ExemplarSet{Slowest: []journeyhttp.Exemplar{ex(t, 4, 140*s, 250), ex(t, 3, 130*s, 100)}, Errored: []journeyhttp.Exemplar{ex(t, 3, 130*s, 100)}}},
 			{Name: "s2", Spans: 1, LatencyMS: journeyhttp.Latency{P50: sk(t, 400), P95: sk(t, 400), P99: sk(t, 400)},
 				Reached: 1, ConversionFromPrevious: 0.5, RatePerMinute: 1,
-				TimeFromPreviousMS: &journeyhttp.StepTimes{P50: sk(t, 10_000), P95: sk(t, 10_000)},
+				TimeFromPreviousMS: tenSeconds(t, 1),
 				Exemplars:          journeyhttp.ExemplarSet{Slowest: []journeyhttp.Exemplar{ex(t, 4, 150*s, 400)}, Errored: none()}},
 			{Name: "s3", Spans: 1, LatencyMS: journeyhttp.Latency{P50: sk(t, 700), P95: sk(t, 700), P99: sk(t, 700)},
 				Reached: 1, ConversionFromPrevious: 1, RatePerMinute: 1,
-				TimeFromPreviousMS: &journeyhttp.StepTimes{P50: sk(t, 10_000), P95: sk(t, 10_000)},
+				TimeFromPreviousMS: tenSeconds(t, 1),
 				Exemplars:          journeyhttp.ExemplarSet{Slowest: []journeyhttp.Exemplar{ex(t, 4, 160*s, 700)}, Errored: none()}},
 		},
 		OverallConversion: 0.5, InFlight: 1, Entered: 2, Completed: 1, Errored: 1, Versions: []int{1}, SampledShare: 1,

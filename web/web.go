@@ -26,6 +26,7 @@ import (
 	"github.com/waymarkhq/waymark/web/journeyhttp"
 	adminui "github.com/waymarkhq/waymark/web/ui/admin"
 	incidentui "github.com/waymarkhq/waymark/web/ui/incidents"
+	insightui "github.com/waymarkhq/waymark/web/ui/insight"
 	"github.com/waymarkhq/waymark/web/ui/journeyform"
 	"github.com/waymarkhq/waymark/web/ui/journeypages"
 	"github.com/waymarkhq/waymark/web/ui/layout"
@@ -180,6 +181,7 @@ type handler struct {
 	incidents *incidentui.Handler
 	admin     *adminui.Handler
 	pipeline  *pipelineui.Handler
+	insight   *insightui.Handler
 }
 
 // New returns the HTTP handler serving Waymark. It panics when a required
@@ -307,6 +309,7 @@ func newHandler(opts Options) *handler {
 			Traces: opts.Traces, PublicURL: opts.PublicURL}),
 		admin:    adminui.New(b, ch, opts.SecureCookies),
 		pipeline: pipelineui.New(b, opts.Store, opts.Rollups, opts.Source),
+		insight:  insightui.New(b, opts.Store, opts.Rollups),
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/waymarkhq/waymark/internal/diffreport"
 	"github.com/waymarkhq/waymark/internal/rollup"
 )
 
@@ -60,6 +61,10 @@ type Impact struct {
 	Missing bool
 	// ValueKey is the journey's value attribute, "" when it has none.
 	ValueKey string
+	// Differs says what differs, over the window, between the instances
+	// that dropped after the affected steps and those that went on, and
+	// between the steps' slow spans and the rest.
+	Differs []diffreport.Summary
 }
 
 // Week is how far back the baseline of an impact lies.
@@ -90,6 +95,11 @@ func (s *Store) Impact(ctx context.Context, in Incident, slug string) (Impact, e
 	imp.Baseline, err = s.cfg.Stats.Stats(ctx, slug, imp.From.Add(-Week), imp.To.Add(-Week), nil)
 	if err != nil {
 		return Impact{}, fmt.Errorf("impact on %q, a week earlier: %w", slug, err)
+	}
+	if j != nil {
+		if imp.Differs, err = s.whatDiffers(ctx, in, *j, imp); err != nil {
+			return Impact{}, fmt.Errorf("impact on %q: %w", slug, err)
+		}
 	}
 	return imp, nil
 }
@@ -246,6 +256,10 @@ func renderPostmortem(in Incident, impacts []Impact, timeline []Event, links []L
 	}
 	for _, imp := range impacts {
 		renderImpact(&b, imp)
+		for _, d := range imp.Differs {
+			b.Truncate(len(bytes.TrimRight(b.Bytes(), "\n")))
+			p("\n\n%s", subsection(d))
+		}
 	}
 
 	section("Timeline")

@@ -18,6 +18,7 @@ type Rollups interface {
 	Backfills(ctx context.Context, slug string, limit int) ([]rollup.Backfill, error)
 	Freshness(ctx context.Context, slug string) (rollup.Freshness, error)
 	AllFreshness(ctx context.Context) ([]rollup.Freshness, error)
+	Insights
 }
 
 // RollupsOff is the Rollups of a server that computes none: every read
@@ -70,4 +71,41 @@ type TracesOff struct{}
 // Trace answers ErrNoTraces.
 func (TracesOff) Trace(context.Context, string) (journeys.Trace, error) {
 	return journeys.Trace{}, httpx.ErrNoTraces
+}
+
+// Insights are the rollup reads behind the what-differs, anomaly and heat
+// map views: the rollup store is one, and RollupsOff stands in.
+type Insights interface {
+	Differences(ctx context.Context, j journeys.Journey, q rollup.DiffQuery) (rollup.Differences, error)
+	Anomalies(ctx context.Context, j journeys.Journey, q rollup.AnomalyQuery) ([]rollup.Anomaly, error)
+	WeekHeatmap(ctx context.Context, slug string, step int, from, to time.Time, loc *time.Location) (rollup.WeekHeatmap, error)
+	EndpointHeatmap(ctx context.Context, j journeys.Journey, from, to time.Time) (rollup.EndpointHeatmap, error)
+	RevenueAtRisk(ctx context.Context, j journeys.Journey, from, to time.Time, seg *rollup.Segment) (rollup.RevenueAtRisk, error)
+}
+
+var _ Insights = RollupsOff{}
+
+// Differences answers ErrNoRollups.
+func (RollupsOff) Differences(context.Context, journeys.Journey, rollup.DiffQuery) (rollup.Differences, error) {
+	return rollup.Differences{}, httpx.ErrNoRollups
+}
+
+// Anomalies answers ErrNoRollups.
+func (RollupsOff) Anomalies(context.Context, journeys.Journey, rollup.AnomalyQuery) ([]rollup.Anomaly, error) {
+	return nil, httpx.ErrNoRollups
+}
+
+// WeekHeatmap answers ErrNoRollups.
+func (RollupsOff) WeekHeatmap(context.Context, string, int, time.Time, time.Time, *time.Location) (rollup.WeekHeatmap, error) {
+	return rollup.WeekHeatmap{}, httpx.ErrNoRollups
+}
+
+// EndpointHeatmap answers ErrNoRollups.
+func (RollupsOff) EndpointHeatmap(context.Context, journeys.Journey, time.Time, time.Time) (rollup.EndpointHeatmap, error) {
+	return rollup.EndpointHeatmap{}, httpx.ErrNoRollups
+}
+
+// RevenueAtRisk answers ErrNoRollups.
+func (RollupsOff) RevenueAtRisk(context.Context, journeys.Journey, time.Time, time.Time, *rollup.Segment) (rollup.RevenueAtRisk, error) {
+	return rollup.RevenueAtRisk{}, httpx.ErrNoRollups
 }

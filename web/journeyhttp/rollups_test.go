@@ -9,6 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/waymarkhq/waymark/internal/fault"
+	"github.com/waymarkhq/waymark/internal/rollup"
+	"github.com/waymarkhq/waymark/journeys"
 	"github.com/waymarkhq/waymark/web/httpx"
 )
 
@@ -24,7 +26,13 @@ func TestOffStandIns(t *testing.T) {
 	_, e4 := off.Backfills(ctx, "shop", 1)
 	_, e5 := off.Freshness(ctx, "shop")
 	_, e6 := off.AllFreshness(ctx)
-	for _, err := range []error{e1, e2, e3, e4, e5, e6} {
+	var j journeys.Journey
+	_, e7 := off.Differences(ctx, j, rollup.DiffQuery{})
+	_, e8 := off.Anomalies(ctx, j, rollup.AnomalyQuery{})
+	_, e9 := off.WeekHeatmap(ctx, "shop", 0, at, at, time.UTC)
+	_, e10 := off.EndpointHeatmap(ctx, j, at, at)
+	_, e11 := off.RevenueAtRisk(ctx, j, at, at, nil)
+	for _, err := range []error{e1, e2, e3, e4, e5, e6, e7, e8, e9, e10, e11} {
 		require.ErrorIs(t, err, httpx.ErrNoRollups)
 		require.True(t, errors.Is(err, fault.ErrUnavailable))
 	}

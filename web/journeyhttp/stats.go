@@ -51,10 +51,15 @@ type StepStats struct {
 	// in flight at step k-1 (their window is open). Once every window of
 	// the range has closed, in_flight is 0 and drop_off is the plain
 	// difference.
-	DropOff            int64       `json:"drop_off"`
-	TimeFromPreviousMS *StepTimes  `json:"time_from_previous_ms"`
-	ValueSum           float64     `json:"value_sum"`
-	Exemplars          ExemplarSet `json:"exemplars"`
+	DropOff            int64      `json:"drop_off"`
+	TimeFromPreviousMS *StepTimes `json:"time_from_previous_ms"`
+	ValueSum           float64    `json:"value_sum"`
+	// DroppedValue sums the value attribute of the instances that stopped
+	// at this step once their window closed, ErroredValue that of those
+	// whose span of the step failed: the revenue at risk.
+	DroppedValue float64     `json:"dropped_value"`
+	ErroredValue float64     `json:"errored_value"`
+	Exemplars    ExemplarSet `json:"exemplars"`
 }
 
 type Latency struct {
@@ -63,9 +68,23 @@ type Latency struct {
 	P99 float64 `json:"p99"`
 }
 
+// StepTimes is the time from the previous step to this one of the
+// instances that made it: percentiles, their count and a histogram.
 type StepTimes struct {
-	P50 float64 `json:"p50"`
-	P95 float64 `json:"p95"`
+	P50   float64 `json:"p50"`
+	P95   float64 `json:"p95"`
+	P99   float64 `json:"p99"`
+	Count int64   `json:"count"`
+	// Histogram bins the times on a 1-2-5 scale; nil when nobody made it.
+	Histogram *Histogram `json:"histogram"`
+}
+
+// Histogram is a distribution of durations: Counts[0] holds those below
+// EdgesMS[0], Counts[i] those in [EdgesMS[i-1], EdgesMS[i]), the last those
+// at or above the last edge.
+type Histogram struct {
+	EdgesMS []float64 `json:"edges_ms"`
+	Counts  []uint64  `json:"counts"`
 }
 
 type ExemplarSet struct {
@@ -109,6 +128,7 @@ func JourneyStats(ctx context.Context, rollups Rollups, traceURL func(string) st
 		out.Versions = []int{}
 	}
 	minutes := w.Minutes()
+	hists := rollup.TransitionHistograms(st)
 	for k, s := range st.Steps {
 		name := "step " + strconv.Itoa(k+1)
 		if k < len(j.Spec.Steps) {
@@ -125,6 +145,8 @@ func JourneyStats(ctx context.Context, rollups Rollups, traceURL func(string) st
 			RatePerMinute:          float64(s.Spans) / minutes,
 			InFlight:               s.InFlight,
 			ValueSum:               s.ValueSum,
+			DroppedValue:           s.DroppedValue,
+			ErroredValue:           s.ErroredValue,
 			Exemplars: ExemplarSet{
 				Slowest: exemplars(s.Slowest, traceURL),
 				Errored: exemplars(s.Errored, traceURL),
@@ -136,7 +158,11 @@ func JourneyStats(ctx context.Context, rollups Rollups, traceURL func(string) st
 			// whichever of the two steps they are at.
 			prev := st.Steps[k-1]
 			as.DropOff = max((prev.Reached-prev.InFlight)-(s.Reached-s.InFlight), 0)
-			as.TimeFromPreviousMS = &StepTimes{P50: s.TimeFromPreviousP50, P95: s.TimeFromPreviousP95}
+			as.TimeFromPreviousMS = &StepTimes{P50: s.TimeFromPreviousP50, P95: s.TimeFromPreviousP95,
+				P99: s.TimeFromPreviousP99, Count: s.TimeFromPreviousCount}
+			if h := hists[k-1]; len(h.Counts) > 0 {
+				as.TimeFromPreviousMS.Histogram = &Histogram{EdgesMS: h.EdgesMS, Counts: h.Counts}
+			}
 		}
 		out.Steps = append(out.Steps, as)
 	}

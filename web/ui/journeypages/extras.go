@@ -33,6 +33,9 @@ func (h *Handler) addJourneyExtras(ctx context.Context, m *JourneyMap, j journey
 			return httpx.Missing(fmt.Errorf("read SLO states: %w", err), "journey %q", slug)
 		}
 		m.SLOs = slos.BadgesOf(states)
+		if err := h.addForecasts(ctx, m, j); err != nil {
+			return err
+		}
 	}
 	if m.Stats != nil {
 		ds, err := h.alerting.JourneyDeployments(ctx, slug, win.From, win.To, mapDeploys)

@@ -71,6 +71,16 @@ func (h *Handler) JourneyMap(w http.ResponseWriter, r *http.Request) {
 // sparklines, the segment values seen in the range, the freshness.
 func (h *Handler) fillMap(ctx context.Context, m *JourneyMap, j journeys.Journey, win journeyhttp.Window, seg *rollup.Segment) error {
 	slug := j.Metadata.Slug
+	// The insight reads take as long as the numbers: they run beside them.
+	var insight insightReads
+	var insightErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		insight, insightErr = h.readInsight(ctx, j, win, seg)
+	}()
+	// Whatever returns first, the goroutine has ended before the map does.
+	defer func() { <-done }()
 	st, err := journeyhttp.JourneyStats(ctx, h.rollups, h.TraceURL, j, win, seg)
 	if err != nil {
 		return err
@@ -101,12 +111,18 @@ func (h *Handler) fillMap(ctx context.Context, m *JourneyMap, j journeys.Journey
 		m.Segments.Groups = append(m.Segments.Groups, segmentGroup(key, vals, seg))
 	}
 	m.Stats = mapStats(st, series, every)
+	<-done
+	if insightErr != nil {
+		return insightErr
+	}
+	h.addInsight(m, j, win, st, insight)
 	return nil
 }
 
 // mapStats turns the API's numbers into the map's, adding the sparklines.
 func mapStats(st journeyhttp.Stats, series []rollup.StepSeries, every time.Duration) *MapStats {
 	ms := &MapStats{
+		Slug:       st.Journey,
 		Entered:    st.Entered,
 		Completed:  st.Completed,
 		InFlight:   st.InFlight,

@@ -24,6 +24,8 @@ type JourneyMap struct {
 	// Backfills are the recomputations of the journey's history running
 	// or recently finished.
 	Backfills []slos.BackfillStatus
+	// Forecasts say when each SLO's budget runs out at the recent burn.
+	Forecasts []ForecastLine
 }
 
 // RangePicker is the time range shown and the ranges offered.
@@ -81,6 +83,8 @@ type Freshness struct {
 
 // MapStats are the numbers of the journey map over the range and segment.
 type MapStats struct {
+	// Slug is the journey's.
+	Slug                                           string
 	Entered, Completed, InFlight, Dropped, Errored int64
 	Conversion                                     float64
 	// Versions lists the journey versions the numbers were computed
@@ -97,6 +101,12 @@ type MapStats struct {
 	// Deploys are those of the journey's services in the range, newest
 	// first, marked on the sparklines and listed under the map.
 	Deploys []slos.DeployMarker
+	// Health says whether the range's numbers are usual for the time.
+	Health Health
+	// Transitions are the time-to-next-step histograms.
+	Transitions []TransitionView
+	// Risk is nil unless the journey has a value attribute.
+	Risk *RiskView
 }
 
 // MapStep is one step's card.
@@ -116,6 +126,15 @@ type MapStep struct {
 	LatencyP95  []float64
 	Slowest     []ExemplarLink
 	Errored     []ExemplarLink
+	// SpanAnomalies and P95Anomalies mark the anomalies on the two
+	// sparklines.
+	SpanAnomalies []SparkMark
+	P95Anomalies  []SparkMark
+	// WhyDropHref compares those that dropped before this step with
+	// those that reached it (empty for the first step); WhySlowHref the
+	// step's slow spans with the rest.
+	WhyDropHref string
+	WhySlowHref string
 }
 
 // ExemplarLink is one trace behind a step's numbers.

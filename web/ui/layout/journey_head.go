@@ -12,6 +12,7 @@ type JourneyHead struct {
 const (
 	TabMap        = "map"
 	TabDefinition = "definition"
+	TabHeatmap    = "heatmap"
 	// TabSLO marks an SLO's page, which has no tab of its own.
 	TabSLO = "slo"
 )
