@@ -2,13 +2,16 @@ package journeyhttp
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"sync"
 	"time"
 
 	"golang.org/x/sync/singleflight"
 
 	"github.com/waymarkhq/waymark/internal/rollup"
+	"github.com/waymarkhq/waymark/journeys"
 )
 
 // CacheOptions bound how stale and how large the read cache may get.
@@ -106,6 +109,46 @@ func (c *Cache) SegmentValues(ctx context.Context, slug, key string, from, to ti
 	return cached(c, ctx, k, c.opts.TTL, func(ctx context.Context) ([]rollup.SegmentValue, error) {
 		return c.Rollups.SegmentValues(ctx, slug, key, from, to)
 	})
+}
+
+// Anomalies are the journey's anomalies, searched again once a run is
+// recorded or the definition changes.
+func (c *Cache) Anomalies(ctx context.Context, j journeys.Journey, q rollup.AnomalyQuery) ([]rollup.Anomaly, error) {
+	gen, err := c.generation(ctx, j.Metadata.Slug)
+	if err != nil {
+		return nil, err
+	}
+	key := fmt.Sprintf("a\x00%s\x00%s\x00%d\x00%d\x00%d\x00%v", definitionKey(j), gen, q.From.UnixNano(), q.To.UnixNano(), q.CompleteThrough.UnixNano(), q.MinEvents)
+	return cached(c, ctx, key, c.opts.TTL, func(ctx context.Context) ([]rollup.Anomaly, error) {
+		return c.Rollups.Anomalies(ctx, j, q)
+	})
+}
+
+// RevenueAtRisk is the value dropped and errored per step, read again
+// once a run is recorded or the definition changes.
+func (c *Cache) RevenueAtRisk(ctx context.Context, j journeys.Journey, from, to time.Time, seg *rollup.Segment) (rollup.RevenueAtRisk, error) {
+	gen, err := c.generation(ctx, j.Metadata.Slug)
+	if err != nil {
+		return rollup.RevenueAtRisk{}, err
+	}
+	key := fmt.Sprintf("r\x00%s\x00%s\x00%d\x00%d\x00%s", definitionKey(j), gen, from.UnixNano(), to.UnixNano(), segKey(seg))
+	return cached(c, ctx, key, c.opts.TTL, func(ctx context.Context) (rollup.RevenueAtRisk, error) {
+		return c.Rollups.RevenueAtRisk(ctx, j, from, to, seg)
+	})
+}
+
+// definitionKey names a journey definition: answers computed from the
+// definition itself are not reused across an edit that no run has
+// rolled up yet.
+func definitionKey(j journeys.Journey) string {
+	b, err := json.Marshal(j.Spec)
+	if err != nil {
+		// Unreachable for a decoded journey, whose spec is plain data.
+		return j.Metadata.Slug + "\x00" + err.Error()
+	}
+	h := fnv.New64a()
+	_, _ = h.Write(b)
+	return fmt.Sprintf("%s\x00%x", j.Metadata.Slug, h.Sum64())
 }
 
 // generation names the journey's last recorded run: numbers cached under

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/waymarkhq/waymark/internal/rollup"
+	"github.com/waymarkhq/waymark/journeys"
 )
 
 // countingRollups counts the reads that reach it and answers what the
@@ -25,6 +26,7 @@ type countingRollups struct {
 	stats     atomic.Int64
 	freshness atomic.Int64
 	backfills atomic.Int64
+	anomalies atomic.Int64
 }
 
 func (c *countingRollups) Freshness(context.Context, string) (rollup.Freshness, error) {
@@ -45,6 +47,11 @@ func (c *countingRollups) Stats(context.Context, string, time.Time, time.Time, *
 		return rollup.JourneyStats{}, c.fail
 	}
 	return rollup.JourneyStats{Entered: c.entered}, nil
+}
+
+func (c *countingRollups) Anomalies(_ context.Context, j journeys.Journey, _ rollup.AnomalyQuery) ([]rollup.Anomaly, error) {
+	c.anomalies.Add(1)
+	return []rollup.Anomaly{{Metric: j.Spec.Steps[0].Name}}, nil
 }
 
 func (c *countingRollups) Backfills(context.Context, string, int) ([]rollup.Backfill, error) {
@@ -113,6 +120,18 @@ func TestCache(t *testing.T) {
 	require.Equal(t, int64(11), st.Entered)
 	require.Equal(t, before+1, inner.stats.Load())
 
+	// Answers computed from the definition are not reused across an edit.
+	j := journeys.Journey{Metadata: journeys.Metadata{Slug: "shop"}, Spec: journeys.Spec{Steps: []journeys.Step{{Name: "cart"}}}}
+	q := rollup.AnomalyQuery{From: from, To: to}
+	a, err := c.Anomalies(ctx, j, q)
+	require.NoError(t, err)
+	require.Equal(t, "cart", a[0].Metric)
+	_, _ = c.Anomalies(ctx, j, q)
+	require.Equal(t, int64(1), inner.anomalies.Load())
+	j.Spec.Steps[0].Name = "basket"
+	a, _ = c.Anomalies(ctx, j, q)
+	require.Equal(t, "basket", a[0].Metric)
+	require.Equal(t, int64(2), inner.anomalies.Load())
 	// What it does not cache passes through.
 	_, _ = c.Backfills(ctx, "shop", 5)
 	_, _ = c.Backfills(ctx, "shop", 5)
