@@ -170,6 +170,9 @@ func TestRoleRouteMatrix(t *testing.T) {
 
 		"GET /api/v1/journeys":                                 {target: "/api/v1/journeys", who: readers, ok: 200},
 		"GET /api/v1/journeys/{slug}":                          {target: "/api/v1/journeys/shop", who: readers, ok: 200},
+		"POST /api/v1/journeys/preview":                        {target: "/api/v1/journeys/preview", who: readers, ok: 415},
+		"GET /api/v1/journeys/suggested":                       {target: "/api/v1/journeys/suggested", who: readers, ok: 503},
+		"GET /api/v1/suggest/{what}":                           {target: "/api/v1/suggest/spans", who: readers, ok: 400},
 		"PUT /api/v1/journeys/{slug}":                          {target: "/api/v1/journeys/shop", who: journeyWriters, ok: 415},
 		"DELETE /api/v1/journeys/{slug}":                       {target: "/api/v1/journeys/nope", who: journeyWriters, ok: 404},
 		"GET /api/v1/journeys/{slug}/stats":                    {target: "/api/v1/journeys/shop/stats", who: readers, ok: 200},

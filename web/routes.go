@@ -109,6 +109,9 @@ func (h *handler) routes() http.Handler {
 			admin := r.With(h.Require(httpx.AccessAdmin))
 
 			read.Get("/v1/journeys", h.api.JourneyList)
+			read.Post("/v1/journeys/preview", h.api.JourneyPreview)
+			read.Get("/v1/journeys/suggested", h.api.JourneySuggested)
+			read.Get("/v1/suggest/{what}", h.api.Suggest)
 			read.Get("/v1/journeys/{slug}", h.api.JourneyGet)
 			journeys.Put("/v1/journeys/{slug}", h.api.JourneyPut)
 			journeys.Delete("/v1/journeys/{slug}", h.api.JourneyDelete)

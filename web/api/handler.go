@@ -7,6 +7,7 @@ import (
 	"github.com/waymarkhq/waymark/internal/journeyedit"
 	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/web/alerthttp"
+	"github.com/waymarkhq/waymark/web/builderhttp"
 	"github.com/waymarkhq/waymark/web/httpx"
 	"github.com/waymarkhq/waymark/web/incidenthttp"
 	"github.com/waymarkhq/waymark/web/journeyhttp"
@@ -27,6 +28,8 @@ type Deps struct {
 	Incidents *incidenthttp.Flow
 	// Channels saves channels, with their audit entries.
 	Channels *alerthttp.ChannelFlow
+	// Builder suggests, previews and proposes journeys from the traces.
+	Builder builderhttp.Service
 	// APIToken, when set, must be sent as a bearer token to record deploy
 	// markers on a server without accounts.
 	APIToken string
@@ -44,6 +47,7 @@ type Handler struct {
 	incidents incidenthttp.Store
 	ch        *alerthttp.ChannelFlow
 	apiToken  string
+	builder   builderhttp.Service
 }
 
 // New returns the API's handler.
@@ -58,5 +62,6 @@ func New(b *httpx.Base, d Deps) *Handler {
 		incidents: d.Incidents.Incidents,
 		ch:        d.Channels,
 		apiToken:  d.APIToken,
+		builder:   d.Builder,
 	}
 }
