@@ -55,6 +55,8 @@ func (h *handler) routes() http.Handler {
 		journeys.Get("/journeys/new", h.forms.JourneyNew)
 		journeys.Post("/journeys/new", h.forms.JourneyCreate)
 		journeys.Post("/journeys/import", h.forms.JourneyImport)
+		journeys.Get("/journeys/suggest/{what}", h.forms.JourneySuggest)
+		journeys.Get("/journeys/preview/step", h.forms.JourneyStepPreview)
 		read.Get("/journeys/{slug}", h.journeys.JourneyMap)
 		read.Get("/journeys/{slug}/definition", h.journeys.JourneyDefinition)
 		journeys.Get("/journeys/{slug}/edit", h.forms.JourneyEdit)

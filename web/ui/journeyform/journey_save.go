@@ -40,8 +40,13 @@ func (h *Handler) saveForm(w http.ResponseWriter, r *http.Request, slug string) 
 	if f.Editing {
 		f.Action = layout.JourneyPath(slug, "/edit")
 	}
+	if r.PostForm.Get("action") == "preview" {
+		h.previewForm(w, r, f)
+		return
+	}
 	if applyFormAction(f, r.PostForm.Get("action")) {
 		f.SetErrors(nil)
+		h.ready(r.Context(), f)
 		h.Render(w, r, http.StatusOK, JourneyEdit(h.Site, f))
 		return
 	}
@@ -95,5 +100,6 @@ func (h *Handler) renderForm(w http.ResponseWriter, r *http.Request, status int,
 	// the row the user filled.
 	padSteps(f)
 	f.SetErrors(errs)
+	h.ready(r.Context(), f)
 	h.Render(w, r, status, JourneyEdit(h.Site, f))
 }
