@@ -127,6 +127,7 @@ func TestRoleRouteMatrix(t *testing.T) {
 		"POST /journeys/new":                           {target: "/journeys/new", ctype: form, who: journeyWriters, ok: 422},
 		"POST /journeys/import":                        {target: "/journeys/import", ctype: form, who: journeyWriters, ok: 422},
 		"GET /journeys/{slug}":                         {target: "/journeys/shop", who: readers, ok: 200},
+		"GET /journeys/suggested":                      {target: "/journeys/suggested", who: readers, ok: 200},
 		"GET /journeys/suggest/{what}":                 {target: "/journeys/suggest/services?list=services-0", who: journeyWriters, ok: 200},
 		"GET /journeys/preview/step":                   {target: "/journeys/preview/step?step=0", who: journeyWriters, ok: 200},
 		"GET /journeys/{slug}/definition":              {target: "/journeys/shop/definition", who: readers, ok: 200},

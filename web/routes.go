@@ -55,6 +55,7 @@ func (h *handler) routes() http.Handler {
 		journeys.Get("/journeys/new", h.forms.JourneyNew)
 		journeys.Post("/journeys/new", h.forms.JourneyCreate)
 		journeys.Post("/journeys/import", h.forms.JourneyImport)
+		read.Get("/journeys/suggested", h.forms.JourneySuggested)
 		journeys.Get("/journeys/suggest/{what}", h.forms.JourneySuggest)
 		journeys.Get("/journeys/preview/step", h.forms.JourneyStepPreview)
 		read.Get("/journeys/{slug}", h.journeys.JourneyMap)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/waymarkhq/waymark/internal/discover"
 	"github.com/waymarkhq/waymark/journeys"
+	"github.com/waymarkhq/waymark/web/builderhttp"
 )
 
 // SuggestedOut is what discovery proposes, as the API answers it.
@@ -36,13 +37,6 @@ type SuggestedOne struct {
 	YAML      string `json:"yaml"`
 }
 
-// Method says in a few sentences how journeys are proposed.
-const Method = "The entry spans (server and consumer) of the last hour are read. Each session's traces, " +
-	"grouped by span.session.id, and each trace's own server and consumer spans form a sequence of steps " +
-	"(service, span name, kind), repeats collapsed. At most 10,000 sessions and 10,000 traces are sampled, " +
-	"by hash, and at most 500,000 spans read within 20 seconds. The longest paths that at least 1% of the " +
-	"sampled sequences follow are proposed, ranked by how many went through every step."
-
 // JourneySuggested proposes journeys from the last hour's traffic, as
 // journey YAML bodies with the sessions or traces that went through them.
 func (h *Handler) JourneySuggested(w http.ResponseWriter, r *http.Request) {
@@ -63,7 +57,7 @@ func (h *Handler) JourneySuggested(w http.ResponseWriter, r *http.Request) {
 func ToSuggestedOut(res *discover.Result) (SuggestedOut, error) {
 	out := SuggestedOut{From: res.From, To: res.To, Sessions: res.Sessions, SessionsSeen: res.SessionsSeen,
 		Traces: res.Traces, TracesSeen: res.TracesSeen, Spans: res.Spans, Partial: res.Partial, Reason: res.Reason,
-		Method: Method, Candidates: make([]SuggestedOne, len(res.Candidates))}
+		Method: builderhttp.Method, Candidates: make([]SuggestedOne, len(res.Candidates))}
 	for i, c := range res.Candidates {
 		y, err := journeys.EncodeYAML(c.Journey)
 		if err != nil {

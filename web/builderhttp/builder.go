@@ -42,6 +42,14 @@ type Service interface {
 // Kinds of suggestion Suggest answers, in the order the API lists them.
 var Kinds = []string{"services", "spans", "kinds", "attributes", "values", "correlation", "value-keys"}
 
+// Method says in a few sentences how journeys are proposed, with the
+// bounds of discover's defaults.
+const Method = "The entry spans (server and consumer) of the last hour are read. Each session's traces, " +
+	"grouped by span.session.id, and each trace's own server and consumer spans form a sequence of steps " +
+	"(service, span name, kind), repeats collapsed. At most 10,000 sessions and 10,000 traces are sampled, " +
+	"by hash, and at most 500,000 spans read within 20 seconds. The longest paths that at least 1% of the " +
+	"sampled sequences follow are proposed, ranked by how many went through every step."
+
 // Options tune the builder.
 type Options struct {
 	Suggest  suggest.Options

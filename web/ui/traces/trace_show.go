@@ -39,6 +39,9 @@ func (h *Handler) TraceShow(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		p.Waterfall = layout.NewWaterfall(t)
+		if layout.CanEditJourneys(r.Context()) {
+			p.Waterfall.PickForm = pickForm
+		}
 		ref.At, ref.Error = p.Waterfall.Start, firstError(t)
 	}
 	if h.Site.Incidents {
@@ -46,6 +49,10 @@ func (h *Handler) TraceShow(w http.ResponseWriter, r *http.Request) {
 	}
 	h.Render(w, r, http.StatusOK, TraceShow(h.Site, p))
 }
+
+// pickForm is the id of the form that drafts a journey from the spans
+// ticked in the waterfall.
+const pickForm = "journey-from-trace"
 
 // incidentActions offers to open an incident from the trace or add it
 // to an open one. ?journey= and ?step= (as the map's exemplar links carry
