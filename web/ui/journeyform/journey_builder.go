@@ -15,7 +15,9 @@ import (
 	"github.com/waymarkhq/waymark/web/ui/layout"
 )
 
-func yamlError(path, msg string) layout.FieldError { return layout.FieldError{Path: path, Message: msg} }
+func yamlError(path, msg string) layout.FieldError {
+	return layout.FieldError{Path: path, Message: msg}
+}
 
 // live readies a form for the builder: suggestions and previews when the
 // builder reads a trace source, with the services to offer at once.

@@ -185,4 +185,3 @@ func stepParam(s string) int {
 	}
 	return n
 }
-
