@@ -14,6 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/waymarkhq/waymark/internal/demo"
+	"github.com/waymarkhq/waymark/internal/rollup"
+	"github.com/waymarkhq/waymark/internal/sourcetest"
 	"github.com/waymarkhq/waymark/web/ui/layout"
 )
 
@@ -216,9 +218,14 @@ func TestBrowserJourneyListKeepsLongSlugsInside(t *testing.T) {
 	j, _ := example(t, "shop-checkout")
 	j.Metadata.Slug = "a-very-long-journey-slug-that-goes-on-and-on-past-any-reasonable-l"[:64]
 	j.Metadata.Name = "A journey with a long name that keeps going well past the column"
-	_, _, err := b.store.PutJourney(context.Background(), j, "test")
+	rec, _, err := b.store.PutJourney(context.Background(), j, "test")
 	require.NoError(t, err)
 	b.seed(t, "login-flow")
+	// The long journey's numbers, for its sparkline.
+	res, err := rollup.Aggregate(context.Background(), sourcetest.Store(t, tr.OTLP()), rec.Journey,
+		rollup.Range{From: builderStart, To: builderStart.Add(45 * time.Minute)}, nil)
+	require.NoError(t, err)
+	require.NoError(t, b.rollups.Write(context.Background(), res, rollup.WriteOptions{Version: rec.Version, Live: true, Started: builderNow()}))
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.Navigate(base+"/journeys"),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="journey-table"]`)),
@@ -226,6 +233,9 @@ func TestBrowserJourneyListKeepsLongSlugsInside(t *testing.T) {
 	width, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
 	require.NoError(t, err)
 	require.LessOrEqual(t, width, 1440)
+	sparks, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="journey-spark"]').length`))
+	require.NoError(t, err)
+	require.Equal(t, 1, sparks)
 	shoot(t, ctx, "journey-list")
 	noConsoleProblems(t, console)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/waymarkhq/waymark/journeys"
 	"github.com/waymarkhq/waymark/web/httpx"
 	"github.com/waymarkhq/waymark/web/journeyhttp"
+	"github.com/waymarkhq/waymark/web/ui/layout"
 )
 
 // previewRanges are the ranges the "Preview journey" button offers.
@@ -184,4 +185,13 @@ func stepParam(s string) int {
 		n = max(n, 0)*10 + int(c-'0')
 	}
 	return n
+}
+
+// previewCounts says how many entered the funnel and how far they got.
+func previewCounts(p *PreviewView) string {
+	s := layout.Count(p.Entered) + " entered, " + layout.Count(p.Completed) + " reached the last step"
+	if p.InFlight > 0 {
+		s += ", " + layout.Count(p.InFlight) + " may still go on"
+	}
+	return s + "."
 }
