@@ -220,3 +220,22 @@ func TestSuggestedJourneysOpenInTheEditor(t *testing.T) {
 	rec := b.do(t, http.MethodGet, "/journeys/new?suggested=nope", nil)
 	require.Equal(t, http.StatusNotFound, rec.Code)
 }
+
+// TestEditorSummaryWordsFieldsAsLabels: the summary names fields as the
+// form labels them, and two blank step cards are "none filled in", not
+// "has 0 steps".
+func TestEditorSummaryWordsFieldsAsLabels(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	rec := b.postForm(t, "/journeys/new", url.Values{"action": {"save"}, "metadata.slug": {"Bad Slug"}, "metadata.name": {"x"},
+		"correlation.by": {"trace"}, "steps[0].name": {""}, "steps[1].name": {""}})
+	require.Equal(t, http.StatusUnprocessableEntity, rec.Code)
+	doc := page(t, rec)
+	require.Equal(t, 2, doc.Find(`li.step-form`).Length(), "the two cards are still there to fill in")
+	slug := squash(testID(doc, "summary-metadata.slug").Text())
+	require.True(t, strings.HasPrefix(slug, "Slug: "), slug)
+	require.NotContains(t, testID(doc, "error-summary").Text(), "metadata.slug")
+	require.Equal(t, "Steps: a journey needs at least 2 steps; fill in the service or span name of each (none is filled in)",
+		squash(testID(doc, "summary-steps").Text()))
+	require.NotContains(t, testID(doc, "error-summary").Text(), "has 0")
+}

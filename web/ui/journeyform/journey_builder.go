@@ -19,7 +19,7 @@ func yamlError(path, msg string) layout.FieldError {
 	return layout.FieldError{Path: path, Message: msg}
 }
 
-// live readies a form for the builder: suggestions and previews when the
+// ready readies a form for the builder: suggestions and previews when the
 // builder reads a trace source, with the services to offer at once.
 func (h *Handler) ready(ctx context.Context, f *JourneyForm) {
 	f.Live = h.live
@@ -52,7 +52,7 @@ func (h *Handler) previewForm(w http.ResponseWriter, r *http.Request, f *Journey
 		}
 	}
 	padSteps(f)
-	f.SetErrors(errs)
+	f.SetErrors(formMessages(errs, len(rows.Steps)))
 	h.ready(r.Context(), f)
 	h.Render(w, r, http.StatusOK, JourneyEdit(h.Site, f))
 }

@@ -98,8 +98,9 @@ func (h *Handler) saveJourney(r *http.Request, slug string, j journeys.Journey) 
 func (h *Handler) renderForm(w http.ResponseWriter, r *http.Request, status int, f *JourneyForm, errs map[string]string) {
 	// Padding after the rows were read keeps every index in errs pointing at
 	// the row the user filled.
+	filled := len(f.Steps)
 	padSteps(f)
-	f.SetErrors(errs)
+	f.SetErrors(formMessages(errs, filled))
 	h.ready(r.Context(), f)
 	h.Render(w, r, status, JourneyEdit(h.Site, f))
 }
