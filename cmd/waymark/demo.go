@@ -183,10 +183,10 @@ func (d *deps) backfillAll(ctx context.Context, from time.Time) {
 // markDemoDeploy records the demo's bad deploy and its rollback as deploy
 // markers of the payment service, as a CD pipeline would.
 func (d *deps) markDemoDeploy(ctx context.Context, active bool, at time.Time) {
-	in := alerting.DeploymentInput{Service: "payment_svc", Version: "4.2.0", Environment: "prod", At: at,
+	in := alerting.DeploymentInput{Service: "payment_svc", Version: demo.BadPaymentVersion, Environment: "prod", At: at,
 		Description: "demo: new payment flow for app 1.5.0"}
 	if !active {
-		in.Version, in.Description = "4.1.0", "demo: rollback of 4.2.0"
+		in.Version, in.Description = demo.PaymentVersion, "demo: rollback of "+demo.BadPaymentVersion
 	}
 	if _, err := d.alerting.CreateDeployment(ctx, in); err != nil {
 		d.log.Warn("record demo deploy", "err", err)
