@@ -239,3 +239,55 @@ func TestEditorSummaryWordsFieldsAsLabels(t *testing.T) {
 		squash(testID(doc, "summary-steps").Text()))
 	require.NotContains(t, testID(doc, "error-summary").Text(), "has 0")
 }
+
+// TestJourneyFromSpansOfASession: spans picked across one session's
+// traces are correlated by the session attribute they share.
+func TestJourneyFromSpansOfASession(t *testing.T) {
+	t.Parallel()
+	tr := builderTraffic(t, 20)
+	b := setupBuilder(t, tr)
+	bySession := map[*demo.Session][]*demo.Trace{}
+	var session *demo.Session
+	for _, x := range tr.Traces() {
+		bySession[x.Session] = append(bySession[x.Session], x)
+		if len(bySession[x.Session]) == 3 && session == nil {
+			session = x.Session
+		}
+	}
+	require.NotNil(t, session)
+	xs := bySession[session]
+	q := url.Values{}
+	for _, x := range xs[:3] {
+		q.Add("pick", x.ID.String()+":"+x.Root().ID.String())
+	}
+	rec := b.do(t, http.MethodGet, "/journeys/new?"+q.Encode(), nil)
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	doc := page(t, rec)
+	require.Equal(t, "span.session.id", inputValue(doc, "correlation.by"))
+	for k, x := range xs[:3] {
+		require.Equal(t, demo.Steps()[x.Step].Service, inputValue(doc, "steps["+layout.Itoa(k)+"].match.service"))
+	}
+	require.True(t, strings.HasPrefix(testID(doc, "form-origin").Text(), "Drafted from 3 spans of 3 traces: one step per span, correlated by span.session.id."))
+
+	rec = b.do(t, http.MethodGet, "/journeys/new?pick=nocolon", nil)
+	require.Equal(t, http.StatusBadRequest, rec.Code)
+	require.Equal(t, `Pick: "nocolon" is not TRACE:SPAN, a trace id and a span id.`, page(t, rec).Find(`[data-testid="error-message"]`).Text())
+}
+
+// TestPrefilledStepsComeWithTheirSpanNames: a form opened with services
+// filled in lists their span names without any request from the page.
+func TestPrefilledStepsComeWithTheirSpanNames(t *testing.T) {
+	t.Parallel()
+	tr := builderTraffic(t, 40)
+	b := setupBuilder(t, tr)
+	payments := map[string]int64{}
+	for _, x := range tr.Traces() {
+		if demo.Steps()[x.Step].Service == "payment_svc" {
+			for _, sp := range x.Spans {
+				payments[sp.Name]++
+			}
+		}
+	}
+	doc := page(t, b.do(t, http.MethodGet, "/journeys/new?suggested=login-to-payments", nil))
+	require.Equal(t, values(payments), options(testID(doc, "spans-4")))
+}

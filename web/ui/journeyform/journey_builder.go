@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/waymarkhq/waymark/internal/draft"
@@ -27,6 +28,16 @@ func (h *Handler) ready(ctx context.Context, f *JourneyForm) {
 		return
 	}
 	f.Services = h.suggestions(ctx, "services-0", "services", "", suggest.Query{})
+	// The span names of each step whose service is known, so that they
+	// are there without JavaScript too.
+	f.SpanLists = make([]Suggestions, len(f.Steps))
+	for i, s := range f.Steps {
+		list := "spans-" + strconv.Itoa(i)
+		f.SpanLists[i] = Suggestions{List: list}
+		if s.Service != "" && f.Services.Error == "" {
+			f.SpanLists[i] = h.suggestions(ctx, list, "spans", "", suggest.Query{Service: s.Service})
+		}
+	}
 }
 
 // previewForm runs the "Preview journey" button: the form's journey over
@@ -86,25 +97,61 @@ func (h *Handler) previewYAML(w http.ResponseWriter, r *http.Request, f JourneyY
 	h.Render(w, r, http.StatusOK, JourneyYAML(h.Site, f))
 }
 
-// draftForm fills a new journey's form from spans ticked in a trace:
-// ?trace=ID&span=ID&span=ID…
+// maxDraftTraces bounds the traces one draft reads.
+const maxDraftTraces = 20
+
+// draftForm fills a new journey's form from spans ticked in a trace,
+// ?trace=ID&span=ID&span=ID…, or picked across traces (a session's),
+// ?pick=TRACE:SPAN&pick=TRACE:SPAN…
 func (h *Handler) draftForm(ctx context.Context, q url.Values) (*JourneyForm, error) {
+	var picks []draft.Pick
 	traceID := strings.TrimSpace(q.Get("trace"))
-	t, err := h.traces.Trace(ctx, traceID)
-	if err != nil {
-		return nil, httpx.Missing(err, "trace %q", traceID)
+	if traceID != "" {
+		for _, s := range q["span"] {
+			picks = append(picks, draft.Pick{TraceID: traceID, SpanID: strings.TrimSpace(s)})
+		}
 	}
-	d, err := draft.FromTrace(t, q["span"])
+	for _, p := range q["pick"] {
+		t, s, ok := strings.Cut(strings.TrimSpace(p), ":")
+		if !ok {
+			return nil, httpx.ParamError("pick", "%q is not TRACE:SPAN, a trace id and a span id", p)
+		}
+		picks = append(picks, draft.Pick{TraceID: t, SpanID: s})
+	}
+	var traces []journeys.Trace
+	seen := map[string]bool{}
+	for _, p := range picks {
+		id, ok := journeys.NormalizeTraceID(p.TraceID)
+		if !ok {
+			return nil, httpx.Errorf(http.StatusBadRequest, "%q is not a trace id: expected 1 to 32 hexadecimal characters", p.TraceID)
+		}
+		if seen[id] {
+			continue
+		}
+		if seen[id] = true; len(seen) > maxDraftTraces {
+			return nil, httpx.Errorf(http.StatusBadRequest, "pick spans of at most %d traces", maxDraftTraces)
+		}
+		t, err := h.traces.Trace(ctx, id)
+		if err != nil {
+			return nil, httpx.Missing(err, "trace %s", id)
+		}
+		traces = append(traces, t)
+	}
+	d, err := draft.FromTraces(traces, picks)
 	if err != nil {
 		if errors.Is(err, draft.ErrSelection) {
 			return nil, httpx.Errorf(http.StatusBadRequest, "%s", strings.TrimPrefix(err.Error(), draft.ErrSelection.Error()+": "))
 		}
-		return nil, fmt.Errorf("draft journey from trace %s: %w", traceID, err)
+		return nil, fmt.Errorf("draft journey: %w", err)
 	}
 	f := journeyForm(d.Journey)
 	f.SegmentOffers, f.ValueOffers = d.Segments, d.Values
-	f.Origin = fmt.Sprintf("Drafted from %d spans of trace %s: one step per span, correlated by %s. Check the names and save.",
-		len(d.Journey.Spec.Steps), traceID, d.Journey.Spec.Correlation.By)
+	from := strconv.Itoa(len(traces)) + " traces"
+	if len(traces) == 1 {
+		from = "trace " + traces[0].TraceID
+	}
+	f.Origin = fmt.Sprintf("Drafted from %d spans of %s: one step per span, correlated by %s. Check the names and save.",
+		len(d.Journey.Spec.Steps), from, d.Journey.Spec.Correlation.By)
 	return f, nil
 }
 

@@ -524,7 +524,7 @@ func JourneyEdit(site layout.Site, f *JourneyForm) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				templ_7745c5c3_Err = suggestInput(f, StepField(i, ".match.span"), "Span name", s.Span, "exact; or use a regex",
-					"spans-"+layout.Itoa(i), stepQuery("spans", i, "spans-"+layout.Itoa(i)), stepInclude(i), Suggestions{List: "spans-" + layout.Itoa(i)}).Render(ctx, templ_7745c5c3_Buffer)
+					"spans-"+layout.Itoa(i), stepQuery("spans", i, "spans-"+layout.Itoa(i)), stepInclude(i), spansFor(f, i)).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

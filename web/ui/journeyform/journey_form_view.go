@@ -33,8 +33,10 @@ type JourneyForm struct {
 	// Live is set when the builder reads a trace source: the inputs then
 	// suggest as one types and each step previews what it matches.
 	Live bool
-	// Services are the services to suggest before anything is typed.
-	Services Suggestions
+	// Services are the services to suggest before anything is typed;
+	// SpanLists the span names of each step's service, when it has one.
+	Services  Suggestions
+	SpanLists []Suggestions
 	// Origin says where a prefilled form came from: a trace, a suggestion.
 	Origin string
 	// SegmentOffers and ValueOffers are the keys worth offering for the

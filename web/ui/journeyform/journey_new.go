@@ -17,7 +17,7 @@ func (h *Handler) JourneyNew(w http.ResponseWriter, r *http.Request) {
 	f := &JourneyForm{CorrelationBy: "trace"}
 	var err error
 	switch {
-	case q.Get("trace") != "":
+	case q.Get("trace") != "" || len(q["pick"]) > 0:
 		f, err = h.draftForm(r.Context(), q)
 	case q.Get("suggested") != "":
 		f, err = h.suggestedForm(r.Context(), q.Get("suggested"))

@@ -105,3 +105,11 @@ func offers(keys []string) []suggest.Suggestion {
 	}
 	return out
 }
+
+// spansFor is the span names datalist of step i.
+func spansFor(f *JourneyForm, i int) Suggestions {
+	if i < len(f.SpanLists) {
+		return f.SpanLists[i]
+	}
+	return Suggestions{List: "spans-" + strconv.Itoa(i)}
+}
