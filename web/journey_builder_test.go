@@ -1,6 +1,8 @@
 package web
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -10,6 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/waymarkhq/waymark/internal/demo"
+	"github.com/waymarkhq/waymark/internal/suggest"
+	"github.com/waymarkhq/waymark/web/builderhttp"
 	"github.com/waymarkhq/waymark/web/ui/layout"
 )
 
@@ -290,4 +294,28 @@ func TestPrefilledStepsComeWithTheirSpanNames(t *testing.T) {
 	}
 	doc := page(t, b.do(t, http.MethodGet, "/journeys/new?suggested=login-to-payments", nil))
 	require.Equal(t, values(payments), options(testID(doc, "spans-4")))
+}
+
+// downBuilder is a builder whose trace source does not answer.
+type downBuilder struct{ builderhttp.Off }
+
+func (downBuilder) Suggest(context.Context, string, string, suggest.Query) ([]suggest.Suggestion, error) {
+	return nil, builderhttp.Word(&suggest.SourceError{Source: "Tempo", Reason: "is unavailable (HTTP 503)", Err: errors.New("HTTP 503")})
+}
+
+// TestEditorSaysWhenTheSourceIsDown: the lists stay empty with the reason
+// beside the field, and the field still takes what is typed.
+func TestEditorSaysWhenTheSourceIsDown(t *testing.T) {
+	t.Parallel()
+	b := setupWith(t, func(o *Options) { o.Builder = downBuilder{} })
+	doc := page(t, b.do(t, http.MethodGet, "/journeys/new", nil))
+	require.Empty(t, options(testID(doc, "services-0")))
+	require.Equal(t, "No suggestions: Tempo is unavailable (HTTP 503)", doc.Find("#services-0-box .suggest-error").Text())
+	require.Equal(t, "services-0", doc.Find(`[name="steps[0].match.service"]`).AttrOr("list", ""))
+
+	doc = page(t, b.do(t, http.MethodGet, "/journeys/suggest/spans?list=spans-0&step=0&steps%5B0%5D.match.service=x", nil))
+	require.Equal(t, "No suggestions: Tempo is unavailable (HTTP 503)", doc.Find(".suggest-error").Text())
+
+	p := problem(t, b, http.MethodGet, "/api/v1/suggest/services", "", "", http.StatusServiceUnavailable)
+	require.Equal(t, "Tempo is unavailable (HTTP 503)", p["title"])
 }
