@@ -319,3 +319,34 @@ func TestEditorSaysWhenTheSourceIsDown(t *testing.T) {
 	p := problem(t, b, http.MethodGet, "/api/v1/suggest/services", "", "", http.StatusServiceUnavailable)
 	require.Equal(t, "Tempo is unavailable (HTTP 503)", p["title"])
 }
+
+// TestSavingAStepThatMatchedNothingAsksFirst: a mistyped span name is
+// caught at save, and can still be saved on purpose.
+func TestSavingAStepThatMatchedNothingAsksFirst(t *testing.T) {
+	t.Parallel()
+	tr := builderTraffic(t, 40)
+	b := setupBuilder(t, tr)
+	form := shopForm("save")
+	form.Set("steps[2].match.span", "POST /cart/item")
+	rec := b.postForm(t, "/journeys/new", form)
+	require.Equal(t, http.StatusOK, rec.Code)
+	doc := page(t, rec)
+	require.Equal(t, "Not saved yet: step 3 (add_to_cart) matches no span of the last 24 hours. Check the service, span name, kind and attributes, or save anyway.",
+		testID(doc, "form-message").Text())
+	require.Equal(t, "save-anyway", testID(doc, "save-anyway").AttrOr("value", ""))
+	require.Equal(t, "POST /cart/item", inputValue(doc, "steps[2].match.span"))
+	list, err := b.store.ListJourneys(t.Context())
+	require.NoError(t, err)
+	require.Empty(t, list)
+
+	form.Set("action", "save-anyway")
+	require.Equal(t, http.StatusSeeOther, b.postForm(t, "/journeys/new", form).Code)
+	list, err = b.store.ListJourneys(t.Context())
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+
+	// A journey whose steps all match saves at once.
+	ok := shopForm("save")
+	ok.Set("metadata.slug", "shop-2")
+	require.Equal(t, http.StatusSeeOther, b.postForm(t, "/journeys/new", ok).Code)
+}

@@ -30,6 +30,9 @@ type JourneyForm struct {
 	// Message is shown above the form, e.g. why saving failed as a whole.
 	Message string
 
+	// Unmatched is set when saving stopped because a step matched nothing
+	// in the last 24 hours: the form then offers to save anyway.
+	Unmatched bool
 	// Live is set when the builder reads a trace source: the inputs then
 	// suggest as one types and each step previews what it matches.
 	Live bool

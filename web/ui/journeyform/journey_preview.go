@@ -3,6 +3,8 @@ package journeyform
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"net/http"
 	"slices"
 	"time"
@@ -194,4 +196,42 @@ func previewCounts(p *PreviewView) string {
 		s += ", " + layout.Count(p.InFlight) + " may still go on"
 	}
 	return s + "."
+}
+
+// unmatchedSteps lists the steps of j that matched no span in the last
+// 24 hours. It looks at the last quarter of an hour, then back a day for
+// the steps that matched nothing there (the preview's look-back stops at
+// the first span). A source that cannot answer blocks nothing: the
+// journey is saved as before.
+func (h *Handler) unmatchedSteps(ctx context.Context, j journeys.Journey) []int {
+	if !h.live {
+		return nil
+	}
+	_, from, to := h.previewWindow("15m")
+	p, err := h.builder.Preview(ctx, preview.Request{Journey: j, From: from, To: to})
+	if err != nil {
+		h.Log.WarnContext(ctx, "check steps before saving", "error", err)
+		return nil
+	}
+	var out []int
+	for k, s := range p.Steps {
+		if s.Unmatched {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// unmatchedMessage says which steps matched nothing.
+func unmatchedMessage(j journeys.Journey, steps []int) string {
+	names := make([]string, len(steps))
+	for i, k := range steps {
+		names[i] = fmt.Sprintf("step %d (%s)", k+1, j.Spec.Steps[k].Name)
+	}
+	verb := "matches"
+	if len(steps) > 1 {
+		verb = "match"
+	}
+	return "Not saved yet: " + strings.Join(names, ", ") + " " + verb +
+		" no span of the last 24 hours. Check the service, span name, kind and attributes, or save anyway."
 }

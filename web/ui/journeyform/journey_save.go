@@ -66,6 +66,16 @@ func (h *Handler) saveForm(w http.ResponseWriter, r *http.Request, slug string) 
 		h.renderForm(w, r, http.StatusUnprocessableEntity, f, errs)
 		return
 	}
+	if r.PostForm.Get("action") != "save-anyway" {
+		if quiet := h.unmatchedSteps(r.Context(), j); len(quiet) > 0 {
+			// Most likely a mistyped service or span name: say so before
+			// it is saved and shows nothing forever.
+			f.Message = unmatchedMessage(j, quiet)
+			f.Unmatched = true
+			h.renderForm(w, r, http.StatusOK, f, nil)
+			return
+		}
+	}
 
 	res, err := h.saveJourney(r, slug, j)
 	var ve *journeys.ValidationError
