@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/waymarkhq/waymark/internal/preview"
