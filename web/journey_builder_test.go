@@ -59,6 +59,8 @@ func TestEditorSuggestsServicesAndSpanNamesOfTheChosenService(t *testing.T) {
 	require.Equal(t, "/journeys/suggest/spans?list=spans-1&step=1", in.AttrOr("hx-get", ""))
 	require.Equal(t, "[name='steps[1].match.service'],[name='steps[1].match.span']", in.AttrOr("hx-include", ""))
 	require.Equal(t, 2, testID(doc, "step-preview-0").Length()+testID(doc, "step-preview-1").Length())
+	// Segments take several keys: the first step's keys are listed beside the box.
+	require.Equal(t, "/journeys/suggest/attributes?list=segment-keys&step=0&as=keys", doc.Find(`[name="segments"]`).AttrOr("hx-get", ""))
 
 	// As one types: the span names of the service chosen in that step.
 	rec := b.do(t, http.MethodGet, "/journeys/suggest/spans?list=spans-1&step=1&"+url.Values{"steps[1].match.service": {"cart_svc"}}.Encode(), nil)
