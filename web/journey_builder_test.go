@@ -196,8 +196,21 @@ func TestJourneyFromTicksInATrace(t *testing.T) {
 	require.Contains(t, testID(doc, "form-origin").Text(), "Drafted from 2 spans of trace "+id)
 	require.Zero(t, doc.Find(`[name="steps[2].match.service"]`).Length())
 
-	// One span is not a journey.
-	rec = b.do(t, http.MethodGet, "/journeys/new?"+url.Values{"trace": {id}, "span": {login.Spans[0].ID.String()}}.Encode(), nil)
+	// One span is not a journey: back to the waterfall, the tick kept,
+	// the reason beside the button.
+	one := login.Spans[0].ID.String()
+	rec = b.do(t, http.MethodGet, "/journeys/new?"+url.Values{"trace": {id}, "span": {one}}.Encode(), nil)
+	require.Equal(t, http.StatusSeeOther, rec.Code)
+	back := rec.Header().Get("Location")
+	require.Equal(t, "/traces/"+id+"?picked=1&span="+one+"#journey-from-trace", back)
+	doc = page(t, b.do(t, http.MethodGet, strings.TrimSuffix(back, "#journey-from-trace"), nil))
+	require.Equal(t, "Tick at least 2 spans, one per step: 1 was ticked.", testID(doc, "pick-error").Text())
+	_, checked := doc.Find(`[data-testid="span-pick"][value="` + one + `"]`).Attr("checked")
+	require.True(t, checked)
+	require.Equal(t, 1, doc.Find(`[data-testid="span-pick"][checked]`).Length())
+	// Picks across traces that are too few are an error page: there is
+	// no one waterfall to go back to.
+	rec = b.do(t, http.MethodGet, "/journeys/new?pick="+id+":"+one, nil)
 	require.Equal(t, http.StatusBadRequest, rec.Code)
 	require.Equal(t, "Pick at least 2 spans, one per step.", page(t, rec).Find(`[data-testid="error-message"]`).Text())
 }

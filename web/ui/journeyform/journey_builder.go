@@ -97,6 +97,12 @@ func (h *Handler) previewYAML(w http.ResponseWriter, r *http.Request, f JourneyY
 	h.Render(w, r, http.StatusOK, JourneyYAML(h.Site, f))
 }
 
+// errTooFew is fewer spans picked than a journey has steps.
+var errTooFew = httpx.Errorf(http.StatusBadRequest, "pick at least %d spans, one per step", journeys.MinSteps)
+
+// tooFew reports whether err is errTooFew.
+func tooFew(err error) bool { return errors.Is(err, errTooFew) }
+
 // maxDraftTraces bounds the traces one draft reads.
 const maxDraftTraces = 20
 
@@ -136,6 +142,9 @@ func (h *Handler) draftForm(ctx context.Context, q url.Values) (*JourneyForm, er
 			return nil, httpx.Missing(err, "trace %s", id)
 		}
 		traces = append(traces, t)
+	}
+	if len(picks) < journeys.MinSteps {
+		return nil, errTooFew
 	}
 	d, err := draft.FromTraces(traces, picks)
 	if err != nil {

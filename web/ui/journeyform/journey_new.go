@@ -3,6 +3,8 @@ package journeyform
 import (
 	"fmt"
 	"net/http"
+	"net/url"
+	"strconv"
 
 	"github.com/waymarkhq/waymark/journeys"
 )
@@ -21,6 +23,13 @@ func (h *Handler) JourneyNew(w http.ResponseWriter, r *http.Request) {
 		f, err = h.draftForm(r.Context(), q)
 	case q.Get("suggested") != "":
 		f, err = h.suggestedForm(r.Context(), q.Get("suggested"))
+	}
+	if tooFew(err) && q.Get("trace") != "" && len(q["pick"]) == 0 {
+		// Back to the waterfall, the ticks kept, with the reason beside
+		// the button.
+		back := url.Values{"picked": {strconv.Itoa(len(q["span"]))}, "span": q["span"]}
+		http.Redirect(w, r, "/traces/"+url.PathEscape(q.Get("trace"))+"?"+back.Encode()+"#journey-from-trace", http.StatusSeeOther)
+		return
 	}
 	if err != nil {
 		h.Fail(w, r, err)

@@ -22,6 +22,8 @@ type Waterfall struct {
 	// PickForm, when set, is the id of a form each span can be ticked
 	// for: a box per row, named span, belonging to that form.
 	PickForm string
+	// Picked are the span ids ticked already.
+	Picked map[string]bool
 }
 
 // WaterfallRow is one span of the waterfall.
