@@ -41,7 +41,7 @@ const MaxBodyBytes = 1 << 20
 // Options are the dependencies and settings of the web layer. The
 // dependencies are required: a feature the server runs without is given
 // as its Off stand-in (journeyhttp.RollupsOff, journeyhttp.TracesOff,
-// incidenthttp.Off, alerthttp.Off, JobsOff, NoIncidentEvents), which
+// incidenthttp.Off, alerthttp.Off, builderhttp.Off, JobsOff, NoIncidentEvents), which
 // answers 503 where the feature would answer and hides it on the pages.
 type Options struct {
 	// Store holds journey definitions.
