@@ -37,6 +37,25 @@ func builderBrowser(t *testing.T, tr *demo.Traffic) (*bundle, context.Context, s
 	srv := httptest.NewServer(b.handler)
 	t.Cleanup(srv.Close)
 	ctx, console := browser(t)
+	// A failing test keeps what the page looked like, outside the test's
+	// temporary directory.
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		dir := os.Getenv("WAYMARK_SHOTS_DIR")
+		if dir == "" {
+			dir = filepath.Join(os.TempDir(), "waymark-browser-failures")
+		}
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil || os.MkdirAll(dir, 0o755) != nil {
+			return
+		}
+		path := filepath.Join(dir, strings.ReplaceAll(t.Name(), "/", "_")+"-failed.png")
+		if os.WriteFile(path, png, 0o644) == nil {
+			t.Logf("screenshot of the failing page: %s", path)
+		}
+	})
 	require.NoError(t, chromedp.Do(ctx, chromedp.EmulateViewport(1440, 900)))
 	browserSignIn(t, ctx, srv.URL, editorEmail)
 	return b, ctx, srv.URL, console
