@@ -11,8 +11,14 @@ say() { echo "ensure-postgres: $*" >&2; }
 
 url="${WAYMARK_TEST_DATABASE_URL:-${WAYMARK_DATABASE_URL:-}}"
 if [ -n "$url" ]; then
-  if command -v psql >/dev/null && ! psql "$url" -Atqc 'select 1' >/dev/null 2>&1; then
-    say "cannot connect to the database in WAYMARK_DATABASE_URL; is that server up?"
+  if command -v psql >/dev/null && ! out=$(psql "$url" -Atqc 'select 1' 2>&1 >/dev/null); then
+    case "$out" in
+      *database*"does not exist"*)
+        # The server is up; `waymark demo` creates the database itself.
+        say "the database in WAYMARK_DATABASE_URL does not exist yet; waymark demo creates it"
+        exit 0 ;;
+    esac
+    say "cannot connect to the database in WAYMARK_DATABASE_URL: ${out##*FATAL:  }"
     exit 1
   fi
   exit 0

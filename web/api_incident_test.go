@@ -204,7 +204,7 @@ func TestAPIIncidentErrors(t *testing.T) {
 		{"unknown trace", b, http.MethodPost, "/api/v1/incidents", `{"title": "T", "severity": "SEV1", "trace_id": "ffff"}`, nil, 404,
 			`{"error": {"message": "trace 0000000000000000000000000000ffff not found in the trace source", "fields": {"trace_id": "not found in the trace source"}}}`},
 		{"malformed trace id", b, http.MethodPost, "/api/v1/incidents/1/traces", `{"trace_id": "xyz"}`, nil, 422,
-			`{"error": {"message": "invalid incident", "fields": {"trace_id": "must be 1 to 32 hex digits"}}}`},
+			`{"error": {"message": "trace id must be 1 to 32 hex digits", "fields": {"trace_id": "must be 1 to 32 hex digits"}}}`},
 		{"snapshot over the cap", small, http.MethodPost, "/api/v1/incidents/1/traces", `{"trace_id": "` + declinedTrace + `"}`, nil, 413,
 			fmt.Sprintf(`{"error": {"message": %q, "fields": {"trace_id": %q}}}`, snapshotTooLarge(t, small, declinedTrace, 64), snapshotTooLarge(t, small, declinedTrace, 64))},
 		{"snapshot over the cap on create", small, http.MethodPost, "/api/v1/incidents", `{"title": "T", "severity": "SEV1", "trace_id": "` + declinedTrace + `"}`, nil, 413,

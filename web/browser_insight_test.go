@@ -2,8 +2,6 @@ package web
 
 import (
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,10 +9,6 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 )
-
-// shotsDir is where the browser tests leave their screenshots when
-// WAYMARK_SHOTS names a directory; they take none otherwise.
-func shotsDir() string { return os.Getenv("WAYMARK_SHOTS") }
 
 // TestBrowserWhyAndHeatmap is a product manager's path in a real browser:
 // from the checkout map, whose health line names the failing payments,
@@ -37,20 +31,6 @@ func TestBrowserWhyAndHeatmap(t *testing.T) {
 		require.NoError(t, err, sel)
 		return strings.Join(strings.Fields(s), " ")
 	}
-	shoot := func(name string) {
-		t.Helper()
-		dir := shotsDir()
-		if dir == "" {
-			return
-		}
-		for _, w := range []int64{1440, 390} {
-			require.NoError(t, chromedp.Do(ctx, chromedp.EmulateViewport(w, 900)))
-			png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-			require.NoError(t, err)
-			require.NoError(t, os.WriteFile(filepath.Join(dir, name+"-"+itoa(int(w))+".png"), png, 0o644))
-		}
-		require.NoError(t, chromedp.Do(ctx, chromedp.EmulateViewport(1440, 900)))
-	}
 
 	require.NoError(t, chromedp.Do(ctx, chromedp.EmulateViewport(1440, 900)))
 	browserSignIn(t, ctx, srv.URL, viewerEmail)
@@ -63,7 +43,7 @@ func TestBrowserWhyAndHeatmap(t *testing.T) {
 	// 2% errors against a 3% budget over the week, 3.7% over the last
 	// day with the fault: the budget runs out.
 	require.Equal(t, "pay-success: At the last 24h's burn the budget runs out on 1 Dec 12:14.", text(`[data-testid="map-forecast-0"]`))
-	shoot("map")
+	shoot(t, ctx, "map")
 
 	// The Why? link of the drop-off between address and shipping.
 	require.NoError(t, chromedp.Do(ctx,
@@ -75,7 +55,7 @@ func TestBrowserWhyAndHeatmap(t *testing.T) {
 	require.Equal(t, "web-3", text(`[data-testid="why-value-0"]`))
 	require.Equal(t, "More common among those dropped after address. Real difference: chance alone would give a gap this wide less than once in 1,000 times, even allowing for the 12 values compared.",
 		text(`[data-testid="why-verdict-0"]`))
-	shoot("why")
+	shoot(t, ctx, "why")
 
 	// The segment-filtered map of that host, then the heat maps.
 	require.NoError(t, chromedp.Do(ctx,
@@ -97,7 +77,7 @@ func TestBrowserWhyAndHeatmap(t *testing.T) {
 	rows, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="heat-endpoint"] .heat-row').length`))
 	require.NoError(t, err)
 	require.Equal(t, 5, rows)
-	shoot("heatmap")
+	shoot(t, ctx, "heatmap")
 
 	require.Empty(t, consoleProblems(console()))
 }

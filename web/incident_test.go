@@ -440,7 +440,7 @@ func TestIncidentPageActionsRefused(t *testing.T) {
 			"The trace was not linked: trace 0000000000000000000000000000ffff not found in the trace source.",
 			map[string]string{"trace_id": "not found in the trace source"}},
 		{"malformed trace id", "/traces", url.Values{"trace_id": {"not-hex"}, "step": {"shop / s2"}}, 422,
-			"The trace was not linked: invalid incident.", map[string]string{"trace_id": "must be 1 to 32 hex digits"}},
+			"The trace was not linked: trace id must be 1 to 32 hex digits.", map[string]string{"trace_id": "must be 1 to 32 hex digits"}},
 		{"unreadable step", "/traces", url.Values{"trace_id": {declinedAgain}, "step": {"s2"}}, 422,
 			"The trace was not linked.", map[string]string{"step": "write journey / step, e.g. shop-checkout / Payment"}},
 		{"unlink a trace not linked", "/traces/" + okTrace + "/unlink", nil, 404,

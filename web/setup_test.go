@@ -31,6 +31,7 @@ import (
 	"github.com/waymarkhq/waymark/journeys/examples"
 	"github.com/waymarkhq/waymark/migrations"
 	"github.com/waymarkhq/waymark/web/alerthttp"
+	"github.com/waymarkhq/waymark/web/builderhttp"
 	"github.com/waymarkhq/waymark/web/incidenthttp"
 	"github.com/waymarkhq/waymark/web/journeyhttp"
 )
@@ -217,6 +218,9 @@ func offs(o Options) Options {
 	}
 	if o.JobCounts == nil {
 		o.JobCounts = JobsOff{}
+	}
+	if o.Builder == nil {
+		o.Builder = builderhttp.Off{}
 	}
 	return o
 }

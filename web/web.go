@@ -21,6 +21,7 @@ import (
 	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/web/alerthttp"
 	"github.com/waymarkhq/waymark/web/api"
+	"github.com/waymarkhq/waymark/web/builderhttp"
 	"github.com/waymarkhq/waymark/web/httpx"
 	"github.com/waymarkhq/waymark/web/incidenthttp"
 	"github.com/waymarkhq/waymark/web/journeyhttp"
@@ -42,7 +43,7 @@ const MaxBodyBytes = 1 << 20
 // Options are the dependencies and settings of the web layer. The
 // dependencies are required: a feature the server runs without is given
 // as its Off stand-in (journeyhttp.RollupsOff, journeyhttp.TracesOff,
-// incidenthttp.Off, alerthttp.Off, JobsOff, NoIncidentEvents), which
+// incidenthttp.Off, alerthttp.Off, builderhttp.Off, JobsOff, NoIncidentEvents), which
 // answers 503 where the feature would answer and hides it on the pages.
 type Options struct {
 	// Store holds journey definitions.
@@ -74,6 +75,10 @@ type Options struct {
 	// Traces serves the trace waterfall. TracesOff shows "trace source
 	// not configured".
 	Traces journeyhttp.Traces
+	// Builder suggests what the traces hold, previews unsaved journeys and
+	// proposes journeys from traffic, for the editor and its API.
+	// builderhttp.Off answers 503 and leaves the editor a plain form.
+	Builder builderhttp.Service
 	// Now is the clock that default time ranges end at; nil is time.Now.
 	Now func() time.Time
 	// Incidents keeps incidents and the traces they cite. incidenthttp.Off
@@ -217,7 +222,7 @@ func required(opts Options) error {
 	for name, absent := range map[string]bool{
 		"Rollups": opts.Rollups == nil,
 		"Traces":  opts.Traces == nil, "Incidents": opts.Incidents == nil, "IncidentEvents": opts.IncidentEvents == nil,
-		"Alerting": opts.Alerting == nil, "JobCounts": opts.JobCounts == nil,
+		"Alerting": opts.Alerting == nil, "JobCounts": opts.JobCounts == nil, "Builder": opts.Builder == nil,
 	} {
 		if absent {
 			missing = append(missing, name)
@@ -299,10 +304,11 @@ func newHandler(opts Options) *handler {
 		metricsToken: opts.MetricsToken,
 		api: api.New(b, api.Deps{Store: opts.Store, Journeys: opts.Journeys, Rollups: opts.Rollups,
 			Alerting: opts.Alerting, Incidents: inc, Channels: ch, APIToken: apiToken,
-			Source: opts.Source}),
+			Source: opts.Source, Builder: opts.Builder}),
 		journeys: journeypages.New(b, journeypages.Deps{Store: opts.Store, Rollups: opts.Rollups,
 			Alerting: opts.Alerting, Incidents: inc}),
-		forms:  journeyform.New(b, opts.Store, opts.Journeys),
+		forms: journeyform.New(b, journeyform.Deps{Store: opts.Store, Journeys: opts.Journeys, Builder: opts.Builder,
+			Traces: opts.Traces}),
 		slos:   sloui.New(b, opts.Store, opts.Rollups, opts.Alerting),
 		traces: traceui.New(b, opts.Traces, inc),
 		incidents: incidentui.New(b, incidentui.Deps{Incidents: inc, Store: opts.Store, Rollups: opts.Rollups,

@@ -60,6 +60,9 @@ func (a *app) demo(ctx context.Context, args []string) error {
 		return &configError{err: errors.New("WAYMARK_TRACE_SOURCE: the demo runs on the embedded store; to send demo traffic to Tempo use `waymark demo -traffic-only -endpoint URL`")}
 	}
 	log := cfg.NewLogger(a.stderr)
+	if err := ensureDatabase(ctx, cfg.DatabaseURL, log); err != nil {
+		return err
+	}
 	pool, err := openPool(ctx, cfg)
 	if err != nil {
 		return err
@@ -98,13 +101,19 @@ func (a *app) demo(ctx context.Context, args []string) error {
 	// arrived; recompute that history once it is in the store.
 	live.OnBackfilled = func(from time.Time) { d.backfillAll(ctx, from) }
 	live.OnBadDeploy = func(active bool, at time.Time) { d.markDemoDeploy(ctx, active, at) }
-	fmt.Fprintf(a.stderr, "Waymark demo: open http://%s and sign in as %s with password %s\n(demo shop traffic goes to %s)\n", cfg.Listen, demoAdmin, password, live.Endpoint)
+	banner := bannerService(func() {
+		fmt.Fprint(a.stderr, box("Waymark demo is running", "",
+			"open      "+cfg.PublicURL,
+			"sign in   "+demoAdmin,
+			"password  "+password, "",
+			"demo shop traffic goes to "+live.Endpoint))
+	})
 	traffic := service{name: "demo-traffic", run: func(ctx context.Context) error { return demo.Run(ctx, live) }}
 	webhook, err := d.demoWebhook(ctx)
 	if err != nil {
 		return err
 	}
-	return runDemo(ctx, d, traffic, webhook)
+	return runDemo(ctx, d, traffic, webhook, banner)
 }
 
 // runDemo is runServer with the traffic stopping first: the OTLP receiver,
@@ -174,10 +183,10 @@ func (d *deps) backfillAll(ctx context.Context, from time.Time) {
 // markDemoDeploy records the demo's bad deploy and its rollback as deploy
 // markers of the payment service, as a CD pipeline would.
 func (d *deps) markDemoDeploy(ctx context.Context, active bool, at time.Time) {
-	in := alerting.DeploymentInput{Service: "payment_svc", Version: "4.2.0", Environment: "prod", At: at,
+	in := alerting.DeploymentInput{Service: "payment_svc", Version: demo.BadPaymentVersion, Environment: "prod", At: at,
 		Description: "demo: new payment flow for app 1.5.0"}
 	if !active {
-		in.Version, in.Description = "4.1.0", "demo: rollback of 4.2.0"
+		in.Version, in.Description = demo.PaymentVersion, "demo: rollback of "+demo.BadPaymentVersion
 	}
 	if _, err := d.alerting.CreateDeployment(ctx, in); err != nil {
 		d.log.Warn("record demo deploy", "err", err)

@@ -28,6 +28,7 @@ import (
 	"github.com/waymarkhq/waymark/migrations"
 	"github.com/waymarkhq/waymark/web"
 	"github.com/waymarkhq/waymark/web/alerthttp"
+	"github.com/waymarkhq/waymark/web/builderhttp"
 	"github.com/waymarkhq/waymark/web/incidenthttp"
 	"github.com/waymarkhq/waymark/web/journeyhttp"
 )
@@ -175,6 +176,7 @@ func (d deps) webHandler() http.Handler {
 		// numbers; they change once a run is recorded.
 		Rollups:        journeyhttp.NewCache(rollup.NewStore(d.pool), journeyhttp.CacheOptions{}),
 		Traces:         d.traces(),
+		Builder:        d.builder(),
 		Incidents:      d.incidents(),
 		IncidentEvents: d.incidentEventsFunc(),
 		PublicURL:      d.cfg.PublicURL,
@@ -198,6 +200,16 @@ func (d deps) traces() journeyhttp.Traces {
 		return journeyhttp.TracesOff{}
 	}
 	return d.source
+}
+
+// builder is what the journey editor asks the trace source, or its
+// stand-in when the source cannot answer suggestions.
+func (d deps) builder() builderhttp.Service {
+	src, ok := d.source.(builderhttp.Source)
+	if !ok {
+		return builderhttp.Off{}
+	}
+	return builderhttp.New(src, builderhttp.Options{})
 }
 
 // alertingOrOff is the alerting service, or its stand-in on a server that

@@ -89,7 +89,7 @@ func planLiveDemo(t *testing.T) *demo.Traffic {
 	cfg.Sessions = int(live.Rate * cfg.Duration.Seconds())
 	cfg.BadDeploy.After, cfg.BadDeploy.For, cfg.BadDeploy.Every = liveDeployAt, liveDeployFor, 0
 	require.Equal(t, demo.BadDeploy{Enabled: true, Step: demo.StepPayment, Version: badVersion,
-		After: liveDeployAt, For: liveDeployFor, ErrorRate: 0.5, Latency: 3}, cfg.BadDeploy)
+		After: liveDeployAt, For: liveDeployFor, ErrorRate: 0.5, Latency: 3, ServiceVersion: demo.BadPaymentVersion}, cfg.BadDeploy)
 	tr, err := demo.Plan(cfg)
 	require.NoError(t, err)
 	return tr

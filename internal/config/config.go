@@ -338,9 +338,15 @@ var settings = []setting{
 			c.Tempo.Timeout = d
 			return nil
 		}},
-	{env: "WAYMARK_PUBLIC_URL", def: "http://127.0.0.1:8080", group: GroupServer,
-		usage: "base URL of this Waymark in links it sends out",
+	{env: "WAYMARK_PUBLIC_URL", group: GroupServer,
+		usage: "base URL of this Waymark in links it sends out (default: http:// and WAYMARK_LISTEN, 127.0.0.1 for an unspecified host)",
 		set: func(c *Config, v string) error {
+			if v == "" {
+				// Links must reach the server that sent them, whatever
+				// port it listens on.
+				c.PublicURL = listenURL(c.Listen)
+				return nil
+			}
 			if err := checkHTTPURL(v); err != nil {
 				return err
 			}
@@ -619,6 +625,23 @@ func (c Config) checkTempo() error {
 
 func settingError(s setting, err error) error {
 	return fmt.Errorf("%s: %s", s.env, err.Error())
+}
+
+// listenURL is the URL a browser on this machine reaches a server
+// listening on addr by: an unspecified host (":8080", "0.0.0.0:8080",
+// "[::]:8080") is the loopback address.
+func listenURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://127.0.0.1:8080"
+	}
+	switch host {
+	case "", "0.0.0.0":
+		host = "127.0.0.1"
+	case "::":
+		host = "::1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 func checkHostPort(v string) error {

@@ -57,6 +57,16 @@ func TestParse(t *testing.T) {
 		want func(c *config.Config)
 	}{
 		{name: "defaults", want: func(c *config.Config) {}},
+		{name: "public url follows the listen address", env: []string{"WAYMARK_LISTEN", "127.0.0.1:9090"},
+			want: func(c *config.Config) { c.Listen, c.PublicURL = "127.0.0.1:9090", "http://127.0.0.1:9090" }},
+		{name: "public url of an unspecified host is loopback", env: []string{"WAYMARK_LISTEN", ":8181"},
+			want: func(c *config.Config) { c.Listen, c.PublicURL = ":8181", "http://127.0.0.1:8181" }},
+		{name: "public url of all IPv6 addresses", env: []string{"WAYMARK_LISTEN", "[::]:8282"},
+			want: func(c *config.Config) { c.Listen, c.PublicURL = "[::]:8282", "http://[::1]:8282" }},
+		{name: "public url set wins over the listen address", env: []string{"WAYMARK_LISTEN", "0.0.0.0:9090", "WAYMARK_PUBLIC_URL", "https://w.example.com"},
+			want: func(c *config.Config) {
+				c.Listen, c.PublicURL, c.SecureCookies = "0.0.0.0:9090", "https://w.example.com", true
+			}},
 		{
 			name: "budgets",
 			args: []string{"-db-ingest-conns", "2", "-request-timeout", "3s"},
@@ -110,6 +120,8 @@ func TestParse(t *testing.T) {
 			env:  []string{"WAYMARK_LISTEN", "127.0.0.1:2", "WAYMARK_LOG_LEVEL", "error", "WAYMARK_TEMPO_URL", "http://other:3200"},
 			want: func(c *config.Config) {
 				c.Listen = "127.0.0.1:1"
+				// Links follow the listen address the flag set.
+				c.PublicURL = "http://127.0.0.1:1"
 				c.LogLevel = slog.LevelWarn
 				c.TraceSource = "tempo"
 				c.Tempo.URL = "http://tempo:3200"

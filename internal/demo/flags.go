@@ -58,6 +58,7 @@ func newFlagSet(cfg *LiveConfig) *flag.FlagSet {
 	fs.DurationVar(&b.Every, "bad-deploy-every", b.Every, "repeat the bad deploy this often (0 for once)")
 	fs.Float64Var(&b.ErrorRate, "bad-deploy-error-rate", b.ErrorRate, "error rate of the hurt step during the bad deploy")
 	fs.Float64Var(&b.Latency, "bad-deploy-latency", b.Latency, "latency multiplier of the hurt step during the bad deploy")
+	fs.StringVar(&b.ServiceVersion, "bad-deploy-service-version", b.ServiceVersion, "service.version of the hurt step's service during the bad deploy, as its deploy marker names it (empty keeps its usual version)")
 	d := &cfg.Model.Daily
 	fs.BoolVar(&d.Enabled, "daily", d.Enabled, "make the session rate follow the time of day: a quarter of the peak at night, the peak at 13:00, an evening shoulder")
 	fs.StringVar(&d.Zone, "zone", d.Zone, "IANA time zone whose clock the daily pattern follows, e.g. Europe/Paris")

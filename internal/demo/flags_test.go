@@ -38,7 +38,7 @@ func TestParseFlags(t *testing.T) {
 				c.Backfill = 0
 				c.TruthPath = dir + "/truth.json"
 				c.Headers = map[string]string{"X-Scope-OrgID": "shop", "Authorization": "Bearer t=1"}
-				c.Model.BadDeploy = BadDeploy{Enabled: true, Step: StepCheckout, Version: "1.4.0", After: 30 * time.Second, For: time.Minute, ErrorRate: 0.5, Latency: 3}
+				c.Model.BadDeploy = BadDeploy{Enabled: true, Step: StepCheckout, Version: "1.4.0", After: 30 * time.Second, For: time.Minute, ErrorRate: 0.5, Latency: 3, ServiceVersion: BadPaymentVersion}
 				c.Model.Daily = DailyPattern{Enabled: true, Night: 0.25, Weekend: 0.6, Zone: "Europe/Paris"}
 				c.Model.AnomalySchedule.Every = 2 * time.Hour
 				c.Model.Sample = 0.25

@@ -80,6 +80,8 @@ func DefaultLiveConfig() LiveConfig {
 	m.BadDeploy.Every = time.Hour
 	m.BadDeploy.ErrorRate = 0.5
 	m.BadDeploy.Latency = 3
+	// The deploy marker names the payment release; its spans say so too.
+	m.BadDeploy.ServiceVersion = BadPaymentVersion
 	m.Sample = 1
 	// Off unless asked for (-propagation-break): twenty minutes in, for a
 	// quarter of an hour, and again every two hours.

@@ -117,7 +117,7 @@ func buildSteps() [NumSteps]StepInfo {
 			{"SELECT inventory", trace.SpanKindClient, pg("SELECT"), 0.30},
 			{"compute_totals", trace.SpanKindInternal, nil, 0.30},
 		}},
-		{StepPayment, "payment_svc", "4.1.0", "POST", "/payments", []ChildInfo{
+		{StepPayment, "payment_svc", PaymentVersion, "POST", "/payments", []ChildInfo{
 			{"POST /psp/charge", trace.SpanKindClient, call("psp.example.com", "POST"), 0.70},
 			{"fraud_check", trace.SpanKindInternal, nil, 0.15},
 		}},
@@ -182,6 +182,13 @@ type StepModel struct {
 	ErrorLatency float64 `json:"error_latency"`
 }
 
+// The payment service's releases: the one it runs, and the bad one the
+// scripted deploy ships (and its deploy marker names).
+const (
+	PaymentVersion    = "4.1.0"
+	BadPaymentVersion = "4.2.0"
+)
+
 // BadDeploy scripts an incident: while active, one step of sessions on one
 // app version fails at ErrorRate and is Latency times slower.
 type BadDeploy struct {
@@ -196,6 +203,10 @@ type BadDeploy struct {
 	Every     time.Duration `json:"every,omitempty"`
 	ErrorRate float64       `json:"error_rate"`
 	Latency   float64       `json:"latency"`
+	// ServiceVersion is the service.version the step's service reports
+	// while the deploy is active (the release the deploy marker names);
+	// empty keeps the step's usual version.
+	ServiceVersion string `json:"service_version,omitempty"`
 }
 
 // active reports whether the deploy is active at t for traffic starting at

@@ -29,7 +29,7 @@ func traceOTLP(tr *Trace, environment string) *tracepb.ResourceSpans {
 	st := shop[tr.Step]
 	res := &resourcepb.Resource{Attributes: kvs([]attribute.KeyValue{
 		attribute.String("service.name", st.Service),
-		attribute.String("service.version", st.ServiceVersion),
+		attribute.String("service.version", cmp.Or(tr.ServiceVersion, st.ServiceVersion)),
 		attribute.String("service.namespace", "shop"),
 		attribute.String("deployment.environment", cmp.Or(environment, "prod")),
 	})}

@@ -69,6 +69,11 @@ func (b PropagationBreak) windows(start, end time.Time) []Window {
 // version is the service version of step i at t, and whether it breaks
 // propagation.
 func (p *planner) version(i int, t time.Time) (string, bool) {
+	// A deployed release reports its own version, as the deploy marker
+	// says.
+	if d := p.cfg.BadDeploy; d.ServiceVersion != "" && d.Step == shop[i].Key && d.active(p.start, t) {
+		return d.ServiceVersion, false
+	}
 	b := p.cfg.PropagationBreak
 	if !b.Enabled || b.Step != shop[i].Key {
 		return shop[i].ServiceVersion, false

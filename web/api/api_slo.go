@@ -5,7 +5,6 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"github.com/waymarkhq/waymark/internal/alerting"
 	"github.com/waymarkhq/waymark/web/httpx"
 	"github.com/waymarkhq/waymark/web/journeyhttp"
 )
@@ -23,12 +22,18 @@ func (h *Handler) SLOList(w http.ResponseWriter, r *http.Request) {
 		h.Fail(w, r, httpx.Missing(err, "journey %q", slug))
 		return
 	}
-	if states == nil {
-		states = []alerting.SLOState{}
+	out := make([]map[string]any, 0, len(states))
+	for _, s := range states {
+		m, err := sloStateOut(s)
+		if err != nil {
+			h.Fail(w, r, err)
+			return
+		}
+		out = append(out, m)
 	}
 	h.WriteJSON(w, r, http.StatusOK, struct {
-		SLOs []alerting.SLOState `json:"slos"`
-	}{states})
+		SLOs []map[string]any `json:"slos"`
+	}{out})
 }
 
 // SLOGet returns what an SLO's page shows: its numbers now from the
@@ -50,5 +55,10 @@ func (h *Handler) SLOGet(w http.ResponseWriter, r *http.Request) {
 		h.Fail(w, r, httpx.Missing(err, "SLO %q of journey %q", name, slug))
 		return
 	}
-	h.WriteJSON(w, r, http.StatusOK, st)
+	out, err := sloStatusOut(st)
+	if err != nil {
+		h.Fail(w, r, err)
+		return
+	}
+	h.WriteJSON(w, r, http.StatusOK, out)
 }

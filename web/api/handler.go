@@ -7,6 +7,7 @@ import (
 	"github.com/waymarkhq/waymark/internal/journeyedit"
 	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/web/alerthttp"
+	"github.com/waymarkhq/waymark/web/builderhttp"
 	"github.com/waymarkhq/waymark/web/httpx"
 	"github.com/waymarkhq/waymark/web/incidenthttp"
 	"github.com/waymarkhq/waymark/web/journeyhttp"
@@ -29,6 +30,8 @@ type Deps struct {
 	Channels *alerthttp.ChannelFlow
 	// Source is the trace source the rollups read, for /api/v1/sources.
 	Source journeyhttp.Source
+	// Builder suggests, previews and proposes journeys from the traces.
+	Builder builderhttp.Service
 	// APIToken, when set, must be sent as a bearer token to record deploy
 	// markers on a server without accounts.
 	APIToken string
@@ -47,6 +50,7 @@ type Handler struct {
 	ch        *alerthttp.ChannelFlow
 	apiToken  string
 	source    journeyhttp.Source
+	builder   builderhttp.Service
 }
 
 // New returns the API's handler.
@@ -62,5 +66,6 @@ func New(b *httpx.Base, d Deps) *Handler {
 		ch:        d.Channels,
 		apiToken:  d.APIToken,
 		source:    d.Source,
+		builder:   d.Builder,
 	}
 }

@@ -77,6 +77,12 @@ func LinkError(err error, traceID string) error {
 		return &httpx.Error{Status: http.StatusNotFound, Msg: fmt.Sprintf("trace %s not found in the trace source", id),
 			Fields: map[string]string{"trace_id": "not found in the trace source"}, Err: err}
 	}
+	// A malformed trace id is the trace id's fault, not the incident's.
+	var ve *journeys.ValidationError
+	if errors.As(err, &ve) && ve.Fields["trace_id"] != "" && len(ve.Fields) == 1 {
+		return &httpx.Error{Status: http.StatusUnprocessableEntity, Msg: "trace id " + ve.Fields["trace_id"],
+			Fields: ve.Fields, Err: err}
+	}
 	e := httpx.Classify(Err(err))
 	if e.Status == http.StatusConflict || e.Status == http.StatusRequestEntityTooLarge {
 		return httpx.OnField(e, "trace_id")

@@ -26,7 +26,7 @@ func (h *Handler) JourneyEdit(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		h.Render(w, r, http.StatusOK, JourneyYAML(h.Site, JourneyYAMLForm{
-			Editing: true, Slug: slug, Action: layout.JourneyPath(slug, "/import"), Text: string(y),
+			Editing: true, Slug: slug, Action: layout.JourneyPath(slug, "/import"), Text: string(y), Live: h.live,
 		}))
 		return
 	}
@@ -34,5 +34,6 @@ func (h *Handler) JourneyEdit(w http.ResponseWriter, r *http.Request) {
 	f.Editing = true
 	f.Action = layout.JourneyPath(slug, "/edit")
 	f.SetErrors(nil)
+	h.ready(r.Context(), f)
 	h.Render(w, r, http.StatusOK, JourneyEdit(h.Site, f))
 }

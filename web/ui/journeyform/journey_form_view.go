@@ -30,6 +30,28 @@ type JourneyForm struct {
 	// Message is shown above the form, e.g. why saving failed as a whole.
 	Message string
 
+	// Unmatched is set when saving stopped because a step matched nothing
+	// in the last 24 hours: the form then offers to save anyway.
+	Unmatched bool
+	// Live is set when the builder reads a trace source: the inputs then
+	// suggest as one types and each step previews what it matches.
+	Live bool
+	// Services are the services to suggest before anything is typed;
+	// SpanLists the span names of each step's service, when it has one.
+	Services  Suggestions
+	SpanLists []Suggestions
+	// Origin says where a prefilled form came from: a trace, a suggestion.
+	Origin string
+	// SegmentOffers and ValueOffers are the keys worth offering for the
+	// segments and the value, from the spans the journey was drafted from.
+	SegmentOffers []string
+	ValueOffers   []string
+	// PreviewRange is the range last previewed; Preview what it showed,
+	// PreviewMessage why it could not.
+	PreviewRange   string
+	Preview        *PreviewView
+	PreviewMessage string
+
 	errs   []layout.FieldError
 	placed map[string][]layout.FieldError
 }
@@ -139,6 +161,12 @@ type JourneyYAMLForm struct {
 	// Errors are the validation messages, Message a general one.
 	Errors  []layout.FieldError
 	Message string
+	// Live, PreviewRange, Preview and PreviewMessage are the dry run's, as
+	// on the form.
+	Live           bool
+	PreviewRange   string
+	Preview        *PreviewView
+	PreviewMessage string
 }
 
 func editTitle(editing bool, name string) string {

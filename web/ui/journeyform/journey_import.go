@@ -37,6 +37,11 @@ func (h *Handler) saveYAML(w http.ResponseWriter, r *http.Request, slug string) 
 	if f.Editing {
 		f.Action = layout.JourneyPath(slug, "/import")
 	}
+	f.Live = h.live
+	if r.PostForm.Get("action") == "preview" {
+		h.previewYAML(w, r, f)
+		return
+	}
 	invalid := func(status int, err error, message string) {
 		var ve *journeys.ValidationError
 		if errors.As(err, &ve) {

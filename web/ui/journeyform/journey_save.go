@@ -40,8 +40,13 @@ func (h *Handler) saveForm(w http.ResponseWriter, r *http.Request, slug string) 
 	if f.Editing {
 		f.Action = layout.JourneyPath(slug, "/edit")
 	}
+	if r.PostForm.Get("action") == "preview" {
+		h.previewForm(w, r, f)
+		return
+	}
 	if applyFormAction(f, r.PostForm.Get("action")) {
 		f.SetErrors(nil)
+		h.ready(r.Context(), f)
 		h.Render(w, r, http.StatusOK, JourneyEdit(h.Site, f))
 		return
 	}
@@ -60,6 +65,16 @@ func (h *Handler) saveForm(w http.ResponseWriter, r *http.Request, slug string) 
 	if len(errs) > 0 {
 		h.renderForm(w, r, http.StatusUnprocessableEntity, f, errs)
 		return
+	}
+	if r.PostForm.Get("action") != "save-anyway" {
+		if quiet := h.unmatchedSteps(r.Context(), j); len(quiet) > 0 {
+			// Most likely a mistyped service or span name: say so before
+			// it is saved and shows nothing forever.
+			f.Message = unmatchedMessage(j, quiet)
+			f.Unmatched = true
+			h.renderForm(w, r, http.StatusOK, f, nil)
+			return
+		}
 	}
 
 	res, err := h.saveJourney(r, slug, j)
@@ -93,7 +108,9 @@ func (h *Handler) saveJourney(r *http.Request, slug string, j journeys.Journey) 
 func (h *Handler) renderForm(w http.ResponseWriter, r *http.Request, status int, f *JourneyForm, errs map[string]string) {
 	// Padding after the rows were read keeps every index in errs pointing at
 	// the row the user filled.
+	filled := len(f.Steps)
 	padSteps(f)
-	f.SetErrors(errs)
+	f.SetErrors(formMessages(errs, filled))
+	h.ready(r.Context(), f)
 	h.Render(w, r, status, JourneyEdit(h.Site, f))
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -11,11 +12,15 @@ import (
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/journeys"
+	"github.com/waymarkhq/waymark/web/ui/layout"
 	"github.com/waymarkhq/waymark/web/ui/slos"
 )
 
 // listRange is the range the journeys overview reports on.
 const listRange = time.Hour
+
+// sparkPoint is the width of a point of the overview's sparklines.
+const sparkPoint = 5 * time.Minute
 
 // listParallel bounds the stats queries the overview runs at once: enough
 // to hide round trips, few enough to leave connections for everyone else.
@@ -97,6 +102,20 @@ func (h *Handler) listNumbers(ctx context.Context, recs []store.JourneyRecord, l
 			}
 			n := numbersOf(st, rec.Journey.Spec.Steps)
 			n.Delayed = delayed[slug]
+			// Whole points only: a point still filling would read as a
+			// fall in conversion.
+			sto := to.Truncate(sparkPoint)
+			series, err := h.rollups.Series(ctx, slug, sto.Add(-listRange), sto, sparkPoint, nil)
+			if err != nil {
+				mu.Lock()
+				if firstErr == nil {
+					firstErr = fmt.Errorf("read series of %q: %w", slug, err)
+					cancel()
+				}
+				mu.Unlock()
+				return
+			}
+			n.Spark = sparkOf(series)
 			list[i].Numbers = &n
 		}()
 	}
@@ -120,6 +139,52 @@ func numbersOf(st rollup.JourneyStats, steps []journeys.Step) JourneyNumbers {
 	return n
 }
 
+// sparkOf is the conversion of each point anyone entered in: those who
+// entered then and reached the last step, over those who entered.
+func sparkOf(series []rollup.StepSeries) []float64 {
+	if len(series) < 2 {
+		return nil
+	}
+	first, last := series[0].Points, series[len(series)-1].Points
+	var out []float64
+	for i := range min(len(first), len(last)) {
+		if first[i].Reached > 0 {
+			out = append(out, float64(last[i].Reached)/float64(first[i].Reached))
+		}
+	}
+	return out
+}
+
+// sloSeverity orders SLO states from the worst.
+func sloSeverity(b slos.SLOBadge) int {
+	switch {
+	case !b.Evaluated:
+		return 1
+	case b.State == slos.SLOStatePage:
+		return 4
+	case b.State == slos.SLOStateTicket:
+		return 3
+	case b.State == slos.SLOStateInsufficientTraffic:
+		return 2
+	}
+	return 0
+}
+
+// worstSLO is the SLO most in trouble: paging before ticketing, then the
+// one with the least budget left.
+func worstSLO(bs []slos.SLOBadge) []slos.SLOBadge {
+	if len(bs) == 0 {
+		return nil
+	}
+	w := bs[0]
+	for _, b := range bs[1:] {
+		if s, ws := sloSeverity(b), sloSeverity(w); s > ws || (s == ws && b.BudgetRemaining < w.BudgetRemaining) {
+			w = b
+		}
+	}
+	return []slos.SLOBadge{w}
+}
+
 // listSLOs fills each journey's SLO badges from one read of every SLO's
 // state.
 func (h *Handler) listSLOs(ctx context.Context, list []JourneySummary) error {
@@ -135,4 +200,9 @@ func (h *Handler) listSLOs(ctx context.Context, list []JourneySummary) error {
 		list[i].SLOs = slos.BadgesOf(bySlug[list[i].Slug])
 	}
 	return nil
+}
+
+// sparkLabel says what a list sparkline draws.
+func sparkLabel(vs []float64) string {
+	return "conversion per 5 minutes over the last hour, " + strconv.Itoa(len(vs)) + " points, last " + layout.Ratio(vs[len(vs)-1])
 }

@@ -39,6 +39,9 @@ type JourneyNumbers struct {
 	WorstErrorRate float64
 	// Delayed is set while the journey's rollup runs are failing.
 	Delayed bool
+	// Spark is the conversion of each complete sparkPoint of the range
+	// that anyone entered in, oldest first.
+	Spark []float64
 }
 
 // JourneyDetail is everything the journey page shows.

@@ -19,6 +19,11 @@ type Waterfall struct {
 	Errors   int
 	// Ticks label the time axis at 0, ¼, ½, ¾ and the whole duration.
 	Ticks []string
+	// PickForm, when set, is the id of a form each span can be ticked
+	// for: a box per row, named span, belonging to that form.
+	PickForm string
+	// Picked are the span ids ticked already.
+	Picked map[string]bool
 }
 
 // WaterfallRow is one span of the waterfall.

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
@@ -39,12 +41,44 @@ func (h *Handler) TraceShow(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		p.Waterfall = layout.NewWaterfall(t)
+		if layout.CanEditJourneys(r.Context()) {
+			p.Waterfall.PickForm = pickForm
+			p.PickError, p.Waterfall.Picked = pickState(r.URL.Query())
+		}
 		ref.At, ref.Error = p.Waterfall.Start, firstError(t)
 	}
 	if h.Site.Incidents {
 		p.Incidents = h.incidentActions(r, ref)
 	}
 	h.Render(w, r, http.StatusOK, TraceShow(h.Site, p))
+}
+
+// pickForm is the id of the form that drafts a journey from the spans
+// ticked in the waterfall.
+const pickForm = "journey-from-trace"
+
+// pickState is what the editor sent back: ?picked=N when N spans were
+// too few for a journey, with the ticked spans (?span=) to tick again.
+func pickState(q url.Values) (string, map[string]bool) {
+	n, err := strconv.Atoi(q.Get("picked"))
+	if err != nil || n < 0 || n >= journeys.MinSteps {
+		return "", nil
+	}
+	picked := map[string]bool{}
+	for _, id := range q["span"] {
+		picked[id] = true
+	}
+	return fmt.Sprintf("Tick at least %d spans, one per step: %s ticked.", journeys.MinSteps, tickedWords(n)), picked
+}
+
+func tickedWords(n int) string {
+	switch n {
+	case 0:
+		return "none was"
+	case 1:
+		return "1 was"
+	}
+	return strconv.Itoa(n) + " were"
 }
 
 // incidentActions offers to open an incident from the trace or add it

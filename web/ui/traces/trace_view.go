@@ -14,4 +14,7 @@ type TracePage struct {
 	// Incidents offers to open an incident from the trace or add it to
 	// one; nil when the server keeps no incidents.
 	Incidents *layout.TraceIncidentActions
+	// PickError says why the ticked spans made no journey, when the
+	// editor sent the picker back here.
+	PickError string
 }
