@@ -18,13 +18,14 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 
-	"github.com/waymarkhq/waymark/internal/alerting"
 	"github.com/waymarkhq/waymark/internal/demo"
+	"github.com/waymarkhq/waymark/internal/notify"
 	"github.com/waymarkhq/waymark/internal/pgtest"
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/rollup/rolluptest"
 	"github.com/waymarkhq/waymark/internal/sketch"
 	"github.com/waymarkhq/waymark/internal/slo"
+	"github.com/waymarkhq/waymark/internal/sloeval"
 	"github.com/waymarkhq/waymark/internal/spanstore"
 	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/jobs"
@@ -218,7 +219,7 @@ type deliveries struct {
 	release chan struct{}
 	once    sync.Once
 	mu      sync.Mutex
-	acked   []alerting.WebhookPayload
+	acked   []notify.WebhookPayload
 	// down answers 503 until this time.
 	down time.Time
 	// attempts are when requests arrived, acknowledged or not.
@@ -247,7 +248,7 @@ func newDeliveries(t *testing.T, hold bool, down time.Time) *deliveries {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			return
 		}
-		var p alerting.WebhookPayload
+		var p notify.WebhookPayload
 		if err := json.Unmarshal(body, &p); err != nil {
 			w.WriteHeader(http.StatusBadRequest)
 			return
@@ -265,15 +266,15 @@ func newDeliveries(t *testing.T, hold bool, down time.Time) *deliveries {
 	return d
 }
 
-func (d *deliveries) received() []alerting.WebhookPayload {
+func (d *deliveries) received() []notify.WebhookPayload {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return append([]alerting.WebhookPayload(nil), d.acked...)
+	return append([]notify.WebhookPayload(nil), d.acked...)
 }
 
 // pagingSLO stores a journey whose burstSLO pages at now, and a webhook
 // channel to url.
-func pagingSLO(t *testing.T, pool *pgxpool.Pool, now time.Time, url string) (*alerting.Service, *store.Store) {
+func pagingSLO(t *testing.T, pool *pgxpool.Pool, now time.Time, url string) (*sloeval.Service, *store.Store) {
 	t.Helper()
 	ctx := context.Background()
 	js := store.New(pool)
@@ -293,9 +294,9 @@ func pagingSLO(t *testing.T, pool *pgxpool.Pool, now time.Time, url string) (*al
 	}
 	res := &rollup.Result{Slug: "shop", Range: rollup.Range{From: now.Add(-30 * time.Minute), To: now}, Thresholds: rollup.Thresholds(j), Steps: steps}
 	require.NoError(t, rollups.Write(ctx, res, rollup.WriteOptions{Version: rec.Version, Live: true, Started: now}))
-	svc := alerting.NewService(pool, rollups, js, alerting.Options{Now: func() time.Time { return now }})
+	svc := sloeval.NewService(pool, rollups, js, sloeval.Options{Now: func() time.Time { return now }})
 	require.NoError(t, svc.SetMinEvents(ctx, "shop", burstSLO.Name, 10))
-	_, err = svc.CreateChannel(ctx, alerting.ChannelInput{Name: "hook", Kind: alerting.ChannelWebhook, URL: url, Enabled: true})
+	_, err = notify.NewService(pool, svc, notify.Options{}).CreateChannel(ctx, notify.ChannelInput{Name: "hook", Kind: notify.ChannelWebhook, URL: url, Enabled: true})
 	require.NoError(t, err)
 	return svc, js
 }

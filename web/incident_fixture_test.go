@@ -19,7 +19,7 @@ import (
 	resourcepb "go.opentelemetry.io/proto/otlp/resource/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 
-	"github.com/waymarkhq/waymark/internal/alerting"
+	"github.com/waymarkhq/waymark/internal/alerttest"
 	"github.com/waymarkhq/waymark/internal/auth"
 	"github.com/waymarkhq/waymark/internal/incident"
 	"github.com/waymarkhq/waymark/internal/pgtest"
@@ -43,7 +43,7 @@ type incidentBundle struct {
 	incidents *incident.Store
 	journey   journeys.Journey
 	// alerting is set when incidentConfig.alerting asked for it.
-	alerting *alerting.Service
+	alerting *alerttest.Services
 }
 
 // incidentConfig tunes setupIncidents.
@@ -84,9 +84,9 @@ func setupIncidents(t testing.TB, cfg incidentConfig) *incidentBundle {
 		PublicURL:        "https://waymark.example",
 		TraceURLTemplate: "https://grafana.example/explore?trace={traceID}",
 	}
-	var svc *alerting.Service
+	var svc *alerttest.Services
 	if cfg.alerting {
-		svc = alerting.NewService(pool, rollups, st, alerting.Options{Now: clock})
+		svc = alerttest.New(pool, rollups, st, alerttest.Options{Now: clock})
 		opts.Alerting = svc
 	}
 	acc := withAccounts(t, pool, &opts, cfg.auth)

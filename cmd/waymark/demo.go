@@ -11,10 +11,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/waymarkhq/waymark/internal/alerting"
 	"github.com/waymarkhq/waymark/internal/auth"
 	"github.com/waymarkhq/waymark/internal/config"
 	"github.com/waymarkhq/waymark/internal/demo"
+	"github.com/waymarkhq/waymark/internal/deploy"
 	"github.com/waymarkhq/waymark/internal/journeyedit"
 	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/jobs"
@@ -174,12 +174,12 @@ func (d *deps) backfillAll(ctx context.Context, from time.Time) {
 // markDemoDeploy records the demo's bad deploy and its rollback as deploy
 // markers of the payment service, as a CD pipeline would.
 func (d *deps) markDemoDeploy(ctx context.Context, active bool, at time.Time) {
-	in := alerting.DeploymentInput{Service: "payment_svc", Version: "4.2.0", Environment: "prod", At: at,
+	in := deploy.DeploymentInput{Service: "payment_svc", Version: "4.2.0", Environment: "prod", At: at,
 		Description: "demo: new payment flow for app 1.5.0"}
 	if !active {
 		in.Version, in.Description = "4.1.0", "demo: rollback of 4.2.0"
 	}
-	if _, err := d.alerting.CreateDeployment(ctx, in); err != nil {
+	if _, err := d.alerting.deploys.CreateDeployment(ctx, in); err != nil {
 		d.log.Warn("record demo deploy", "err", err)
 	}
 }

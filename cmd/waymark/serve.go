@@ -16,7 +16,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
-	"github.com/waymarkhq/waymark/internal/alerting"
 	"github.com/waymarkhq/waymark/internal/auth"
 	"github.com/waymarkhq/waymark/internal/config"
 	"github.com/waymarkhq/waymark/internal/incident"
@@ -121,7 +120,7 @@ type deps struct {
 	// journeys changes journeys, with their audit entries and recomputes.
 	journeys *journeyedit.Service
 	// alerting evaluates SLOs and keeps deploy markers and channels.
-	alerting *alerting.Service
+	alerting *alertServices
 	// auth is the accounts, sessions and API tokens.
 	auth *auth.Auth
 }
@@ -203,7 +202,7 @@ func (d deps) alertingOrOff() alerthttp.Service {
 	if d.alerting == nil {
 		return alerthttp.Off{}
 	}
-	return d.alerting
+	return d.alerting.web()
 }
 
 // incidents is the incident store. Both trace sources can export whole

@@ -8,7 +8,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
-	"github.com/waymarkhq/waymark/internal/alerting"
 	"github.com/waymarkhq/waymark/internal/config"
 	"github.com/waymarkhq/waymark/internal/journeyedit"
 	"github.com/waymarkhq/waymark/internal/rollup"
@@ -22,11 +21,11 @@ import (
 func (d *deps) openJobs() error {
 	jobsDB := d.jobsDB()
 	jobStore := store.New(jobsDB)
-	aopts := alerting.Options{PublicURL: d.cfg.PublicURL, Logger: d.log}
-	d.alerting = alerting.NewService(d.pool, rollup.NewStore(d.pool), d.store, aopts)
+	d.alerting = newAlertServices(d.pool, d.store, d.cfg.PublicURL, d.log)
+	jobAlerts := newAlertServices(jobsDB, jobStore, d.cfg.PublicURL, d.log)
 	opts := jobs.Options{Logger: d.log, RescueAfter: d.cfg.JobRescueAfter,
-		Alerting: alerting.NewService(jobsDB, rollup.NewStore(jobsDB), jobStore, aopts),
-		Rollups:  rollup.RunOptions{Source: string(d.cfg.TraceSource), AdjustedCountKey: d.cfg.SampleRateAttribute}}
+		SLOs: jobAlerts.slos, Notify: jobAlerts.notify,
+		Rollups: rollup.RunOptions{Source: string(d.cfg.TraceSource), AdjustedCountKey: d.cfg.SampleRateAttribute}}
 	if d.cfg.TraceSource == config.SourceTempo {
 		// Tempo makes spans searchable only after its ingesters flush.
 		opts.Lag = jobs.TempoLag

@@ -3,6 +3,8 @@ package slo
 import (
 	"fmt"
 	"time"
+
+	"github.com/waymarkhq/waymark/journeys"
 )
 
 // State is the alert state of an SLO.
@@ -277,7 +279,7 @@ func steppedDown(reason, what string, since time.Time, after time.Duration, loc 
 		}
 		return reason
 	}
-	s := fmt.Sprintf("%s has burned at its threshold for %s, since %s", what, formatDuration(now.Sub(since)), formatClock(since, loc, now))
+	s := fmt.Sprintf("%s has burned at its threshold for %s, since %s", what, journeys.FormatWindow(now.Sub(since)), formatClock(since, loc, now))
 	if reason != "" && reason != reasonOK {
 		s += "; " + reason
 	}
@@ -312,8 +314,8 @@ func Overall(table []PairStatus) (State, string) {
 		for _, p := range table {
 			if p.Severity == sev && p.Fires {
 				return State(sev), fmt.Sprintf("burn %s over %s and %s over %s reach %s",
-					formatRate(p.LongBurn.Rate), formatDuration(p.Long),
-					formatRate(p.ShortBurn.Rate), formatDuration(p.Short), formatRate(p.Threshold))
+					FormatRate(p.LongBurn.Rate), journeys.FormatWindow(p.Long),
+					FormatRate(p.ShortBurn.Rate), journeys.FormatWindow(p.Short), FormatRate(p.Threshold))
 			}
 		}
 	}
@@ -327,10 +329,10 @@ func Overall(table []PairStatus) (State, string) {
 		}
 		if b.NoData {
 			return StateInsufficientTraffic, fmt.Sprintf("no events in the last %s, need %d to alert",
-				formatDuration(b.Window), need)
+				journeys.FormatWindow(b.Window), need)
 		}
 		return StateInsufficientTraffic, fmt.Sprintf("only %d events in the last %s, need %d to alert",
-			b.Events.Total, formatDuration(b.Window), need)
+			b.Events.Total, journeys.FormatWindow(b.Window), need)
 	}
 	return StateOK, reasonOK
 }

@@ -5,7 +5,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"github.com/waymarkhq/waymark/internal/alerting"
+	"github.com/waymarkhq/waymark/internal/sloeval"
 	"github.com/waymarkhq/waymark/web/httpx"
 	"github.com/waymarkhq/waymark/web/journeyhttp"
 )
@@ -24,10 +24,10 @@ func (h *Handler) SLOList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if states == nil {
-		states = []alerting.SLOState{}
+		states = []sloeval.SLOState{}
 	}
 	h.WriteJSON(w, r, http.StatusOK, struct {
-		SLOs []alerting.SLOState `json:"slos"`
+		SLOs []sloeval.SLOState `json:"slos"`
 	}{states})
 }
 

@@ -10,7 +10,6 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/waymarkhq/waymark/internal/alerting"
 	"github.com/waymarkhq/waymark/internal/auth"
 	"github.com/waymarkhq/waymark/internal/fault"
 	"github.com/waymarkhq/waymark/internal/incident"
@@ -89,9 +88,9 @@ const (
 // own sentinels come to wrap the fault kinds, and until they all do both
 // are recognised.
 var (
-	notFoundErrs = []error{fault.ErrNotFound, store.ErrNotFound, rollup.ErrNotFound, alerting.ErrNotFound,
+	notFoundErrs = []error{fault.ErrNotFound, store.ErrNotFound, rollup.ErrNotFound,
 		incident.ErrNotFound, auth.ErrNotFound, journeys.ErrTraceNotFound}
-	conflictErrs = []error{fault.ErrConflict, store.ErrConflict, alerting.ErrConflict, incident.ErrConflict,
+	conflictErrs = []error{fault.ErrConflict, store.ErrConflict, incident.ErrConflict,
 		auth.ErrConflict, auth.ErrLastAdmin}
 	forbiddenErrs = []error{fault.ErrForbidden, auth.ErrForbidden}
 )
@@ -103,7 +102,6 @@ func Classify(err error) *Error {
 	var he *Error
 	var mbe *http.MaxBytesError
 	var ve *journeys.ValidationError
-	var ave *alerting.ValidationError
 	var uve *auth.ValidationError
 	var big *incident.SnapshotTooLargeError
 	var inv *fault.Invalid
@@ -124,8 +122,6 @@ func Classify(err error) *Error {
 		return &Error{Status: http.StatusUnprocessableEntity, Msg: msg, Fields: inv.Fields, Err: err}
 	case errors.As(err, &ve):
 		return &Error{Status: http.StatusUnprocessableEntity, Msg: "invalid journey", Fields: ve.Fields, Err: err}
-	case errors.As(err, &ave):
-		return &Error{Status: http.StatusUnprocessableEntity, Msg: "invalid input", Fields: ave.Fields, Err: err}
 	case errors.As(err, &uve):
 		return &Error{Status: http.StatusUnprocessableEntity, Msg: uve.Error(), Fields: map[string]string{uve.Field: uve.Message}, Err: err}
 	case errors.Is(err, fault.ErrInvalid):

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/waymarkhq/waymark/internal/alerting"
+	"github.com/waymarkhq/waymark/internal/notify"
 	"github.com/waymarkhq/waymark/web/alerthttp"
 	"github.com/waymarkhq/waymark/web/httpx"
 )
@@ -75,7 +75,7 @@ func (h *Handler) setChannelEnabled(w http.ResponseWriter, r *http.Request, enab
 		if enabled {
 			action = "channel.enable"
 		}
-		in := alerting.ChannelInput{Name: c.Name, Kind: c.Kind, URL: c.URL, Journeys: c.Journeys, Enabled: enabled}
+		in := notify.ChannelInput{Name: c.Name, Kind: c.Kind, URL: c.URL, Journeys: c.Journeys, Enabled: enabled}
 		if _, err := h.ch.Save(r, action, c, in); err != nil {
 			h.Fail(w, r, err)
 			return

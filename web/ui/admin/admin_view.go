@@ -6,8 +6,8 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/waymarkhq/waymark/internal/alerting"
 	"github.com/waymarkhq/waymark/internal/auth"
+	"github.com/waymarkhq/waymark/internal/notify"
 )
 
 // AdminTab names one admin page.
@@ -179,13 +179,13 @@ const TabChannels AdminTab = "channels"
 // AdminChannels is the notification channels page: every channel, with
 // its URL redacted, and the form to add one.
 type AdminChannels struct {
-	Channels []alerting.Channel
+	Channels []notify.Channel
 	Form     ChannelForm
 }
 
 // AdminChannelEdit is the page to change one channel.
 type AdminChannelEdit struct {
-	Channel alerting.Channel
+	Channel notify.Channel
 	Form    ChannelForm
 }
 
@@ -203,24 +203,24 @@ type ChannelForm struct {
 
 // channelKinds are the kinds offered in forms.
 func channelKinds() []string {
-	return []string{string(alerting.ChannelWebhook), string(alerting.ChannelSlack), string(alerting.ChannelAlertmanager)}
+	return []string{string(notify.ChannelWebhook), string(notify.ChannelSlack), string(notify.ChannelAlertmanager)}
 }
 
 // channelKindHelp says what a kind of channel receives.
 func channelKindHelp(kind string) string {
-	switch alerting.ChannelKind(kind) {
-	case alerting.ChannelWebhook:
+	switch notify.ChannelKind(kind) {
+	case notify.ChannelWebhook:
 		return "Waymark's JSON payload"
-	case alerting.ChannelSlack:
+	case notify.ChannelSlack:
 		return "a Slack incoming webhook"
-	case alerting.ChannelAlertmanager:
+	case notify.ChannelAlertmanager:
 		return "a Prometheus Alertmanager (posted to /api/v2/alerts)"
 	}
 	return ""
 }
 
 // channelJourneys lists the journeys a channel takes alerts of, in words.
-func channelJourneys(c alerting.Channel) string {
+func channelJourneys(c notify.Channel) string {
 	if len(c.Journeys) == 0 {
 		return "all journeys"
 	}

@@ -7,8 +7,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/waymarkhq/waymark/internal/alerting"
 	"github.com/waymarkhq/waymark/internal/rollup"
+	"github.com/waymarkhq/waymark/internal/sloeval"
 	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/journeys"
 	"github.com/waymarkhq/waymark/web/ui/slos"
@@ -127,7 +127,7 @@ func (h *Handler) listSLOs(ctx context.Context, list []JourneySummary) error {
 	if err != nil {
 		return fmt.Errorf("read SLO states: %w", err)
 	}
-	bySlug := map[string][]alerting.SLOState{}
+	bySlug := map[string][]sloeval.SLOState{}
 	for _, s := range states {
 		bySlug[s.Journey] = append(bySlug[s.Journey], s)
 	}
