@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/waymarkhq/waymark/internal/demo"
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/internal/notify"
 	"github.com/waymarkhq/waymark/internal/pgtest"
 	"github.com/waymarkhq/waymark/internal/rollup"
@@ -27,7 +28,6 @@ import (
 	"github.com/waymarkhq/waymark/internal/slo"
 	"github.com/waymarkhq/waymark/internal/sloeval"
 	"github.com/waymarkhq/waymark/internal/spanstore"
-	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/jobs"
 	"github.com/waymarkhq/waymark/journeys"
 )
@@ -90,7 +90,7 @@ func runWorker(url string) {
 	}
 	opts := workerOptions(time.Unix(0, ns).UTC())
 	opts.Configure = func(c *river.Config) { c.LeaderElectionDisabled = true }
-	client, err := jobs.New(pool, workerSource(pool), store.New(pool), opts)
+	client, err := jobs.New(pool, workerSource(pool), journeystore.New(pool), opts)
 	if err != nil {
 		os.Exit(4)
 	}
@@ -121,7 +121,7 @@ func kill(t *testing.T, cmd *exec.Cmd) {
 // takeOver starts the worker that carries on after a crash.
 func takeOver(t *testing.T, pool *pgxpool.Pool, now time.Time) {
 	t.Helper()
-	client, err := jobs.New(pool, workerSource(pool), store.New(pool), workerOptions(now))
+	client, err := jobs.New(pool, workerSource(pool), journeystore.New(pool), workerOptions(now))
 	require.NoError(t, err)
 	require.NoError(t, client.Start(context.Background()))
 	t.Cleanup(func() {
@@ -153,7 +153,7 @@ func TestWorkerKilledMidBackfill(t *testing.T) {
 	// minute here.
 	now := to.Add(3 * time.Minute)
 
-	js := store.New(pool)
+	js := journeystore.New(pool)
 	rec, err := js.CreateJourney(ctx, shopJourney(t), "test")
 	require.NoError(t, err)
 	slug := rec.Journey.Metadata.Slug
@@ -274,10 +274,10 @@ func (d *deliveries) received() []notify.WebhookPayload {
 
 // pagingSLO stores a journey whose burstSLO pages at now, and a webhook
 // channel to url.
-func pagingSLO(t *testing.T, pool *pgxpool.Pool, now time.Time, url string) (*sloeval.Service, *store.Store) {
+func pagingSLO(t *testing.T, pool *pgxpool.Pool, now time.Time, url string) (*sloeval.Service, *journeystore.Store) {
 	t.Helper()
 	ctx := context.Background()
-	js := store.New(pool)
+	js := journeystore.New(pool)
 	rollups := rollup.NewStore(pool)
 	j := rolluptest.Journey("shop", "trace", 0, 3)
 	j.Spec.SLOs = []journeys.SLO{burstSLO}

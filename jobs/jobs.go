@@ -17,10 +17,10 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/internal/notify"
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/sloeval"
-	"github.com/waymarkhq/waymark/internal/store"
 )
 
 // Defaults of Options.
@@ -52,12 +52,12 @@ const (
 	DefaultRescueAfter = 5 * time.Minute
 )
 
-// Journeys is where jobs read journey definitions; *store.Store is one.
+// Journeys is where jobs read journey definitions; *journeystore.Store is one.
 type Journeys interface {
-	ListJourneys(ctx context.Context) ([]store.JourneyRecord, error)
-	// GetJourney returns an error wrapping store.ErrNotFound for a journey
+	ListJourneys(ctx context.Context) ([]journeystore.JourneyRecord, error)
+	// GetJourney returns an error wrapping journeystore.ErrNotFound for a journey
 	// that no longer exists.
-	GetJourney(ctx context.Context, slug string) (store.JourneyRecord, error)
+	GetJourney(ctx context.Context, slug string) (journeystore.JourneyRecord, error)
 }
 
 // Options configure the jobs. Zero values take the defaults above.

@@ -212,7 +212,7 @@ func validatePattern(v *ValidationError, path string, m Pattern) {
 			}
 		}
 	}
-	if m.Kind != "" && !contains(spanKinds, m.Kind) {
+	if m.Kind != "" && !slices.Contains(spanKinds, m.Kind) {
 		v.Add(path+".kind", fmt.Sprintf("unknown span kind %q; use %s", m.Kind, joinOr(spanKinds)))
 	}
 	if len(m.Attributes) > MaxMatchers {

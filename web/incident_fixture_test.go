@@ -22,10 +22,10 @@ import (
 	"github.com/waymarkhq/waymark/internal/alerttest"
 	"github.com/waymarkhq/waymark/internal/auth"
 	"github.com/waymarkhq/waymark/internal/incident"
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/internal/pgtest"
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/spanstore"
-	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/journeys"
 	"github.com/waymarkhq/waymark/migrations"
 )
@@ -62,7 +62,7 @@ func setupIncidents(t testing.TB, cfg incidentConfig) *incidentBundle {
 	t.Helper()
 	ctx := context.Background()
 	pool := pgtest.New(t)
-	st := store.New(pool)
+	st := journeystore.New(pool)
 	spans := spanstore.NewStore(pool, nil)
 	rollups := rollup.NewStore(pool)
 	clock := func() time.Time { return incidentNow }

@@ -11,11 +11,11 @@ import (
 
 	"github.com/waymarkhq/waymark/internal/alerttest"
 	"github.com/waymarkhq/waymark/internal/deploy"
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/internal/pgtest"
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/rollup/rolluptest"
 	"github.com/waymarkhq/waymark/internal/sloeval"
-	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/journeys"
 	"github.com/waymarkhq/waymark/migrations"
 )
@@ -58,7 +58,7 @@ type sloBundle struct {
 func setupSLO(t testing.TB, edit func(*Options)) *sloBundle {
 	t.Helper()
 	pool := pgtest.New(t)
-	st := store.New(pool)
+	st := journeystore.New(pool)
 	logs := &lockedWriter{w: &discard{}}
 	clk := &testClock{t: sloT0}
 	rollups := rollup.NewStore(pool)

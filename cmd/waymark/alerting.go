@@ -7,10 +7,10 @@ import (
 
 	"github.com/waymarkhq/waymark/internal/deploy"
 	"github.com/waymarkhq/waymark/internal/deploy/gate"
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/internal/notify"
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/sloeval"
-	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/web/alerthttp"
 )
 
@@ -26,7 +26,7 @@ type alertServices struct {
 
 // newAlertServices builds the alerting services over pool; publicURL is the
 // base of the links notifications carry.
-func newAlertServices(pool *pgxpool.Pool, js *store.Store, publicURL string, log *slog.Logger) *alertServices {
+func newAlertServices(pool *pgxpool.Pool, js *journeystore.Store, publicURL string, log *slog.Logger) *alertServices {
 	slos := sloeval.NewService(pool, rollup.NewStore(pool), js, sloeval.Options{PublicURL: publicURL, Logger: log})
 	return &alertServices{
 		slos:    slos,

@@ -16,7 +16,7 @@ import (
 	"github.com/waymarkhq/waymark/internal/demo"
 	"github.com/waymarkhq/waymark/internal/deploy"
 	"github.com/waymarkhq/waymark/internal/journeyedit"
-	"github.com/waymarkhq/waymark/internal/store"
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/jobs"
 	"github.com/waymarkhq/waymark/journeys"
 	"github.com/waymarkhq/waymark/journeys/examples"
@@ -70,7 +70,7 @@ func (a *app) demo(ctx context.Context, args []string) error {
 	if _, err := migrations.Up(ctx, pool, log); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	st := store.New(pool)
+	st := journeystore.New(pool)
 	d := &deps{cfg: cfg, log: log, pool: pool, store: st}
 	if err := d.openSource(); err != nil {
 		return err

@@ -10,9 +10,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/internal/notify"
 	"github.com/waymarkhq/waymark/internal/pgtest"
-	"github.com/waymarkhq/waymark/internal/store"
 )
 
 func TestDemoWebhookLogsAlertsAndKeepsOneChannel(t *testing.T) {
@@ -21,7 +21,7 @@ func TestDemoWebhookLogsAlertsAndKeepsOneChannel(t *testing.T) {
 	defer cancel()
 	pool := pgtest.New(t)
 	var logs bytes.Buffer
-	d := &deps{log: slog.New(slog.NewTextHandler(&logs, nil)), pool: pool, store: store.New(pool)}
+	d := &deps{log: slog.New(slog.NewTextHandler(&logs, nil)), pool: pool, store: journeystore.New(pool)}
 	d.alerting = newAlertServices(pool, d.store, "", nil)
 
 	first, err := d.demoWebhook(ctx)

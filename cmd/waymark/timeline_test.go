@@ -10,8 +10,8 @@ import (
 
 	"github.com/waymarkhq/waymark/internal/deploy"
 	"github.com/waymarkhq/waymark/internal/incident"
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/internal/pgtest"
-	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/journeys"
 	"github.com/waymarkhq/waymark/journeys/examples"
 )
@@ -20,7 +20,7 @@ func TestIncidentEventsAreTheDeploysOfTheJourneysServices(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool := pgtest.New(t)
-	st := store.New(pool)
+	st := journeystore.New(pool)
 	data, err := examples.FS.ReadFile("shop-checkout.yaml")
 	require.NoError(t, err)
 	js, err := journeys.DecodeYAML(data)

@@ -10,8 +10,8 @@ import (
 
 	"github.com/waymarkhq/waymark/internal/config"
 	"github.com/waymarkhq/waymark/internal/journeyedit"
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/internal/rollup"
-	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/jobs"
 )
 
@@ -20,7 +20,7 @@ import (
 // source, so openSource runs first.
 func (d *deps) openJobs() error {
 	jobsDB := d.jobsDB()
-	jobStore := store.New(jobsDB)
+	jobStore := journeystore.New(jobsDB)
 	d.alerting = newAlertServices(d.pool, d.store, d.cfg.PublicURL, d.log)
 	jobAlerts := newAlertServices(jobsDB, jobStore, d.cfg.PublicURL, d.log)
 	opts := jobs.Options{Logger: d.log, RescueAfter: d.cfg.JobRescueAfter,

@@ -13,10 +13,10 @@ import (
 
 	"github.com/waymarkhq/waymark/internal/deploy"
 	"github.com/waymarkhq/waymark/internal/deploy/gate"
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/internal/notify"
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/sloeval"
-	"github.com/waymarkhq/waymark/internal/store"
 )
 
 // Options are the options of every service; zero values take each
@@ -60,7 +60,7 @@ type Services struct {
 }
 
 // New builds the services over pool.
-func New(pool *pgxpool.Pool, rollups *rollup.Store, js *store.Store, o Options) *Services {
+func New(pool *pgxpool.Pool, rollups *rollup.Store, js *journeystore.Store, o Options) *Services {
 	evals := sloeval.NewService(pool, rollups, js, sloeval.Options{
 		PublicURL: o.PublicURL, Logger: o.Logger, Now: o.Now, DefaultMinEvents: o.DefaultMinEvents,
 		StaleAfter: o.StaleAfter, DeployEnvironment: o.DeployEnvironment, EvaluationRetention: o.EvaluationRetention,

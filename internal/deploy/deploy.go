@@ -16,7 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/waymarkhq/waymark/internal/fault"
-	"github.com/waymarkhq/waymark/internal/store"
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/journeys"
 )
 
@@ -24,12 +24,12 @@ import (
 // escalates to a page, names it.
 const DeployLookback = 30 * time.Minute
 
-// Journeys is where the service reads journey definitions; *store.Store
+// Journeys is where the service reads journey definitions; *journeystore.Store
 // is one.
 type Journeys interface {
-	// GetJourney returns an error wrapping store.ErrNotFound for a journey
+	// GetJourney returns an error wrapping journeystore.ErrNotFound for a journey
 	// that does not exist.
-	GetJourney(ctx context.Context, slug string) (store.JourneyRecord, error)
+	GetJourney(ctx context.Context, slug string) (journeystore.JourneyRecord, error)
 }
 
 // Options configure a Service.
@@ -247,7 +247,7 @@ func (s *Service) ListDeployments(ctx context.Context, f DeploymentFilter) ([]De
 // its charts.
 func (s *Service) JourneyDeployments(ctx context.Context, slug string, since, until time.Time, limit int) ([]Deployment, error) {
 	rec, err := s.journeys.GetJourney(ctx, slug)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, journeystore.ErrNotFound) {
 		return nil, fmt.Errorf("journey %q: %w", slug, fault.ErrNotFound)
 	}
 	if err != nil {

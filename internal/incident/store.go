@@ -14,8 +14,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/internal/rollup"
-	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/journeys"
 )
 
@@ -53,7 +53,7 @@ const DefaultSnapshotLimit = 5 << 20
 // suggest related traces; Stats for impact numbers and charts.
 type Config struct {
 	Source   Source
-	Journeys *store.Store
+	Journeys *journeystore.Store
 	Stats    StatsReader
 	// SnapshotLimit caps one snapshot in compressed bytes
 	// (DefaultSnapshotLimit when 0).
@@ -411,7 +411,7 @@ func (s *Store) checkRefs(ctx context.Context, in, prev Incident) error {
 		}
 		rec, err := s.cfg.Journeys.GetJourney(ctx, slug)
 		switch {
-		case errors.Is(err, store.ErrNotFound):
+		case errors.Is(err, journeystore.ErrNotFound):
 			defs[slug] = nil
 			return nil, nil
 		case err != nil:
@@ -457,7 +457,7 @@ func (s *Store) journey(ctx context.Context, slug string) (*journeys.Journey, er
 		return nil, nil
 	}
 	rec, err := s.cfg.Journeys.GetJourney(ctx, slug)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, journeystore.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {

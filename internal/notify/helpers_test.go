@@ -17,13 +17,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/waymarkhq/waymark/internal/alerttest"
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/internal/notify"
 	"github.com/waymarkhq/waymark/internal/pgtest"
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/rollup/rolluptest"
 	"github.com/waymarkhq/waymark/internal/sketch"
 	"github.com/waymarkhq/waymark/internal/sloeval"
-	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/journeys"
 )
 
@@ -57,7 +57,7 @@ func (c *clock) Set(t time.Time) {
 type fixture struct {
 	ctx      context.Context
 	pool     *pgxpool.Pool
-	journeys *store.Store
+	journeys *journeystore.Store
 	rollups  *rollup.Store
 	svc      *alerttest.Services
 	clock    *clock
@@ -107,7 +107,7 @@ func setup(t *testing.T, j journeys.Journey, opts alerttest.Options) *fixture {
 	f := &fixture{
 		ctx:      context.Background(),
 		pool:     pool,
-		journeys: store.New(pool),
+		journeys: journeystore.New(pool),
 		rollups:  rollup.NewStore(pool),
 		clock:    &clock{t: t0},
 		j:        j,

@@ -14,10 +14,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/waymarkhq/waymark/internal/demo"
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/internal/pgtest"
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/spanstore"
-	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/journeys"
 	"github.com/waymarkhq/waymark/journeys/examples"
 )
@@ -29,7 +29,7 @@ type e2e struct {
 	pool     *pgxpool.Pool
 	spans    *spanstore.Store
 	rollups  *rollup.Store
-	journeys *store.Store
+	journeys *journeystore.Store
 }
 
 func newE2E(t *testing.T) e2e {
@@ -40,7 +40,7 @@ func newE2E(t *testing.T) e2e {
 		pool:     pool,
 		spans:    spanstore.NewStore(pool, nil),
 		rollups:  rollup.NewStore(pool),
-		journeys: store.New(pool),
+		journeys: journeystore.New(pool),
 	}
 }
 

@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"github.com/waymarkhq/waymark/internal/alerttest"
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/internal/pgtest"
 	"github.com/waymarkhq/waymark/internal/rollup"
-	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/journeys"
 )
 
@@ -20,7 +20,7 @@ func benchFixture(b *testing.B) (*alerttest.Services, time.Time) {
 	b.Helper()
 	ctx := context.Background()
 	pool := pgtest.New(b)
-	js := store.New(pool)
+	js := journeystore.New(pool)
 	lat := journeys.SLO{Name: "lat", Step: "s2", Kind: journeys.SLOLatency, Threshold: dur(300 * time.Millisecond), Objective: 0.995}
 	suc := journeys.SLO{Name: "suc", Step: "s2", Kind: journeys.SLOSuccess, Objective: 0.999}
 	j := shopJourney(lat, suc)

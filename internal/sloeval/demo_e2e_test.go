@@ -19,13 +19,13 @@ import (
 	"github.com/waymarkhq/waymark/internal/demo"
 	"github.com/waymarkhq/waymark/internal/deploy"
 	"github.com/waymarkhq/waymark/internal/deploy/gate"
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/internal/notify"
 	"github.com/waymarkhq/waymark/internal/pgtest"
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/slo"
 	"github.com/waymarkhq/waymark/internal/sloeval"
 	"github.com/waymarkhq/waymark/internal/spanstore"
-	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/journeys"
 	"github.com/waymarkhq/waymark/journeys/examples"
 )
@@ -150,7 +150,7 @@ func newDemoE2E(t *testing.T, tr *demo.Traffic, keep func(journeys.SLO) bool) *d
 	shop := js[0]
 	require.Equal(t, "Payment", shop.Spec.Steps[paymentStep].Name)
 	shop.Spec.SLOs = slices.DeleteFunc(shop.Spec.SLOs, func(o journeys.SLO) bool { return !keep(o) })
-	jstore := store.New(pool)
+	jstore := journeystore.New(pool)
 	rec, err := jstore.CreateJourney(ctx, shop, "test")
 	require.NoError(t, err)
 

@@ -23,18 +23,18 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/waymarkhq/waymark/internal/fault"
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/internal/rollup"
-	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/journeys"
 )
 
-// Journeys is where the service reads journey definitions; *store.Store
+// Journeys is where the service reads journey definitions; *journeystore.Store
 // is one.
 type Journeys interface {
-	ListJourneys(ctx context.Context) ([]store.JourneyRecord, error)
-	// GetJourney returns an error wrapping store.ErrNotFound for a journey
+	ListJourneys(ctx context.Context) ([]journeystore.JourneyRecord, error)
+	// GetJourney returns an error wrapping journeystore.ErrNotFound for a journey
 	// that does not exist.
-	GetJourney(ctx context.Context, slug string) (store.JourneyRecord, error)
+	GetJourney(ctx context.Context, slug string) (journeystore.JourneyRecord, error)
 }
 
 // Defaults of Options.
@@ -165,7 +165,7 @@ func pathEscape(s string) string {
 
 // LiveJourney is a live journey with its row id.
 type LiveJourney struct {
-	Record store.JourneyRecord
+	Record journeystore.JourneyRecord
 	ID     int64
 }
 
@@ -176,7 +176,7 @@ func (j LiveJourney) Slug() string { return j.Record.Journey.Metadata.Slug }
 // error wraps fault.ErrNotFound.
 func (s *Service) Journey(ctx context.Context, slug string) (LiveJourney, error) {
 	rec, err := s.journeys.GetJourney(ctx, slug)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, journeystore.ErrNotFound) {
 		return LiveJourney{}, fmt.Errorf("journey %q: %w", slug, fault.ErrNotFound)
 	}
 	if err != nil {

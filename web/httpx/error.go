@@ -13,8 +13,8 @@ import (
 	"github.com/waymarkhq/waymark/internal/auth"
 	"github.com/waymarkhq/waymark/internal/fault"
 	"github.com/waymarkhq/waymark/internal/incident"
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/internal/rollup"
-	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/journeys"
 )
 
@@ -88,9 +88,9 @@ const (
 // own sentinels come to wrap the fault kinds, and until they all do both
 // are recognised.
 var (
-	notFoundErrs = []error{fault.ErrNotFound, store.ErrNotFound, rollup.ErrNotFound,
+	notFoundErrs = []error{fault.ErrNotFound, journeystore.ErrNotFound, rollup.ErrNotFound,
 		incident.ErrNotFound, auth.ErrNotFound, journeys.ErrTraceNotFound}
-	conflictErrs = []error{fault.ErrConflict, store.ErrConflict, incident.ErrConflict,
+	conflictErrs = []error{fault.ErrConflict, journeystore.ErrConflict, incident.ErrConflict,
 		auth.ErrConflict, auth.ErrLastAdmin}
 	forbiddenErrs = []error{fault.ErrForbidden, auth.ErrForbidden}
 )

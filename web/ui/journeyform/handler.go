@@ -4,7 +4,7 @@ package journeyform
 
 import (
 	"github.com/waymarkhq/waymark/internal/journeyedit"
-	"github.com/waymarkhq/waymark/internal/store"
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/web/httpx"
 )
 
@@ -12,12 +12,12 @@ import (
 // routed in the web package.
 type Handler struct {
 	*httpx.Base
-	store    *store.Store
+	store    *journeystore.Store
 	journeys *journeyedit.Service
 }
 
 // New returns the journey editing pages' handler: st reads journeys,
 // journeys changes them.
-func New(b *httpx.Base, st *store.Store, journeys *journeyedit.Service) *Handler {
+func New(b *httpx.Base, st *journeystore.Store, journeys *journeyedit.Service) *Handler {
 	return &Handler{Base: b, store: st, journeys: journeys}
 }

@@ -7,9 +7,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/sloeval"
-	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/journeys"
 	"github.com/waymarkhq/waymark/web/ui/slos"
 )
@@ -59,7 +59,7 @@ func (h *Handler) JourneyList(w http.ResponseWriter, r *http.Request) {
 
 // listNumbers fills each journey's numbers over the last hour: conversion
 // and the step with the highest error rate.
-func (h *Handler) listNumbers(ctx context.Context, recs []store.JourneyRecord, list []JourneySummary) error {
+func (h *Handler) listNumbers(ctx context.Context, recs []journeystore.JourneyRecord, list []JourneySummary) error {
 	to := h.Now().UTC().Truncate(time.Minute)
 	from := to.Add(-listRange)
 	fresh, err := h.rollups.AllFreshness(ctx)

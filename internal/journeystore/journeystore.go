@@ -1,4 +1,4 @@
-// Package store keeps journey definitions in Postgres, at their current
+// Package journeystore keeps journey definitions in Postgres, at their current
 // version and with a history of every save and delete.
 //
 // A journey is identified by its slug. Versions count up per slug and never
@@ -7,7 +7,7 @@
 // history stays visible. A rename (UpdateJourney with a new slug) carries the
 // journey's history along; its next version is above every version ever
 // recorded under the new slug.
-package store
+package journeystore
 
 import (
 	"context"

@@ -1,5 +1,9 @@
 package journeys
 
+// The words a journey may use where TraceQL fixes them (span kinds,
+// status values), and how validation messages spell lists and regexp
+// errors.
+
 import (
 	"strings"
 )
@@ -14,15 +18,6 @@ var matchKinds = []string{"server", "client", "producer", "consumer", "internal"
 
 // statusValues are the values of the status intrinsic.
 var statusValues = []string{"error", "ok", "unset"}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
 
 // joinOr spells a list for a message: "a, b or c".
 func joinOr(list []string) string {

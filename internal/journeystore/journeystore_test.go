@@ -1,4 +1,4 @@
-package store_test
+package journeystore_test
 
 import (
 	"context"
@@ -11,15 +11,15 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/internal/pgtest"
-	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/journeys"
 )
 
-func setup(t *testing.T) (*store.Store, context.Context) {
+func setup(t *testing.T) (*journeystore.Store, context.Context) {
 	t.Helper()
 	t.Parallel()
-	return store.New(pgtest.New(t)), context.Background()
+	return journeystore.New(pgtest.New(t)), context.Background()
 }
 
 // journey returns a valid two-step journey; name varies the definition.
@@ -50,7 +50,7 @@ type entry struct {
 	Name    string
 }
 
-func history(t *testing.T, s *store.Store, slug string) []entry {
+func history(t *testing.T, s *journeystore.Store, slug string) []entry {
 	t.Helper()
 	hist, err := s.JourneyHistory(context.Background(), slug)
 	require.NoError(t, err)
@@ -86,13 +86,13 @@ func TestCreateGet(t *testing.T) {
 func TestNotFound(t *testing.T) {
 	s, ctx := setup(t)
 	_, err := s.GetJourney(ctx, "nope")
-	require.ErrorIs(t, err, store.ErrNotFound)
+	require.ErrorIs(t, err, journeystore.ErrNotFound)
 	require.EqualError(t, err, `journey "nope": not found`)
 	_, err = s.UpdateJourney(ctx, "nope", journey("nope", "x"), "bob")
-	require.ErrorIs(t, err, store.ErrNotFound)
-	require.ErrorIs(t, s.DeleteJourney(ctx, "nope", "bob"), store.ErrNotFound)
+	require.ErrorIs(t, err, journeystore.ErrNotFound)
+	require.ErrorIs(t, s.DeleteJourney(ctx, "nope", "bob"), journeystore.ErrNotFound)
 	_, err = s.JourneyHistory(ctx, "nope")
-	require.ErrorIs(t, err, store.ErrNotFound)
+	require.ErrorIs(t, err, journeystore.ErrNotFound)
 }
 
 func TestDuplicateCreate(t *testing.T) {
@@ -100,7 +100,7 @@ func TestDuplicateCreate(t *testing.T) {
 	_, err := s.CreateJourney(ctx, journey("a", "A"), "alice")
 	require.NoError(t, err)
 	_, err = s.CreateJourney(ctx, journey("a", "A again"), "bob")
-	require.ErrorIs(t, err, store.ErrConflict)
+	require.ErrorIs(t, err, journeystore.ErrConflict)
 	require.EqualError(t, err, `journey "a" already exists: conflict`)
 	got, err := s.GetJourney(ctx, "a")
 	require.NoError(t, err)
@@ -142,14 +142,14 @@ func TestRename(t *testing.T) {
 	require.NoError(t, err)
 
 	_, err = s.UpdateJourney(ctx, "old", journey("other", "v2"), "bob")
-	require.ErrorIs(t, err, store.ErrConflict)
+	require.ErrorIs(t, err, journeystore.ErrConflict)
 
 	rec, err := s.UpdateJourney(ctx, "old", journey("new", "v2"), "bob")
 	require.NoError(t, err)
 	require.Equal(t, 2, rec.Version)
 	require.Equal(t, "new", rec.Journey.Metadata.Slug)
 	_, err = s.GetJourney(ctx, "old")
-	require.ErrorIs(t, err, store.ErrNotFound)
+	require.ErrorIs(t, err, journeystore.ErrNotFound)
 	require.Equal(t, []entry{{2, "updated", "bob", "v2"}, {1, "created", "alice", "v1"}}, history(t, s, "new"))
 
 	// A new journey under the freed slug numbers above what "old" recorded.
@@ -217,10 +217,10 @@ func TestDeleteAndRecreate(t *testing.T) {
 	require.NoError(t, s.DeleteJourney(ctx, "a", "carol"))
 
 	_, err = s.GetJourney(ctx, "a")
-	require.ErrorIs(t, err, store.ErrNotFound)
-	require.ErrorIs(t, s.DeleteJourney(ctx, "a", "carol"), store.ErrNotFound)
+	require.ErrorIs(t, err, journeystore.ErrNotFound)
+	require.ErrorIs(t, s.DeleteJourney(ctx, "a", "carol"), journeystore.ErrNotFound)
 	_, err = s.UpdateJourney(ctx, "a", journey("a", "v3"), "bob")
-	require.ErrorIs(t, err, store.ErrNotFound)
+	require.ErrorIs(t, err, journeystore.ErrNotFound)
 	require.Equal(t, []entry{
 		{3, "deleted", "carol", "v2"},
 		{2, "updated", "bob", "v2"},
@@ -271,7 +271,7 @@ func TestConcurrentCreates(t *testing.T) {
 				switch {
 				case err == nil:
 					ok++
-				case errors.Is(err, store.ErrConflict):
+				case errors.Is(err, journeystore.ErrConflict):
 					conflicts++
 				default:
 					t.Fatalf("unexpected error: %v", err)
@@ -333,12 +333,12 @@ func TestConcurrentPutsOfNewSlug(t *testing.T) {
 func TestWritesJoinTheCallersTransaction(t *testing.T) {
 	t.Parallel()
 	pool := pgtest.New(t)
-	s, ctx := store.New(pool), context.Background()
+	s, ctx := journeystore.New(pool), context.Background()
 
 	// Put reports what it found: nothing, then the version it replaced,
 	// then (unchanged) the same record twice.
-	var before *store.JourneyRecord
-	var after store.JourneyRecord
+	var before *journeystore.JourneyRecord
+	var after journeystore.JourneyRecord
 	require.NoError(t, pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) (err error) {
 		before, after, err = s.Put(ctx, tx, journey("a", "v1"), "alice")
 		return err
@@ -383,9 +383,9 @@ func TestWritesJoinTheCallersTransaction(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 2, got.Version)
 	_, err = s.GetJourney(ctx, "b")
-	require.ErrorIs(t, err, store.ErrNotFound)
+	require.ErrorIs(t, err, journeystore.ErrNotFound)
 
-	var deleted store.JourneyRecord
+	var deleted journeystore.JourneyRecord
 	require.NoError(t, pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) (err error) {
 		deleted, err = s.Delete(ctx, tx, "a", "erin")
 		return err

@@ -1,4 +1,4 @@
-package store_test
+package journeystore_test
 
 import (
 	"context"
@@ -7,13 +7,13 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/internal/pgtest"
-	"github.com/waymarkhq/waymark/internal/store"
 )
 
-func benchStore(b *testing.B, n int) (*store.Store, context.Context) {
+func benchStore(b *testing.B, n int) (*journeystore.Store, context.Context) {
 	b.Helper()
-	s, ctx := store.New(pgtest.New(b)), context.Background()
+	s, ctx := journeystore.New(pgtest.New(b)), context.Background()
 	for i := range n {
 		_, err := s.CreateJourney(ctx, journey(fmt.Sprintf("j-%03d", i), "bench"), "bench")
 		require.NoError(b, err)
