@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 
+	"github.com/waymarkhq/waymark/internal/fault"
 	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/journeys"
@@ -21,12 +22,12 @@ import (
 
 // ErrNotFound means no incident (or no linked trace) has the id. It is
 // wrapped with the id; test with errors.Is.
-var ErrNotFound = errors.New("not found")
+var ErrNotFound = fault.New(fault.ErrNotFound, "not found")
 
 // ErrConflict means the write clashes with what is stored: the trace is
 // already linked, or the incident changed since it was read. It is wrapped;
 // test with errors.Is.
-var ErrConflict = errors.New("conflict")
+var ErrConflict = fault.New(fault.ErrConflict, "conflict")
 
 // Source is where linked traces come from: the trace source rollups read,
 // able to hand out a whole trace as OTLP for its snapshot. Both

@@ -20,16 +20,17 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/waymarkhq/waymark/internal/fault"
 	"github.com/waymarkhq/waymark/journeys"
 )
 
 // ErrNotFound means no live journey has the slug. It is wrapped with the
 // slug; test with errors.Is.
-var ErrNotFound = errors.New("not found")
+var ErrNotFound = fault.New(fault.ErrNotFound, "not found")
 
 // ErrConflict means the write would give two live journeys one slug. It is
 // wrapped with the slug; test with errors.Is.
-var ErrConflict = errors.New("conflict")
+var ErrConflict = fault.New(fault.ErrConflict, "conflict")
 
 // Actions recorded in a journey's history.
 const (

@@ -13,8 +13,6 @@ import (
 	"github.com/waymarkhq/waymark/internal/auth"
 	"github.com/waymarkhq/waymark/internal/fault"
 	"github.com/waymarkhq/waymark/internal/incident"
-	"github.com/waymarkhq/waymark/internal/journeystore"
-	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/journeys"
 )
 
@@ -84,15 +82,13 @@ const (
 	msgUnavailable = "database unavailable"
 )
 
-// Each kind of failure with the sentinels that stand for it: the services'
-// own sentinels come to wrap the fault kinds, and until they all do both
-// are recognised.
+// Each kind of failure with the sentinels that stand for it. Every
+// service's sentinels are of a fault kind; the ones listed before the kind
+// are worded as they are, whatever wraps them.
 var (
-	notFoundErrs = []error{fault.ErrNotFound, journeystore.ErrNotFound, rollup.ErrNotFound,
-		incident.ErrNotFound, auth.ErrNotFound, journeys.ErrTraceNotFound}
-	conflictErrs = []error{fault.ErrConflict, journeystore.ErrConflict, incident.ErrConflict,
-		auth.ErrConflict, auth.ErrLastAdmin}
-	forbiddenErrs = []error{fault.ErrForbidden, auth.ErrForbidden}
+	notFoundErrs  = []error{journeys.ErrTraceNotFound, fault.ErrNotFound}
+	conflictErrs  = []error{auth.ErrLastAdmin, fault.ErrConflict}
+	forbiddenErrs = []error{fault.ErrForbidden}
 )
 
 // Classify decides what a client is told about err: the one place an error
