@@ -17,6 +17,7 @@ import (
 
 	"github.com/waymarkhq/waymark/internal/fault"
 	"github.com/waymarkhq/waymark/internal/journeystore"
+	"github.com/waymarkhq/waymark/internal/pgrow"
 	"github.com/waymarkhq/waymark/journeys"
 )
 
@@ -189,18 +190,8 @@ func (s *Service) Deployment(ctx context.Context, id int64) (Deployment, error) 
 // Get returns one deploy marker; for an unknown id the error wraps
 // fault.ErrNotFound.
 func Get(ctx context.Context, q Querier, id int64) (Deployment, error) {
-	rows, err := q.Query(ctx, `SELECT `+deploymentColumns+` FROM deployments WHERE id = $1`, id)
-	if err != nil {
-		return Deployment{}, fmt.Errorf("get deployment %d: %w", id, err)
-	}
-	d, err := pgx.CollectExactlyOneRow(rows, scanDeployment)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Deployment{}, fmt.Errorf("deployment %d: %w", id, fault.ErrNotFound)
-	}
-	if err != nil {
-		return Deployment{}, fmt.Errorf("get deployment %d: %w", id, err)
-	}
-	return d, nil
+	return pgrow.One(ctx, q, scanDeployment, fault.ErrNotFound, fmt.Sprintf("deployment %d", id),
+		`SELECT `+deploymentColumns+` FROM deployments WHERE id = $1`, id)
 }
 
 // ListDeployments returns deploy markers, newest first.

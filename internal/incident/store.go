@@ -16,6 +16,7 @@ import (
 
 	"github.com/waymarkhq/waymark/internal/fault"
 	"github.com/waymarkhq/waymark/internal/journeystore"
+	"github.com/waymarkhq/waymark/internal/pgrow"
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/journeys"
 )
@@ -221,18 +222,7 @@ func getIncident(ctx context.Context, q querier, id int64, lock bool) (Incident,
 	if lock {
 		sql += ` FOR UPDATE`
 	}
-	rows, err := q.Query(ctx, sql, id)
-	if err != nil {
-		return Incident{}, fmt.Errorf("get incident %d: %w", id, err)
-	}
-	in, err := pgx.CollectExactlyOneRow(rows, scanIncident)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Incident{}, fmt.Errorf("incident %d: %w", id, ErrNotFound)
-	}
-	if err != nil {
-		return Incident{}, fmt.Errorf("get incident %d: %w", id, err)
-	}
-	return in, nil
+	return pgrow.One(ctx, q, scanIncident, ErrNotFound, fmt.Sprintf("incident %d", id), sql, id)
 }
 
 // Filter narrows List. Zero fields match everything.

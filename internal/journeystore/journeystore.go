@@ -21,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/waymarkhq/waymark/internal/fault"
+	"github.com/waymarkhq/waymark/internal/pgrow"
 	"github.com/waymarkhq/waymark/journeys"
 )
 
@@ -105,21 +106,10 @@ func (s *Store) ListJourneys(ctx context.Context) ([]JourneyRecord, error) {
 // GetJourney returns the live journey with slug, or an error wrapping
 // ErrNotFound.
 func (s *Store) GetJourney(ctx context.Context, slug string) (JourneyRecord, error) {
-	rows, err := s.pool.Query(ctx, `
+	return pgrow.One(ctx, s.pool, scanRecord, ErrNotFound, fmt.Sprintf("journey %q", slug), `
 		SELECT source, version, created_at, updated_at, updated_by
 		FROM journeys
 		WHERE slug = $1 AND deleted_at IS NULL`, slug)
-	if err != nil {
-		return JourneyRecord{}, fmt.Errorf("get journey %q: %w", slug, err)
-	}
-	rec, err := pgx.CollectExactlyOneRow(rows, scanRecord)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return JourneyRecord{}, fmt.Errorf("journey %q: %w", slug, ErrNotFound)
-	}
-	if err != nil {
-		return JourneyRecord{}, fmt.Errorf("get journey %q: %w", slug, err)
-	}
-	return rec, nil
 }
 
 // Create stores a new journey under j.Metadata.Slug in tx. It returns an

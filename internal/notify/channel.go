@@ -14,6 +14,7 @@ import (
 
 	"github.com/waymarkhq/waymark/internal/deploy"
 	"github.com/waymarkhq/waymark/internal/fault"
+	"github.com/waymarkhq/waymark/internal/pgrow"
 	"github.com/waymarkhq/waymark/journeys"
 )
 
@@ -205,18 +206,8 @@ func (s *Service) Channel(ctx context.Context, id int64) (Channel, error) {
 }
 
 func getChannel(ctx context.Context, q querier, id int64) (Channel, error) {
-	rows, err := q.Query(ctx, `SELECT `+channelColumns+` FROM notification_channels WHERE id = $1`, id)
-	if err != nil {
-		return Channel{}, fmt.Errorf("get channel %d: %w", id, err)
-	}
-	c, err := pgx.CollectExactlyOneRow(rows, scanChannel)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Channel{}, fmt.Errorf("channel %d: %w", id, fault.ErrNotFound)
-	}
-	if err != nil {
-		return Channel{}, fmt.Errorf("get channel %d: %w", id, err)
-	}
-	return c, nil
+	return pgrow.One(ctx, q, scanChannel, fault.ErrNotFound, fmt.Sprintf("channel %d", id),
+		`SELECT `+channelColumns+` FROM notification_channels WHERE id = $1`, id)
 }
 
 // Channels lists every channel by name.

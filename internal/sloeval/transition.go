@@ -3,7 +3,6 @@ package sloeval
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -11,6 +10,7 @@ import (
 
 	"github.com/waymarkhq/waymark/internal/deploy"
 	"github.com/waymarkhq/waymark/internal/fault"
+	"github.com/waymarkhq/waymark/internal/pgrow"
 	"github.com/waymarkhq/waymark/internal/slo"
 	"github.com/waymarkhq/waymark/journeys"
 )
@@ -125,18 +125,8 @@ func (s *Service) Transition(ctx context.Context, id int64) (Transition, error) 
 }
 
 func getTransition(ctx context.Context, q querier, id int64) (Transition, error) {
-	rows, err := q.Query(ctx, `SELECT `+transitionColumns+` FROM `+transitionFrom+` WHERE t.id = $1`, id)
-	if err != nil {
-		return Transition{}, fmt.Errorf("get transition %d: %w", id, err)
-	}
-	t, err := pgx.CollectExactlyOneRow(rows, scanTransition)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Transition{}, fmt.Errorf("transition %d: %w", id, fault.ErrNotFound)
-	}
-	if err != nil {
-		return Transition{}, fmt.Errorf("get transition %d: %w", id, err)
-	}
-	return t, nil
+	return pgrow.One(ctx, q, scanTransition, fault.ErrNotFound, fmt.Sprintf("transition %d", id),
+		`SELECT `+transitionColumns+` FROM `+transitionFrom+` WHERE t.id = $1`, id)
 }
 
 // TransitionFilter selects transitions. Zero fields select everything.
