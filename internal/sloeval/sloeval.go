@@ -1,9 +1,11 @@
-// Package alerting runs Waymark's SLOs live: it evaluates every SLO from the
-// rollups each minute, keeps alert states and their transitions with the
-// numbers behind them, notifies channels (JSON webhooks, Slack,
-// Alertmanager) exactly once per transition, records deploy markers and
-// names the deploy an alert follows, and answers deployment gates and
-// canary comparisons.
+// Package sloeval runs Waymark's SLOs live: it evaluates every SLO from the
+// rollups each minute (EvaluateAll and evaluateOne in evaluate.go: where a
+// burn-rate alert is decided), keeps alert states and their transitions
+// with the numbers behind them, names the deploy an alert follows, and
+// answers the status reads of the SLO pages (status.go). Each transition
+// into, within or out of an alert owes one notification per channel,
+// written in the transition's own transaction (outbox.go);
+// internal/notify sends them.
 //
 // The mathematics lives in internal/slo; the events come from
 // internal/rollup (Store.SLI), never from the trace source. Everything that
