@@ -295,7 +295,7 @@ func pagingSLO(t *testing.T, pool *pgxpool.Pool, now time.Time, url string) (*sl
 	res := &rollup.Result{Slug: "shop", Range: rollup.Range{From: now.Add(-30 * time.Minute), To: now}, Thresholds: rollup.Thresholds(j), Steps: steps}
 	require.NoError(t, rollups.Write(ctx, res, rollup.WriteOptions{Version: rec.Version, Live: true, Started: now}))
 	svc := sloeval.NewService(pool, rollups, js, sloeval.Options{Now: func() time.Time { return now }})
-	require.NoError(t, svc.SetMinEvents(ctx, "shop", burstSLO.Name, 10))
+	require.NoError(t, svc.SetMinEvents(ctx, "shop", burstSLO.Name, 10)) //nolint:staticcheck // the guard of an SLO without minEvents, set the legacy way on purpose
 	_, err = notify.NewService(pool, svc, notify.Options{}).CreateChannel(ctx, notify.ChannelInput{Name: "hook", Kind: notify.ChannelWebhook, URL: url, Enabled: true})
 	require.NoError(t, err)
 	return svc, js

@@ -37,7 +37,7 @@ func sendTraffic(t *testing.T, dst *spanstore.Store, tr *demo.Traffic) {
 		srv.Close()
 		require.NoError(t, rcv.Close())
 		cancel()
-		<-done
+		require.NoError(t, <-done)
 	}()
 	require.NoError(t, tr.Send(context.Background(), srv.URL))
 }

@@ -111,7 +111,7 @@ func validateSpec(v *ValidationError, s Spec) {
 	validateCorrelation(v, s.Correlation)
 	validateSegments(v, s)
 	if s.Value != "" {
-		if _, err := parseAttrKey(s.Value); err != nil {
+		if err := checkAttrKey(s.Value); err != nil {
 			v.Add("value", err.Error())
 		}
 	}
@@ -130,7 +130,7 @@ func validateCorrelation(v *ValidationError, c Correlation) {
 		}
 		return
 	default:
-		if _, err := parseAttrKey(c.By); err != nil {
+		if err := checkAttrKey(c.By); err != nil {
 			v.Add("correlation.by", err.Error())
 		}
 	}
@@ -171,7 +171,7 @@ func validateSegments(v *ValidationError, s Spec) {
 			v.Add(p, requiredPhrase)
 			continue
 		}
-		if _, err := parseAttrKey(key); err != nil {
+		if err := checkAttrKey(key); err != nil {
 			v.Add(p, err.Error())
 			continue
 		}

@@ -195,7 +195,7 @@ func New(opts Options) http.Handler {
 			h.Log.Warn("ignoring trusted origin", "origin", o, "error", err)
 		}
 	}
-	var root http.Handler = h.routes()
+	root := h.routes()
 	root = h.CrossOrigin(cop, root)
 	root = httpx.SecureHeaders(root)
 	root = httpx.LimitBody(MaxBodyBytes, root)

@@ -55,7 +55,7 @@ func TestApplyFromTheCommandLineBackfillsForARunningServer(t *testing.T) {
 	srv.Close()
 	require.NoError(t, rcv.Close())
 	cancel()
-	<-done
+	require.NoError(t, <-done)
 
 	// The server's workers: no periodic runs, so what they compute is the
 	// backfill the command queued.

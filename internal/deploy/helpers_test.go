@@ -3,11 +3,7 @@ package deploy_test
 import (
 	"context"
 	"flag"
-	"io"
-	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -18,7 +14,6 @@ import (
 
 	"github.com/waymarkhq/waymark/internal/alerttest"
 	"github.com/waymarkhq/waymark/internal/journeystore"
-	"github.com/waymarkhq/waymark/internal/notify"
 	"github.com/waymarkhq/waymark/internal/pgtest"
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/rollup/rolluptest"
@@ -77,14 +72,6 @@ func (r *recorder) enqueue(_ context.Context, _ pgx.Tx, ds []sloeval.Delivery) e
 	defer r.mu.Unlock()
 	r.ds = append(r.ds, ds...)
 	return nil
-}
-
-func (r *recorder) take() []sloeval.Delivery {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	ds := r.ds
-	r.ds = nil
-	return ds
 }
 
 // shopJourney is three steps s1..s3 of service "shop", correlated by trace,
@@ -157,28 +144,6 @@ func (f *fixture) evaluate(t *testing.T, name string) sloeval.Outcome {
 	return out
 }
 
-// lastEvaluation returns the newest stored evaluation of an SLO.
-func (f *fixture) lastEvaluation(t *testing.T, name string) sloeval.EvaluationRecord {
-	t.Helper()
-	evs, err := f.svc.Evaluations(f.ctx, f.j.Metadata.Slug, name, time.Time{}, at(365*day), 0)
-	require.NoError(t, err)
-	require.NotEmpty(t, evs)
-	return evs[len(evs)-1]
-}
-
-// golden compares got with testdata/name, rewriting it under -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		require.NoError(t, os.MkdirAll("testdata", 0o755))
-		require.NoError(t, os.WriteFile(path, got, 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err)
-	require.Equal(t, string(want), string(got))
-}
-
 // paySLO is a success SLO on step s2 (index 1) over 30 days, the window
 // the SRE workbook's alert table is written for, so that its pairs are
 // the workbook's: page 1h/5m ×14.4 and 6h/30m ×6, ticket 1d/2h ×3 and
@@ -214,37 +179,6 @@ type receiver struct {
 type request struct {
 	path, contentType string
 	body              []byte
-}
-
-func newReceiver(t *testing.T, statuses ...int) *receiver {
-	r := &receiver{statuses: statuses}
-	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		b, _ := io.ReadAll(req.Body)
-		r.mu.Lock()
-		r.reqs = append(r.reqs, request{req.URL.Path, req.Header.Get("Content-Type"), b})
-		status := http.StatusOK
-		if len(r.statuses) > 0 {
-			status, r.statuses = r.statuses[0], r.statuses[1:]
-		}
-		r.mu.Unlock()
-		w.WriteHeader(status)
-		_, _ = w.Write([]byte("ok"))
-	}))
-	t.Cleanup(r.Close)
-	return r
-}
-
-func (r *receiver) requests() []request {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]request(nil), r.reqs...)
-}
-
-func (f *fixture) channel(t *testing.T, in notify.ChannelInput) notify.Channel {
-	t.Helper()
-	ch, err := f.svc.CreateChannel(f.ctx, in)
-	require.NoError(t, err)
-	return ch
 }
 
 type amAlert struct {

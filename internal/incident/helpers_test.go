@@ -104,7 +104,7 @@ func (b *bundle) send(t *testing.T, cfg demo.Config) *demo.Traffic {
 		srv.Close()
 		require.NoError(t, rcv.Close())
 		cancel()
-		<-done
+		require.NoError(t, <-done)
 	}()
 	require.NoError(t, tr.Send(context.Background(), srv.URL))
 	return tr

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 
@@ -469,9 +468,4 @@ func passThrough(err error, op string) error {
 		return err
 	}
 	return fmt.Errorf("%s: %w", op, err)
-}
-
-func isUniqueViolation(err error) bool {
-	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && pgErr.Code == "23505"
 }

@@ -157,15 +157,6 @@ func (f *fixture) evaluate(t *testing.T, name string) sloeval.Outcome {
 	return out
 }
 
-// lastEvaluation returns the newest stored evaluation of an SLO.
-func (f *fixture) lastEvaluation(t *testing.T, name string) sloeval.EvaluationRecord {
-	t.Helper()
-	evs, err := f.svc.Evaluations(f.ctx, f.j.Metadata.Slug, name, time.Time{}, at(365*day), 0)
-	require.NoError(t, err)
-	require.NotEmpty(t, evs)
-	return evs[len(evs)-1]
-}
-
 // golden compares got with testdata/name, rewriting it under -update.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()

@@ -192,7 +192,7 @@ func Evaluate(prev Prior, in Inputs, now time.Time) Evaluation {
 	ev.Pairs = burnTable(in.Series, pairs, budget.ErrorBudget, in.MinEvents, now)
 	burning, reason := Overall(ev.Pairs)
 	ev.Burning = burning
-	ev.Hold, ev.StepDown, ev.Reason = hold(prev, burning, reason, ev.Pairs, in.ResolveAfter, in.Window.Location(), now)
+	ev.Hold, ev.StepDown, ev.Reason = hold(prev, burning, reason, in.ResolveAfter, in.Window.Location(), now)
 	ev.State = ev.Hold.State
 	if ev.State != prev.State {
 		ev.Transition = &Transition{From: prev.State, To: ev.State, At: now, Event: eventOf(prev.State, ev.State)}
@@ -201,7 +201,7 @@ func Evaluate(prev Prior, in Inputs, now time.Time) Evaluation {
 }
 
 // hold applies the resolve hold to what the table calls for.
-func hold(prev Prior, burning State, reason string, table []PairStatus, after time.Duration, loc *time.Location, now time.Time) (Prior, *StepDown, string) {
+func hold(prev Prior, burning State, reason string, after time.Duration, loc *time.Location, now time.Time) (Prior, *StepDown, string) {
 	pageFires, anyFires := burning == StatePage, isAlert(burning)
 	next := Prior{State: burning}
 	if !isAlert(prev.State) || burning == StatePage || (prev.State == StateTicket && anyFires) {

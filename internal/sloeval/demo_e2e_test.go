@@ -139,7 +139,7 @@ func newDemoE2E(t *testing.T, tr *demo.Traffic, keep func(journeys.SLO) bool) *d
 	srv.Close()
 	require.NoError(t, rcv.Close())
 	cancel()
-	<-done
+	require.NoError(t, <-done)
 	require.NoError(t, sendErr)
 
 	b, err := examples.FS.ReadFile("shop-checkout.yaml")

@@ -34,7 +34,7 @@ type Deploys interface {
 
 // Gates runs the deployment gate.
 type Gates interface {
-	RunGate(ctx context.Context, slug string, q gate.GateQuery) (gate.GateResult, error)
+	RunGate(ctx context.Context, slug string, q gate.Query) (gate.Result, error)
 }
 
 // ChannelStore keeps the notification channels.
@@ -113,8 +113,8 @@ func (Off) JourneyDeployments(context.Context, string, time.Time, time.Time, int
 }
 
 // RunGate answers ErrNoAlerting.
-func (Off) RunGate(context.Context, string, gate.GateQuery) (gate.GateResult, error) {
-	return gate.GateResult{}, httpx.ErrNoAlerting
+func (Off) RunGate(context.Context, string, gate.Query) (gate.Result, error) {
+	return gate.Result{}, httpx.ErrNoAlerting
 }
 
 // Channel answers ErrNoAlerting.

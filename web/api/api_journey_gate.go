@@ -17,7 +17,7 @@ import (
 // gate` decodes, and beside it on a 4xx the error object every API error
 // has, so that other clients read the one error shape.
 type gateAnswer struct {
-	gate.GateResult
+	gate.Result
 	Error *httpx.ErrorBody `json:"error,omitempty"`
 }
 
@@ -39,8 +39,8 @@ func (h *Handler) JourneyGate(w http.ResponseWriter, r *http.Request) {
 		res := gate.BadGateRequest(slug, err)
 		res.At = h.Now().UTC()
 		h.WriteJSON(w, r, http.StatusBadRequest, gateAnswer{
-			GateResult: res,
-			Error:      &httpx.ErrorBody{Message: "bad gate parameters: " + ve.Error(), Fields: ve.Fields},
+			Result: res,
+			Error:  &httpx.ErrorBody{Message: "bad gate parameters: " + ve.Error(), Fields: ve.Fields},
 		})
 		return
 	}
@@ -50,20 +50,20 @@ func (h *Handler) JourneyGate(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, fault.ErrNotFound):
 		if res.Verdict == "" {
 			// Deleted between the gate's reads.
-			res = gate.GateResult{Verdict: slo.VerdictCannotDecide, Reason: fmt.Sprintf("journey %q not found", slug),
-				Journey: slug, Checks: []gate.GateCheck{}}
+			res = gate.Result{Verdict: slo.VerdictCannotDecide, Reason: fmt.Sprintf("journey %q not found", slug),
+				Journey: slug, Checks: []gate.Check{}}
 		}
-		h.WriteJSON(w, r, http.StatusNotFound, gateAnswer{GateResult: res, Error: &httpx.ErrorBody{Message: res.Reason}})
+		h.WriteJSON(w, r, http.StatusNotFound, gateAnswer{Result: res, Error: &httpx.ErrorBody{Message: res.Reason}})
 		return
 	case errors.As(err, &ve):
 		h.WriteJSON(w, r, http.StatusBadRequest, gateAnswer{
-			GateResult: res,
-			Error:      &httpx.ErrorBody{Message: "bad gate parameters: " + ve.Error(), Fields: ve.Fields},
+			Result: res,
+			Error:  &httpx.ErrorBody{Message: "bad gate parameters: " + ve.Error(), Fields: ve.Fields},
 		})
 		return
 	case err != nil:
 		h.Fail(w, r, err)
 		return
 	}
-	h.WriteJSON(w, r, http.StatusOK, gateAnswer{GateResult: res})
+	h.WriteJSON(w, r, http.StatusOK, gateAnswer{Result: res})
 }

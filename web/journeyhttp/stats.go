@@ -32,6 +32,8 @@ type Stats struct {
 	Versions []int `json:"versions"`
 }
 
+// StepStats are one step's figures over the range, as the stats API
+// answers them.
 type StepStats struct {
 	Name                   string  `json:"name"`
 	Spans                  int64   `json:"spans"`
@@ -53,22 +55,27 @@ type StepStats struct {
 	Exemplars          ExemplarSet `json:"exemplars"`
 }
 
+// Latency is a step's latency percentiles, in milliseconds.
 type Latency struct {
 	P50 float64 `json:"p50"`
 	P95 float64 `json:"p95"`
 	P99 float64 `json:"p99"`
 }
 
+// StepTimes is how long instances took from the previous step, in
+// milliseconds.
 type StepTimes struct {
 	P50 float64 `json:"p50"`
 	P95 float64 `json:"p95"`
 }
 
+// ExemplarSet is a step's slowest and errored example traces.
 type ExemplarSet struct {
 	Slowest []Exemplar `json:"slowest"`
 	Errored []Exemplar `json:"errored"`
 }
 
+// Exemplar is one example trace of a step.
 type Exemplar struct {
 	TraceID    string    `json:"trace_id"`
 	Start      time.Time `json:"start"`

@@ -58,10 +58,10 @@ const (
 	CheckCanary    = "canary"
 )
 
-// GateCheck is one thing a gate looked at, with its numbers: the
+// Check is one thing a gate looked at, with its numbers: the
 // freshness of the rollups, one SLO's burn, or one step's canary
 // comparison.
-type GateCheck struct {
+type Check struct {
 	Kind string `json:"kind"`
 	// Name is the SLO's or the step's name, or "rollups".
 	Name    string      `json:"name"`
@@ -72,10 +72,10 @@ type GateCheck struct {
 	Canary *slo.CanaryResult `json:"canary,omitempty"`
 }
 
-// GateResult is a deployment gate's answer, as GET
+// Result is a deployment gate's answer, as GET
 // /api/v1/journeys/{slug}/gate returns it: pass, fail or cannot_decide,
 // one line saying why, and every check with its numbers.
-type GateResult struct {
+type Result struct {
 	Verdict slo.Verdict `json:"verdict"`
 	Reason  string      `json:"reason"`
 	Journey string      `json:"journey"`
@@ -87,7 +87,7 @@ type GateResult struct {
 	// Candidate and Baseline are the compared segments of a canary.
 	Candidate *rollup.Segment `json:"candidate,omitempty"`
 	Baseline  *rollup.Segment `json:"baseline,omitempty"`
-	Checks    []GateCheck     `json:"checks"`
+	Checks    []Check         `json:"checks"`
 }
 
 // Defaults and limits of gate queries.
@@ -100,8 +100,8 @@ const (
 	MaxGateWindow            = journeys.MaxSLOWindow
 )
 
-// GateQuery is what a gate request asks.
-type GateQuery struct {
+// Query is what a gate request asks.
+type Query struct {
 	// MaxBurn is the highest burn rate over Window that passes.
 	MaxBurn float64
 	Window  time.Duration
@@ -116,8 +116,8 @@ type GateQuery struct {
 // candidate and baseline as key=value segments (span.app.version=1.5.0)
 // with max_error_rate_delta (default 0.01) and max_p95_ratio (default
 // 1.2). It returns a *fault.Invalid naming each bad parameter.
-func ParseGateQuery(v url.Values) (GateQuery, error) {
-	q := GateQuery{MaxBurn: DefaultMaxBurn, Window: DefaultGateWindow,
+func ParseGateQuery(v url.Values) (Query, error) {
+	q := Query{MaxBurn: DefaultMaxBurn, Window: DefaultGateWindow,
 		MaxErrorRateDelta: DefaultMaxErrorRateDelta, MaxP95Ratio: DefaultMaxP95Ratio}
 	e := &fault.Invalid{What: "input"}
 	num := func(name string, dst *float64, ok func(float64) bool, msg string) {
@@ -180,7 +180,7 @@ func ParseSegment(raw string) (rollup.Segment, error) {
 }
 
 // validate checks what ParseGateQuery checks, for queries built in code.
-func (q GateQuery) validate(slos bool) error {
+func (q Query) validate(slos bool) error {
 	e := &fault.Invalid{What: "input"}
 	if q.Window < MinGateWindow || q.Window > MaxGateWindow {
 		e.Add("window", fmt.Sprintf("must be between %s and %s", journeys.FormatWindow(MinGateWindow), journeys.FormatWindow(MaxGateWindow)))
@@ -203,7 +203,7 @@ func (q GateQuery) validate(slos bool) error {
 }
 
 // Values writes q as a query string that ParseGateQuery reads back.
-func (q GateQuery) Values() url.Values {
+func (q Query) Values() url.Values {
 	v := url.Values{}
 	v.Set("max_burn", strconv.FormatFloat(q.MaxBurn, 'f', -1, 64))
 	v.Set("window", journeys.NewDuration(q.Window).String())
@@ -218,8 +218,8 @@ func (q GateQuery) Values() url.Values {
 
 // BadGateRequest is the answer to a gate request whose parameters are
 // invalid: cannot decide, saying why.
-func BadGateRequest(slug string, err error) GateResult {
-	return GateResult{Verdict: slo.VerdictCannotDecide, Reason: "bad request: " + err.Error(), Journey: slug, Checks: []GateCheck{}}
+func BadGateRequest(slug string, err error) Result {
+	return Result{Verdict: slo.VerdictCannotDecide, Reason: "bad request: " + err.Error(), Journey: slug, Checks: []Check{}}
 }
 
 // Gate decides whether a deployment may proceed on the SLOs of a journey:
@@ -228,8 +228,8 @@ func BadGateRequest(slug string, err error) GateResult {
 // minimum events) or for a journey without SLOs. For an unknown journey
 // it returns a cannot_decide result and an error wrapping fault.ErrNotFound
 // (HTTP 404); other errors are failures to read.
-func (s *Service) Gate(ctx context.Context, slug string, maxBurn float64, window time.Duration) (GateResult, error) {
-	return s.RunGate(ctx, slug, GateQuery{MaxBurn: maxBurn, Window: window})
+func (s *Service) Gate(ctx context.Context, slug string, maxBurn float64, window time.Duration) (Result, error) {
+	return s.RunGate(ctx, slug, Query{MaxBurn: maxBurn, Window: window})
 }
 
 // Canary compares a candidate segment of a journey's traffic with a
@@ -238,21 +238,21 @@ func (s *Service) Gate(ctx context.Context, slug string, maxBurn float64, window
 // maxErrorRateDelta above the baseline's or its p95 more than maxP95Ratio
 // times the baseline's, and cannot decide on stale rollups, on a segment
 // key the journey does not break down by, or on too little traffic.
-func (s *Service) Canary(ctx context.Context, slug string, candidate, baseline rollup.Segment, window time.Duration, maxErrorRateDelta, maxP95Ratio float64) (GateResult, error) {
-	return s.gate(ctx, slug, GateQuery{Window: window, Candidate: &candidate, Baseline: &baseline,
+func (s *Service) Canary(ctx context.Context, slug string, candidate, baseline rollup.Segment, window time.Duration, maxErrorRateDelta, maxP95Ratio float64) (Result, error) {
+	return s.gate(ctx, slug, Query{Window: window, Candidate: &candidate, Baseline: &baseline,
 		MaxErrorRateDelta: maxErrorRateDelta, MaxP95Ratio: maxP95Ratio}, false)
 }
 
 // RunGate answers a whole gate request: the SLO gate, and the canary when
 // q has a candidate and a baseline.
-func (s *Service) RunGate(ctx context.Context, slug string, q GateQuery) (GateResult, error) {
+func (s *Service) RunGate(ctx context.Context, slug string, q Query) (Result, error) {
 	return s.gate(ctx, slug, q, true)
 }
 
-func (s *Service) gate(ctx context.Context, slug string, q GateQuery, slos bool) (GateResult, error) {
+func (s *Service) gate(ctx context.Context, slug string, q Query, slos bool) (Result, error) {
 	now := s.now().UTC()
-	res := GateResult{Journey: slug, Window: journeys.FormatWindow(q.Window), MaxBurn: q.MaxBurn, At: now,
-		Candidate: q.Candidate, Baseline: q.Baseline, Checks: []GateCheck{}}
+	res := Result{Journey: slug, Window: journeys.FormatWindow(q.Window), MaxBurn: q.MaxBurn, At: now,
+		Candidate: q.Candidate, Baseline: q.Baseline, Checks: []Check{}}
 	if err := q.validate(slos); err != nil {
 		return BadGateRequest(slug, err), err
 	}
@@ -262,14 +262,14 @@ func (s *Service) gate(ctx context.Context, slug string, q GateQuery, slos bool)
 		return res, err
 	}
 	if err != nil {
-		return GateResult{}, err
+		return Result{}, err
 	}
 	end, stale, staleReason, err := s.evals.DataEnd(ctx, slug, now)
 	if err != nil {
-		return GateResult{}, err
+		return Result{}, err
 	}
 	res.DataThrough = end
-	fresh := GateCheck{Kind: CheckFreshness, Name: "rollups", Verdict: slo.VerdictPass,
+	fresh := Check{Kind: CheckFreshness, Name: "rollups", Verdict: slo.VerdictPass,
 		Reason: "rollups complete through " + end.Format("2006-01-02 15:04 UTC")}
 	if stale {
 		fresh.Verdict, fresh.Reason = slo.VerdictCannotDecide, staleReason
@@ -278,13 +278,13 @@ func (s *Service) gate(ctx context.Context, slug string, q GateQuery, slos bool)
 
 	if slos {
 		if len(j.Record.Journey.Spec.SLOs) == 0 && q.Candidate == nil {
-			res.Checks = append(res.Checks, GateCheck{Kind: CheckSLO, Name: "", Verdict: slo.VerdictCannotDecide,
+			res.Checks = append(res.Checks, Check{Kind: CheckSLO, Name: "", Verdict: slo.VerdictCannotDecide,
 				Reason: fmt.Sprintf("journey %q has no SLOs to judge", slug)})
 		}
 		for _, def := range j.Record.Journey.Spec.SLOs {
 			c, err := s.sloGate(ctx, j, def, q, end)
 			if err != nil {
-				return GateResult{}, err
+				return Result{}, err
 			}
 			res.Checks = append(res.Checks, c)
 		}
@@ -292,7 +292,7 @@ func (s *Service) gate(ctx context.Context, slug string, q GateQuery, slos bool)
 	if q.Candidate != nil && q.Baseline != nil {
 		cs, err := s.canaryChecks(ctx, j, q, end)
 		if err != nil {
-			return GateResult{}, err
+			return Result{}, err
 		}
 		res.Checks = append(res.Checks, cs...)
 	}
@@ -300,8 +300,8 @@ func (s *Service) gate(ctx context.Context, slug string, q GateQuery, slos bool)
 	return res, nil
 }
 
-func (s *Service) sloGate(ctx context.Context, j sloeval.LiveJourney, def journeys.SLO, q GateQuery, end time.Time) (GateCheck, error) {
-	check := GateCheck{Kind: CheckSLO, Name: def.Name}
+func (s *Service) sloGate(ctx context.Context, j sloeval.LiveJourney, def journeys.SLO, q Query, end time.Time) (Check, error) {
+	check := Check{Kind: CheckSLO, Name: def.Name}
 	step, err := sloeval.StepIndex(j.Record.Journey, def)
 	if err != nil {
 		return check, err
@@ -330,11 +330,11 @@ func (s *Service) sloGate(ctx context.Context, j sloeval.LiveJourney, def journe
 	return check, nil
 }
 
-func (s *Service) canaryChecks(ctx context.Context, j sloeval.LiveJourney, q GateQuery, end time.Time) ([]GateCheck, error) {
+func (s *Service) canaryChecks(ctx context.Context, j sloeval.LiveJourney, q Query, end time.Time) ([]Check, error) {
 	jr := j.Record.Journey
 	for _, seg := range []*rollup.Segment{q.Candidate, q.Baseline} {
 		if !slices.Contains(jr.Spec.Segments, seg.Key) {
-			return []GateCheck{{Kind: CheckCanary, Name: seg.Key, Verdict: slo.VerdictCannotDecide,
+			return []Check{{Kind: CheckCanary, Name: seg.Key, Verdict: slo.VerdictCannotDecide,
 				Reason: fmt.Sprintf("%s is not a segment of journey %q; add it to spec.segments", seg.Key, j.Slug())}}, nil
 		}
 	}
@@ -354,13 +354,13 @@ func (s *Service) canaryChecks(ctx context.Context, j sloeval.LiveJourney, q Gat
 		x := st.Steps[k]
 		return slo.Stats{Total: x.Spans, Errors: x.Errors, P95: time.Duration(math.Round(x.P95 * float64(time.Millisecond)))}
 	}
-	var out []GateCheck
+	var out []Check
 	for k, step := range jr.Spec.Steps {
 		r, err := slo.Canary(stats(cand, k), stats(base, k), q.MaxErrorRateDelta, q.MaxP95Ratio, s.opts.CanaryMinEvents)
 		if err != nil {
 			return nil, fmt.Errorf("canary on step %q: %w", step.Name, err)
 		}
-		out = append(out, GateCheck{Kind: CheckCanary, Name: step.Name, Verdict: r.Verdict, Reason: step.Name + ": " + r.Reason, Canary: &r})
+		out = append(out, Check{Kind: CheckCanary, Name: step.Name, Verdict: r.Verdict, Reason: step.Name + ": " + r.Reason, Canary: &r})
 	}
 	return out, nil
 }
@@ -368,7 +368,7 @@ func (s *Service) canaryChecks(ctx context.Context, j sloeval.LiveJourney, q Gat
 // overall is the gate's verdict: fail when any check fails (bad events
 // seen are evidence even on stale data), else cannot decide when any
 // check cannot, else pass; with one line saying why.
-func overall(checks []GateCheck, q GateQuery, slos bool) (slo.Verdict, string) {
+func overall(checks []Check, q Query, slos bool) (slo.Verdict, string) {
 	var failed, unsure []string
 	nSLO, nCanary := 0, 0
 	for _, c := range checks {

@@ -218,24 +218,24 @@ func TestParseGateQuery(t *testing.T) {
 	v14 := &rollup.Segment{Key: "span.app.version", Value: "1.4.0"}
 	tests := []struct {
 		query string
-		want  gate.GateQuery
+		want  gate.Query
 		err   string
 	}{
-		{"", gate.GateQuery{MaxBurn: 1, Window: time.Hour, MaxErrorRateDelta: 0.01, MaxP95Ratio: 1.2}, ""},
-		{"max_burn=2&window=30m", gate.GateQuery{MaxBurn: 2, Window: 30 * time.Minute, MaxErrorRateDelta: 0.01, MaxP95Ratio: 1.2}, ""},
+		{"", gate.Query{MaxBurn: 1, Window: time.Hour, MaxErrorRateDelta: 0.01, MaxP95Ratio: 1.2}, ""},
+		{"max_burn=2&window=30m", gate.Query{MaxBurn: 2, Window: 30 * time.Minute, MaxErrorRateDelta: 0.01, MaxP95Ratio: 1.2}, ""},
 		{"window=1d&candidate=span.app.version%3D1.5.0&baseline=span.app.version%3D1.4.0&max_error_rate_delta=0.02&max_p95_ratio=1.5",
-			gate.GateQuery{MaxBurn: 1, Window: 24 * time.Hour, Candidate: v15, Baseline: v14, MaxErrorRateDelta: 0.02, MaxP95Ratio: 1.5}, ""},
-		{"candidate=span.x%3Da%3Db&baseline=span.x%3Dc", gate.GateQuery{MaxBurn: 1, Window: time.Hour,
+			gate.Query{MaxBurn: 1, Window: 24 * time.Hour, Candidate: v15, Baseline: v14, MaxErrorRateDelta: 0.02, MaxP95Ratio: 1.5}, ""},
+		{"candidate=span.x%3Da%3Db&baseline=span.x%3Dc", gate.Query{MaxBurn: 1, Window: time.Hour,
 			Candidate: &rollup.Segment{Key: "span.x", Value: "a=b"}, Baseline: &rollup.Segment{Key: "span.x", Value: "c"},
 			MaxErrorRateDelta: 0.01, MaxP95Ratio: 1.2}, ""},
-		{"max_burn=-1", gate.GateQuery{}, `max_burn: "-1" is not a number of at least 0, e.g. 2`},
-		{"max_burn=NaN", gate.GateQuery{}, `max_burn: "NaN" is not a number of at least 0, e.g. 2`},
-		{"window=soon", gate.GateQuery{}, `window: "soon" is not a duration such as 1h or 30m`},
-		{"window=30s", gate.GateQuery{}, `window: must be between 1m and 90d`},
-		{"candidate=span.v%3D2", gate.GateQuery{}, `baseline: required with candidate`},
-		{"baseline=span.v%3D2", gate.GateQuery{}, `candidate: required with baseline`},
-		{"candidate=nokey&baseline=%3Dv", gate.GateQuery{}, `baseline: "=v" is not key=value, e.g. span.app.version=1.5.0; candidate: "nokey" is not key=value, e.g. span.app.version=1.5.0`},
-		{"max_error_rate_delta=2&max_p95_ratio=0", gate.GateQuery{}, `max_error_rate_delta: "2" is not a number between 0 and 1, e.g. 0.01; max_p95_ratio: "0" is not a positive number, e.g. 1.2`},
+		{"max_burn=-1", gate.Query{}, `max_burn: "-1" is not a number of at least 0, e.g. 2`},
+		{"max_burn=NaN", gate.Query{}, `max_burn: "NaN" is not a number of at least 0, e.g. 2`},
+		{"window=soon", gate.Query{}, `window: "soon" is not a duration such as 1h or 30m`},
+		{"window=30s", gate.Query{}, `window: must be between 1m and 90d`},
+		{"candidate=span.v%3D2", gate.Query{}, `baseline: required with candidate`},
+		{"baseline=span.v%3D2", gate.Query{}, `candidate: required with baseline`},
+		{"candidate=nokey&baseline=%3Dv", gate.Query{}, `baseline: "=v" is not key=value, e.g. span.app.version=1.5.0; candidate: "nokey" is not key=value, e.g. span.app.version=1.5.0`},
+		{"max_error_rate_delta=2&max_p95_ratio=0", gate.Query{}, `max_error_rate_delta: "2" is not a number between 0 and 1, e.g. 0.01; max_p95_ratio: "0" is not a positive number, e.g. 1.2`},
 	}
 	for _, tt := range tests {
 		v, err := url.ParseQuery(tt.query)

@@ -3,22 +3,16 @@ package gate_test
 import (
 	"context"
 	"flag"
-	"io"
-	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/waymarkhq/waymark/internal/alerttest"
 	"github.com/waymarkhq/waymark/internal/journeystore"
-	"github.com/waymarkhq/waymark/internal/notify"
 	"github.com/waymarkhq/waymark/internal/pgtest"
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/rollup/rolluptest"
@@ -70,21 +64,6 @@ type fixture struct {
 type recorder struct {
 	mu sync.Mutex
 	ds []sloeval.Delivery
-}
-
-func (r *recorder) enqueue(_ context.Context, _ pgx.Tx, ds []sloeval.Delivery) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.ds = append(r.ds, ds...)
-	return nil
-}
-
-func (r *recorder) take() []sloeval.Delivery {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	ds := r.ds
-	r.ds = nil
-	return ds
 }
 
 // shopJourney is three steps s1..s3 of service "shop", correlated by trace,
@@ -149,36 +128,6 @@ func (f *fixture) write(t *testing.T, from, to time.Time, steps []rollup.StepRow
 	require.NoError(t, f.rollups.Write(f.ctx, res, rollup.WriteOptions{Version: f.version, Live: true, Started: to}))
 }
 
-// evaluate evaluates one SLO at the clock's time.
-func (f *fixture) evaluate(t *testing.T, name string) sloeval.Outcome {
-	t.Helper()
-	out, err := f.svc.EvaluateSLO(f.ctx, f.j.Metadata.Slug, name, f.clock.Now(), f.queued.enqueue)
-	require.NoError(t, err)
-	return out
-}
-
-// lastEvaluation returns the newest stored evaluation of an SLO.
-func (f *fixture) lastEvaluation(t *testing.T, name string) sloeval.EvaluationRecord {
-	t.Helper()
-	evs, err := f.svc.Evaluations(f.ctx, f.j.Metadata.Slug, name, time.Time{}, at(365*day), 0)
-	require.NoError(t, err)
-	require.NotEmpty(t, evs)
-	return evs[len(evs)-1]
-}
-
-// golden compares got with testdata/name, rewriting it under -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		require.NoError(t, os.MkdirAll("testdata", 0o755))
-		require.NoError(t, os.WriteFile(path, got, 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err)
-	require.Equal(t, string(want), string(got))
-}
-
 // paySLO is a success SLO on step s2 (index 1) over 30 days, the window
 // the SRE workbook's alert table is written for, so that its pairs are
 // the workbook's: page 1h/5m ×14.4 and 6h/30m ×6, ticket 1d/2h ×3 and
@@ -193,15 +142,6 @@ var paySLO = journeys.SLO{Name: "pay-success", Step: "s2", Kind: journeys.SLOSuc
 var burstSLO = journeys.SLO{Name: "pay-burst", Step: "s2", Kind: journeys.SLOSuccess, Objective: 0.99, Window: dur(day),
 	MinEvents: journeys.NewCount(10), ResolveAfter: journeys.NewDuration(0)}
 
-// burst writes 30 minutes of 100 payments a minute before t0, every one
-// failing in the last five: at t0 the SLO pages.
-func burst(t *testing.T, f *fixture) {
-	t.Helper()
-	rs := append(rows(1, at(-30*time.Minute), at(-5*time.Minute), time.Minute, 100, 0),
-		rows(1, at(-5*time.Minute), t0, time.Minute, 100, 100)...)
-	f.write(t, at(-30*time.Minute), t0, rs, nil)
-}
-
 // receiver is an HTTP endpoint that answers with scripted statuses (200
 // once they run out) and keeps every request.
 type receiver struct {
@@ -214,37 +154,6 @@ type receiver struct {
 type request struct {
 	path, contentType string
 	body              []byte
-}
-
-func newReceiver(t *testing.T, statuses ...int) *receiver {
-	r := &receiver{statuses: statuses}
-	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		b, _ := io.ReadAll(req.Body)
-		r.mu.Lock()
-		r.reqs = append(r.reqs, request{req.URL.Path, req.Header.Get("Content-Type"), b})
-		status := http.StatusOK
-		if len(r.statuses) > 0 {
-			status, r.statuses = r.statuses[0], r.statuses[1:]
-		}
-		r.mu.Unlock()
-		w.WriteHeader(status)
-		_, _ = w.Write([]byte("ok"))
-	}))
-	t.Cleanup(r.Close)
-	return r
-}
-
-func (r *receiver) requests() []request {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]request(nil), r.reqs...)
-}
-
-func (f *fixture) channel(t *testing.T, in notify.ChannelInput) notify.Channel {
-	t.Helper()
-	ch, err := f.svc.CreateChannel(f.ctx, in)
-	require.NoError(t, err)
-	return ch
 }
 
 type amAlert struct {

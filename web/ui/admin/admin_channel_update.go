@@ -18,7 +18,7 @@ func (h *Handler) AdminChannelEdit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	form := ChannelForm{Name: c.Name, Kind: string(c.Kind), Journeys: strings.Join(c.Journeys, ", "), Enabled: c.Enabled}
-	h.Render(w, r, http.StatusOK, AdminChannelEditPage(h.Site, AdminChannelEdit{Channel: c, Form: form}))
+	h.Render(w, r, http.StatusOK, AdminChannelEditPage(h.Site, ChannelEdit{Channel: c, Form: form}))
 }
 
 // AdminChannelUpdate saves a channel's form and goes back to the list;
@@ -46,7 +46,7 @@ func (h *Handler) AdminChannelUpdate(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(fields) > 0 {
 		form.Errors = formChannelErrors(fields)
-		h.Render(w, r, http.StatusUnprocessableEntity, AdminChannelEditPage(h.Site, AdminChannelEdit{Channel: c, Form: form}))
+		h.Render(w, r, http.StatusUnprocessableEntity, AdminChannelEditPage(h.Site, ChannelEdit{Channel: c, Form: form}))
 		return
 	}
 	httpx.Redirect(w, r, "/admin/channels")

@@ -24,7 +24,7 @@ func (h *Handler) renderChannels(w http.ResponseWriter, r *http.Request, status 
 		h.Fail(w, r, err)
 		return
 	}
-	h.Render(w, r, status, AdminChannelsPage(h.Site, AdminChannels{Channels: channels, Form: form}))
+	h.Render(w, r, status, AdminChannelsPage(h.Site, Channels{Channels: channels, Form: form}))
 }
 
 // readChannelForm reads the channel form as typed.

@@ -15,7 +15,7 @@ import (
 )
 
 // AdminChannelsPage lists the channels alerts are sent to and adds one.
-func AdminChannelsPage(site layout.Site, p AdminChannels) templ.Component {
+func AdminChannelsPage(site layout.Site, p Channels) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -92,7 +92,7 @@ func AdminChannelsPage(site layout.Site, p AdminChannels) templ.Component {
 }
 
 // AdminChannelEditPage changes one channel.
-func AdminChannelEditPage(site layout.Site, p AdminChannelEdit) templ.Component {
+func AdminChannelEditPage(site layout.Site, p ChannelEdit) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {

@@ -10,20 +10,20 @@ import (
 	"github.com/waymarkhq/waymark/internal/notify"
 )
 
-// AdminTab names one admin page.
-type AdminTab string
+// Tab names one admin page.
+type Tab string
 
 // Admin pages.
 const (
-	TabUsers  AdminTab = "users"
-	TabTokens AdminTab = "tokens"
-	TabAudit  AdminTab = "audit"
+	TabUsers  Tab = "users"
+	TabTokens Tab = "tokens"
+	TabAudit  Tab = "audit"
 )
 
-// AdminUsers is the users page: every account, a form to add one, and,
+// Users is the users page: every account, a form to add one, and,
 // right after an account was created or its password reset, the one-time
 // password.
-type AdminUsers struct {
+type Users struct {
 	Users []auth.User
 	// Self is the id of the admin looking, whose row says "you".
 	Self int64
@@ -50,9 +50,9 @@ type IssuedPassword struct {
 	Reset bool
 }
 
-// AdminTokens is the API tokens page: every token, revoked ones too, a form
+// Tokens is the API tokens page: every token, revoked ones too, a form
 // to create one, and right after creation its secret, shown once.
-type AdminTokens struct {
+type Tokens struct {
 	Tokens  []auth.Token
 	Form    NewTokenForm
 	Created *CreatedToken
@@ -174,17 +174,17 @@ func prettyJSON(raw json.RawMessage) string {
 }
 
 // TabChannels is the notification channels page.
-const TabChannels AdminTab = "channels"
+const TabChannels Tab = "channels"
 
-// AdminChannels is the notification channels page: every channel, with
+// Channels is the notification channels page: every channel, with
 // its URL redacted, and the form to add one.
-type AdminChannels struct {
+type Channels struct {
 	Channels []notify.Channel
 	Form     ChannelForm
 }
 
-// AdminChannelEdit is the page to change one channel.
-type AdminChannelEdit struct {
+// ChannelEdit is the page to change one channel.
+type ChannelEdit struct {
 	Channel notify.Channel
 	Form    ChannelForm
 }

@@ -44,7 +44,7 @@ func (h *Handler) SloShow(w http.ResponseWriter, r *http.Request) {
 		h.Fail(w, r, httpx.Missing(err, "SLO %q of journey %q", name, slug))
 		return
 	}
-	p := sloPage(st, rec.Journey, def, now)
+	p := sloPage(st, def, now)
 	p.Head = layout.JourneyHead{Journey: rec.Journey, Version: rec.Version}
 	p.Deploys = DeployMarkersOf(ds)
 	for _, e := range st.Exemplars {
@@ -54,7 +54,7 @@ func (h *Handler) SloShow(w http.ResponseWriter, r *http.Request) {
 }
 
 // sloPage lays an SLO's status out for its page.
-func sloPage(st sloeval.Status, j journeys.Journey, def journeys.SLO, now time.Time) SLOPage {
+func sloPage(st sloeval.Status, def journeys.SLO, now time.Time) SLOPage {
 	b := st.Budget
 	p := SLOPage{
 		Name:            st.SLO,
