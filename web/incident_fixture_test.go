@@ -25,6 +25,7 @@ import (
 	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/internal/pgtest"
 	"github.com/waymarkhq/waymark/internal/rollup"
+	"github.com/waymarkhq/waymark/internal/sloeval"
 	"github.com/waymarkhq/waymark/internal/spanstore"
 	"github.com/waymarkhq/waymark/journeys"
 	"github.com/waymarkhq/waymark/migrations"
@@ -86,7 +87,7 @@ func setupIncidents(t testing.TB, cfg incidentConfig) *incidentBundle {
 	}
 	var svc *alerttest.Services
 	if cfg.alerting {
-		svc = alerttest.New(pool, rollups, st, alerttest.Options{Now: clock})
+		svc = alerttest.New(pool, rollups, st, alerttest.Options{Options: sloeval.Options{Now: clock}})
 		opts.Alerting = svc
 	}
 	acc := withAccounts(t, pool, &opts, cfg.auth)

@@ -62,9 +62,7 @@ func setupSLO(t testing.TB, edit func(*Options)) *sloBundle {
 	logs := &lockedWriter{w: &discard{}}
 	clk := &testClock{t: sloT0}
 	rollups := rollup.NewStore(pool)
-	svc := alerttest.New(pool, rollups, st, alerttest.Options{
-		Now: clk.Now, DefaultMinEvents: 10, CanaryMinEvents: 10,
-	})
+	svc := alerttest.New(pool, rollups, st, alerttest.Options{Options: sloeval.Options{Now: clk.Now, DefaultMinEvents: 10}, CanaryMinEvents: 10})
 	opts := Options{
 		Store:       st,
 		Journeys:    testJourneys(t, pool),

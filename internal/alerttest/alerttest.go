@@ -5,9 +5,7 @@
 package alerttest
 
 import (
-	"log/slog"
 	"net/http"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -19,22 +17,13 @@ import (
 	"github.com/waymarkhq/waymark/internal/sloeval"
 )
 
-// Options are the options of every service; zero values take each
-// package's defaults.
+// Options are the options of every service: the evaluations', which
+// the others share (clock, logger, Alertmanager resend), and those only
+// the gate and notifications have.
 type Options struct {
-	PublicURL           string
-	Logger              *slog.Logger
-	Now                 func() time.Time
-	DefaultMinEvents    int64
-	StaleAfter          time.Duration
-	DeployEnvironment   string
-	EvaluationRetention time.Duration
-	AlertmanagerResend  time.Duration
-	BurnDownPoints      int
-	RecentTransitions   int
-	CanaryMinEvents     int64
-	EvaluateEvery       time.Duration
-	HTTPClient          *http.Client
+	sloeval.Options
+	CanaryMinEvents int64
+	HTTPClient      *http.Client
 }
 
 // The services under names of their own, so that Services can embed all
@@ -61,12 +50,7 @@ type Services struct {
 
 // New builds the services over pool.
 func New(pool *pgxpool.Pool, rollups *rollup.Store, js *journeystore.Store, o Options) *Services {
-	evals := sloeval.NewService(pool, rollups, js, sloeval.Options{
-		PublicURL: o.PublicURL, Logger: o.Logger, Now: o.Now, DefaultMinEvents: o.DefaultMinEvents,
-		StaleAfter: o.StaleAfter, DeployEnvironment: o.DeployEnvironment, EvaluationRetention: o.EvaluationRetention,
-		AlertmanagerResend: o.AlertmanagerResend, BurnDownPoints: o.BurnDownPoints, RecentTransitions: o.RecentTransitions,
-		EvaluateEvery: o.EvaluateEvery,
-	})
+	evals := sloeval.NewService(pool, rollups, js, o.Options)
 	return &Services{
 		Evals:    evals,
 		Deploys:  deploy.NewService(pool, js, deploy.Options{Now: o.Now}),

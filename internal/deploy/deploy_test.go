@@ -10,6 +10,7 @@ import (
 	"github.com/waymarkhq/waymark/internal/alerttest"
 	"github.com/waymarkhq/waymark/internal/deploy"
 	"github.com/waymarkhq/waymark/internal/fault"
+	"github.com/waymarkhq/waymark/internal/sloeval"
 )
 
 func TestDeploymentValidation(t *testing.T) {
@@ -113,7 +114,7 @@ func TestDeployments(t *testing.T) {
 // deploy is not named on a production alert.
 func TestDeployEnvironmentOption(t *testing.T) {
 	t.Parallel()
-	f := setup(t, shopJourney(burstSLO), alerttest.Options{DeployEnvironment: "production"})
+	f := setup(t, shopJourney(burstSLO), alerttest.Options{Options: sloeval.Options{DeployEnvironment: "production"}})
 	burst(t, f)
 	for _, in := range []deploy.DeploymentInput{
 		{Service: "shop", Version: "prod-1", Environment: "production", At: at(-29 * time.Minute)},

@@ -57,7 +57,7 @@ func indent(t *testing.T, b []byte) []byte {
 
 func TestPayloadsGolden(t *testing.T) {
 	t.Parallel()
-	svc := alerttest.New(nil, nil, nil, alerttest.Options{PublicURL: "https://waymark.example.com/"})
+	svc := alerttest.New(nil, nil, nil, alerttest.Options{Options: sloeval.Options{PublicURL: "https://waymark.example.com/"}})
 	firing := firingTransition()
 
 	// A ticket since t0-1h escalated to a page at t0+10m, naming the deploy
@@ -135,7 +135,7 @@ type postedAlert struct {
 // escalation.
 func TestAlertmanagerPayloadShape(t *testing.T) {
 	t.Parallel()
-	svc := alerttest.New(nil, nil, nil, alerttest.Options{PublicURL: "https://waymark.example.com", AlertmanagerResend: 5 * time.Minute})
+	svc := alerttest.New(nil, nil, nil, alerttest.Options{Options: sloeval.Options{PublicURL: "https://waymark.example.com", AlertmanagerResend: 5 * time.Minute}})
 	post := func(tr sloeval.Transition, refresh bool, sentAt time.Time) []postedAlert {
 		t.Helper()
 		b, err := svc.Payload(notify.ChannelAlertmanager, tr, 3, refresh, sentAt)

@@ -9,6 +9,7 @@ import (
 	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/internal/pgtest"
 	"github.com/waymarkhq/waymark/internal/rollup"
+	"github.com/waymarkhq/waymark/internal/sloeval"
 	"github.com/waymarkhq/waymark/journeys"
 )
 
@@ -42,7 +43,7 @@ func benchFixture(b *testing.B) (*alerttest.Services, time.Time) {
 	if err := rollups.Write(ctx, res, rollup.WriteOptions{Version: rec.Version, Live: true, Started: now}); err != nil {
 		b.Fatal(err)
 	}
-	return alerttest.New(pool, rollups, js, alerttest.Options{Now: func() time.Time { return now }}), now
+	return alerttest.New(pool, rollups, js, alerttest.Options{Options: sloeval.Options{Now: func() time.Time { return now }}}), now
 }
 
 // BenchmarkEvaluateSLO is one minute's evaluation of one SLO: its SLI over

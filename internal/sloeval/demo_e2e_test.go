@@ -160,7 +160,7 @@ func newDemoE2E(t *testing.T, tr *demo.Traffic, keep func(journeys.SLO) bool) *d
 	require.NoError(t, rollups.Write(ctx, res, rollup.WriteOptions{Version: rec.Version, Live: true, Started: tr.End()}))
 
 	c := &clock{t: demoStart}
-	svc := alerttest.New(pool, rollups, jstore, alerttest.Options{Now: c.Now, PublicURL: "https://waymark.example.com"})
+	svc := alerttest.New(pool, rollups, jstore, alerttest.Options{Options: sloeval.Options{Now: c.Now, PublicURL: "https://waymark.example.com"}})
 	return &demoE2E{ctx: ctx, tr: tr, svc: svc, clock: c, shop: shop, slug: shop.Metadata.Slug}
 }
 

@@ -15,7 +15,7 @@ import (
 func TestSLOStatus(t *testing.T) {
 	t.Parallel()
 	daySLO := journeys.SLO{Name: "s2-day", Step: "s2", Kind: journeys.SLOSuccess, Objective: 0.9, Window: dur(day)}
-	f := setup(t, shopJourney(daySLO, paySLO), alerttest.Options{BurnDownPoints: 4})
+	f := setup(t, shopJourney(daySLO, paySLO), alerttest.Options{Options: sloeval.Options{BurnDownPoints: 4}})
 	// 300 payments in one day, 15 failed: a 10% budget allows 30.
 	steps := append(rows(1, at(-20*time.Hour), at(-20*time.Hour+time.Minute), time.Minute, 100, 5),
 		rows(1, at(-10*time.Hour), at(-10*time.Hour+time.Minute), time.Minute, 100, 10)...)
