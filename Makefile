@@ -19,13 +19,11 @@ demo: build ## start Waymark with the embedded trace store and live demo shop tr
 	@scripts/ensure-postgres.sh waymark
 	bin/waymark demo
 
-test: ## the whole suite: generated code, gofmt, vet, tests with the race detector, then every fuzz target briefly (FUZZTIME, default 3s each)
+test: ## the whole suite: generated code, lint, vet, tests with the race detector, then every fuzz target briefly (FUZZTIME, default 3s each)
 	@scripts/ensure-postgres.sh
 	@scripts/ensure-chromium.sh
 	scripts/check-generated.sh
-	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
-	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
-	$(GO) vet ./...
+	$(MAKE) lint
 	GO=$(GO) WAYMARK_VULNDB_VERSION=$(VULNDB) scripts/vulncheck.sh
 	$(GO) test -race -count=1 -timeout 12m ./...
 	GO=$(GO) scripts/fuzz.sh
@@ -36,8 +34,8 @@ build: ## build bin/waymark
 generate: ## regenerate templ code
 	$(GO) tool templ generate
 
-lint: ## gofmt and vet
-	gofmt -l .
+lint: ## golangci-lint (.golangci.yml: errcheck, staticcheck, revive exported, unparam, gofmt, goimports) and vet; fails on any finding
+	$(GO) tool golangci-lint run ./...
 	$(GO) vet ./...
 
 assets: ## re-vendor front-end libraries from npm into web/static

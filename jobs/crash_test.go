@@ -18,15 +18,16 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 
-	"github.com/waymarkhq/waymark/internal/alerting"
 	"github.com/waymarkhq/waymark/internal/demo"
+	"github.com/waymarkhq/waymark/internal/journeystore"
+	"github.com/waymarkhq/waymark/internal/notify"
 	"github.com/waymarkhq/waymark/internal/pgtest"
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/rollup/rolluptest"
 	"github.com/waymarkhq/waymark/internal/sketch"
 	"github.com/waymarkhq/waymark/internal/slo"
+	"github.com/waymarkhq/waymark/internal/sloeval"
 	"github.com/waymarkhq/waymark/internal/spanstore"
-	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/jobs"
 	"github.com/waymarkhq/waymark/journeys"
 )
@@ -89,7 +90,7 @@ func runWorker(url string) {
 	}
 	opts := workerOptions(time.Unix(0, ns).UTC())
 	opts.Configure = func(c *river.Config) { c.LeaderElectionDisabled = true }
-	client, err := jobs.New(pool, workerSource(pool), store.New(pool), opts)
+	client, err := jobs.New(pool, workerSource(pool), journeystore.New(pool), opts)
 	if err != nil {
 		os.Exit(4)
 	}
@@ -120,7 +121,7 @@ func kill(t *testing.T, cmd *exec.Cmd) {
 // takeOver starts the worker that carries on after a crash.
 func takeOver(t *testing.T, pool *pgxpool.Pool, now time.Time) {
 	t.Helper()
-	client, err := jobs.New(pool, workerSource(pool), store.New(pool), workerOptions(now))
+	client, err := jobs.New(pool, workerSource(pool), journeystore.New(pool), workerOptions(now))
 	require.NoError(t, err)
 	require.NoError(t, client.Start(context.Background()))
 	t.Cleanup(func() {
@@ -152,7 +153,7 @@ func TestWorkerKilledMidBackfill(t *testing.T) {
 	// minute here.
 	now := to.Add(3 * time.Minute)
 
-	js := store.New(pool)
+	js := journeystore.New(pool)
 	rec, err := js.CreateJourney(ctx, shopJourney(t), "test")
 	require.NoError(t, err)
 	slug := rec.Journey.Metadata.Slug
@@ -218,7 +219,7 @@ type deliveries struct {
 	release chan struct{}
 	once    sync.Once
 	mu      sync.Mutex
-	acked   []alerting.WebhookPayload
+	acked   []notify.WebhookPayload
 	// down answers 503 until this time.
 	down time.Time
 	// attempts are when requests arrived, acknowledged or not.
@@ -247,7 +248,7 @@ func newDeliveries(t *testing.T, hold bool, down time.Time) *deliveries {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			return
 		}
-		var p alerting.WebhookPayload
+		var p notify.WebhookPayload
 		if err := json.Unmarshal(body, &p); err != nil {
 			w.WriteHeader(http.StatusBadRequest)
 			return
@@ -265,18 +266,18 @@ func newDeliveries(t *testing.T, hold bool, down time.Time) *deliveries {
 	return d
 }
 
-func (d *deliveries) received() []alerting.WebhookPayload {
+func (d *deliveries) received() []notify.WebhookPayload {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return append([]alerting.WebhookPayload(nil), d.acked...)
+	return append([]notify.WebhookPayload(nil), d.acked...)
 }
 
 // pagingSLO stores a journey whose burstSLO pages at now, and a webhook
 // channel to url.
-func pagingSLO(t *testing.T, pool *pgxpool.Pool, now time.Time, url string) (*alerting.Service, *store.Store) {
+func pagingSLO(t *testing.T, pool *pgxpool.Pool, now time.Time, url string) (*sloeval.Service, *journeystore.Store) {
 	t.Helper()
 	ctx := context.Background()
-	js := store.New(pool)
+	js := journeystore.New(pool)
 	rollups := rollup.NewStore(pool)
 	j := rolluptest.Journey("shop", "trace", 0, 3)
 	j.Spec.SLOs = []journeys.SLO{burstSLO}
@@ -293,9 +294,9 @@ func pagingSLO(t *testing.T, pool *pgxpool.Pool, now time.Time, url string) (*al
 	}
 	res := &rollup.Result{Slug: "shop", Range: rollup.Range{From: now.Add(-30 * time.Minute), To: now}, Thresholds: rollup.Thresholds(j), Steps: steps}
 	require.NoError(t, rollups.Write(ctx, res, rollup.WriteOptions{Version: rec.Version, Live: true, Started: now}))
-	svc := alerting.NewService(pool, rollups, js, alerting.Options{Now: func() time.Time { return now }})
-	require.NoError(t, svc.SetMinEvents(ctx, "shop", burstSLO.Name, 10))
-	_, err = svc.CreateChannel(ctx, alerting.ChannelInput{Name: "hook", Kind: alerting.ChannelWebhook, URL: url, Enabled: true})
+	svc := sloeval.NewService(pool, rollups, js, sloeval.Options{Now: func() time.Time { return now }})
+	require.NoError(t, svc.SetMinEvents(ctx, "shop", burstSLO.Name, 10)) //nolint:staticcheck // the guard of an SLO without minEvents, set the legacy way on purpose
+	_, err = notify.NewService(pool, svc, notify.Options{}).CreateChannel(ctx, notify.ChannelInput{Name: "hook", Kind: notify.ChannelWebhook, URL: url, Enabled: true})
 	require.NoError(t, err)
 	return svc, js
 }

@@ -17,9 +17,10 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
-	"github.com/waymarkhq/waymark/internal/alerting"
+	"github.com/waymarkhq/waymark/internal/journeystore"
+	"github.com/waymarkhq/waymark/internal/notify"
 	"github.com/waymarkhq/waymark/internal/rollup"
-	"github.com/waymarkhq/waymark/internal/store"
+	"github.com/waymarkhq/waymark/internal/sloeval"
 )
 
 // Defaults of Options.
@@ -51,12 +52,12 @@ const (
 	DefaultRescueAfter = 5 * time.Minute
 )
 
-// Journeys is where jobs read journey definitions; *store.Store is one.
+// Journeys is where jobs read journey definitions; *journeystore.Store is one.
 type Journeys interface {
-	ListJourneys(ctx context.Context) ([]store.JourneyRecord, error)
-	// GetJourney returns an error wrapping store.ErrNotFound for a journey
+	ListJourneys(ctx context.Context) ([]journeystore.JourneyRecord, error)
+	// GetJourney returns an error wrapping journeystore.ErrNotFound for a journey
 	// that no longer exists.
-	GetJourney(ctx context.Context, slug string) (store.JourneyRecord, error)
+	GetJourney(ctx context.Context, slug string) (journeystore.JourneyRecord, error)
 }
 
 // Options configure the jobs. Zero values take the defaults above.
@@ -89,9 +90,12 @@ type Options struct {
 	DisablePeriodic bool
 	// Now is the clock; tests set it.
 	Now func() time.Time
-	// Alerting evaluates SLOs and sends their notifications; nil builds
-	// one with default options (relative links in notifications).
-	Alerting *alerting.Service
+	// SLOs evaluates SLOs for the evaluation job; nil builds one with
+	// default options (relative links in notifications).
+	SLOs *sloeval.Service
+	// Notify delivers the notifications the evaluations owe, for the
+	// notification job; nil builds one over SLOs with default options.
+	Notify *notify.Service
 	// EvaluateEvery is how often SLOs are evaluated, DefaultEvaluateEvery
 	// when zero.
 	EvaluateEvery time.Duration
@@ -135,7 +139,8 @@ type deps struct {
 	journeys Journeys
 	rollups  *rollup.Store
 	runner   *rollup.Runner
-	alerting *alerting.Service
+	slos     *sloeval.Service
+	notify   *notify.Service
 	log      *slog.Logger
 }
 
@@ -146,10 +151,13 @@ func New(pool *pgxpool.Pool, src rollup.TraceSource, js Journeys, opts Options) 
 		return nil, errors.New("jobs: pool, trace source and journeys are required")
 	}
 	opts = opts.withDefaults()
-	d := &deps{opts: opts, src: src, journeys: js, rollups: rollup.NewStore(pool), alerting: opts.Alerting, log: opts.Logger}
+	d := &deps{opts: opts, src: src, journeys: js, rollups: rollup.NewStore(pool), slos: opts.SLOs, notify: opts.Notify, log: opts.Logger}
 	d.runner = rollup.NewRunner(src, d.rollups, opts.Rollups)
-	if d.alerting == nil {
-		d.alerting = alerting.NewService(pool, d.rollups, js, alerting.Options{Logger: opts.Logger, Now: opts.Now})
+	if d.slos == nil {
+		d.slos = sloeval.NewService(pool, d.rollups, js, sloeval.Options{Logger: opts.Logger, Now: opts.Now})
+	}
+	if d.notify == nil {
+		d.notify = notify.NewService(pool, d.slos, notify.Options{Logger: opts.Logger, Now: opts.Now})
 	}
 
 	workers := river.NewWorkers()

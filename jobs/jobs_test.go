@@ -15,10 +15,10 @@ import (
 
 	"github.com/waymarkhq/waymark/internal/auth"
 	"github.com/waymarkhq/waymark/internal/journeyedit"
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/internal/pgtest"
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/rollup/rolluptest"
-	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/jobs"
 	"github.com/waymarkhq/waymark/journeys"
 )
@@ -49,7 +49,7 @@ type fixture struct {
 	ctx      context.Context
 	pool     *pgxpool.Pool
 	src      *rolluptest.Source
-	journeys *store.Store
+	journeys *journeystore.Store
 	rollups  *rollup.Store
 	client   *river.Client[pgx.Tx]
 	clock    *clock
@@ -65,7 +65,7 @@ func setup(t *testing.T, opts jobs.Options, src rollup.TraceSource) *fixture {
 	f := &fixture{
 		ctx:      context.Background(),
 		pool:     pool,
-		journeys: store.New(pool),
+		journeys: journeystore.New(pool),
 		rollups:  rollup.NewStore(pool),
 		clock:    &clock{t: at(200 * time.Minute)},
 		seen:     map[int64]*river.Event{},
@@ -424,7 +424,7 @@ func TestStopCancelsAfterSoftTimeout(t *testing.T) {
 	t.Parallel()
 	src := &blockingSource{started: make(chan struct{})}
 	pool := pgtest.New(t)
-	js := store.New(pool)
+	js := journeystore.New(pool)
 	_, _, err := js.PutJourney(context.Background(), rolluptest.CheckoutJourney(), "test")
 	require.NoError(t, err)
 	client, err := jobs.New(pool, src, js, jobs.Options{DisablePeriodic: true, Now: func() time.Time { return at(200 * time.Minute) }})
@@ -451,7 +451,7 @@ func TestStopCancelsAfterSoftTimeout(t *testing.T) {
 func TestPeriodicJobsKeepJourneysFresh(t *testing.T) {
 	t.Parallel()
 	pool := pgtest.New(t)
-	js := store.New(pool)
+	js := journeystore.New(pool)
 	_, _, err := js.PutJourney(context.Background(), rolluptest.CheckoutJourney(), "test")
 	require.NoError(t, err)
 	src := &rolluptest.Source{}

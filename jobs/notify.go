@@ -10,7 +10,9 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
-	"github.com/waymarkhq/waymark/internal/alerting"
+	"github.com/waymarkhq/waymark/internal/fault"
+	"github.com/waymarkhq/waymark/internal/notify"
+	"github.com/waymarkhq/waymark/internal/sloeval"
 )
 
 // NotifyArgs delivers one SLO alert transition to one channel.
@@ -74,24 +76,24 @@ func notifyBackoff(base time.Duration, attempt int) time.Duration {
 // Work delivers; a channel that rejects the request for good, or a
 // transition or channel that is gone, cancels the job instead of retrying.
 func (w *NotifyWorker) Work(ctx context.Context, job *river.Job[NotifyArgs]) error {
-	d := alerting.Delivery{TransitionID: job.Args.TransitionID, ChannelID: job.Args.ChannelID, Refresh: job.Args.Refresh}
-	err := w.d.alerting.DeliverThen(ctx, d, func(ctx context.Context, tx pgx.Tx) error {
+	d := sloeval.Delivery{TransitionID: job.Args.TransitionID, ChannelID: job.Args.ChannelID, Refresh: job.Args.Refresh}
+	err := w.d.notify.DeliverThen(ctx, d, func(ctx context.Context, tx pgx.Tx) error {
 		_, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job)
 		return err
 	})
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, alerting.ErrEarlierPending):
+	case errors.Is(err, notify.ErrEarlierPending):
 		// Not an attempt: wait for the earlier one, as often as it is
 		// retried at first.
 		return river.JobSnooze(w.d.opts.NotifyRetry)
-	case errors.Is(err, alerting.ErrPermanent), errors.Is(err, alerting.ErrNotFound):
+	case errors.Is(err, notify.ErrPermanent), errors.Is(err, fault.ErrNotFound):
 		w.d.log.Warn("notification dropped", "transition", d.TransitionID, "channel", d.ChannelID, "error", err)
 		return river.JobCancel(err)
 	}
 	if job.Attempt >= job.MaxAttempts {
-		if gerr := w.d.alerting.GiveUp(context.WithoutCancel(ctx), d, err.Error()); gerr != nil {
+		if gerr := w.d.notify.GiveUp(context.WithoutCancel(ctx), d, err.Error()); gerr != nil {
 			w.d.log.Error("record given-up notification", "error", gerr)
 		}
 	}

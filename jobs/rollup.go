@@ -9,8 +9,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/internal/rollup"
-	"github.com/waymarkhq/waymark/internal/store"
 )
 
 // ScheduleArgs is the periodic job that enqueues one rollup per journey.
@@ -97,7 +97,7 @@ func (w *RollupWorker) Work(ctx context.Context, job *river.Job[RollupArgs]) err
 // run's cost or its failure for the freshness line.
 func (d *deps) advance(ctx context.Context, slug string, budget time.Duration) error {
 	rec, err := d.journeys.GetJourney(ctx, slug)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, journeystore.ErrNotFound) {
 		return river.JobCancel(fmt.Errorf("journey %q is gone: %w", slug, err))
 	}
 	if err != nil {

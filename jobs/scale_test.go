@@ -12,10 +12,10 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/internal/pgtest"
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/rollup/rolluptest"
-	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/jobs"
 	"github.com/waymarkhq/waymark/journeys"
 )
@@ -42,7 +42,7 @@ func workers(t testing.TB, pool *pgxpool.Pool, n int, src rollup.TraceSource, no
 	t.Helper()
 	var out []*river.Client[pgx.Tx]
 	for range n {
-		c, err := jobs.New(pool, src, store.New(pool), jobs.Options{
+		c, err := jobs.New(pool, src, journeystore.New(pool), jobs.Options{
 			DisablePeriodic: true, Workers: 1, Now: now,
 			Rollups: rollup.RunOptions{History: 3 * time.Hour, LateEvery: 24 * time.Hour},
 		})
@@ -93,7 +93,7 @@ func rollUpAll(t testing.TB, pool *pgxpool.Pool, client *river.Client[pgx.Tx], s
 
 func seedJourneys(t testing.TB, pool *pgxpool.Pool, n int) []string {
 	t.Helper()
-	js := store.New(pool)
+	js := journeystore.New(pool)
 	var slugs []string
 	for i := range n {
 		j := rolluptest.CheckoutJourney()

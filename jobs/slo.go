@@ -9,7 +9,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
-	"github.com/waymarkhq/waymark/internal/alerting"
+	"github.com/waymarkhq/waymark/internal/sloeval"
 )
 
 // DefaultEvaluateEvery is how often every SLO is evaluated.
@@ -48,7 +48,7 @@ func (w *SLOEvaluateWorker) Work(ctx context.Context, job *river.Job[SLOEvaluate
 	if err != nil {
 		return fmt.Errorf("get job client: %w", err)
 	}
-	outs, err := w.d.alerting.EvaluateAll(ctx, w.d.opts.Now(), NotifyEnqueuer(client))
+	outs, err := w.d.slos.EvaluateAll(ctx, w.d.opts.Now(), NotifyEnqueuer(client))
 	for _, o := range outs {
 		if o.Transition != nil {
 			w.d.log.Info("SLO alert state changed", "journey", o.Journey, "slo", o.SLO,
@@ -62,10 +62,10 @@ func (w *SLOEvaluateWorker) Work(ctx context.Context, job *river.Job[SLOEvaluate
 	return nil
 }
 
-// NotifyEnqueuer returns an alerting.Enqueue that inserts one NotifyArgs
+// NotifyEnqueuer returns an sloeval.Enqueue that inserts one NotifyArgs
 // job per delivery in the transaction that recorded the transition.
-func NotifyEnqueuer(client *river.Client[pgx.Tx]) alerting.Enqueue {
-	return func(ctx context.Context, tx pgx.Tx, ds []alerting.Delivery) error {
+func NotifyEnqueuer(client *river.Client[pgx.Tx]) sloeval.Enqueue {
+	return func(ctx context.Context, tx pgx.Tx, ds []sloeval.Delivery) error {
 		if len(ds) == 0 {
 			return nil
 		}

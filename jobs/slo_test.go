@@ -13,11 +13,12 @@ import (
 	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
 
-	"github.com/waymarkhq/waymark/internal/alerting"
+	"github.com/waymarkhq/waymark/internal/notify"
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/rollup/rolluptest"
 	"github.com/waymarkhq/waymark/internal/sketch"
 	"github.com/waymarkhq/waymark/internal/slo"
+	"github.com/waymarkhq/waymark/internal/sloeval"
 	"github.com/waymarkhq/waymark/jobs"
 	"github.com/waymarkhq/waymark/journeys"
 )
@@ -68,7 +69,7 @@ var burstSLO = journeys.SLO{Name: "pay-burst", Step: "s2", Kind: journeys.SLOSuc
 // sloFixture stores a journey with burstSLO whose last five minutes of
 // payments all failed, with the traffic guard at 10: it pages at the
 // fixture's clock.
-func sloFixture(t *testing.T) (*fixture, *alerting.Service) {
+func sloFixture(t *testing.T) (*fixture, *sloeval.Service) {
 	t.Helper()
 	f := setup(t, jobs.Options{}, nil)
 	j := rolluptest.Journey("shop", "trace", 0, 3)
@@ -86,8 +87,8 @@ func sloFixture(t *testing.T) (*fixture, *alerting.Service) {
 	}
 	res := &rollup.Result{Slug: "shop", Range: rollup.Range{From: now.Add(-30 * time.Minute), To: now}, Thresholds: rollup.Thresholds(j), Steps: steps}
 	require.NoError(t, f.rollups.Write(f.ctx, res, rollup.WriteOptions{Version: version, Live: true, Started: now}))
-	svc := alerting.NewService(f.pool, f.rollups, f.journeys, alerting.Options{Now: f.clock.Now})
-	require.NoError(t, svc.SetMinEvents(f.ctx, "shop", burstSLO.Name, 10))
+	svc := sloeval.NewService(f.pool, f.rollups, f.journeys, sloeval.Options{Now: f.clock.Now})
+	require.NoError(t, svc.SetMinEvents(f.ctx, "shop", burstSLO.Name, 10)) //nolint:staticcheck // the guard of an SLO without minEvents, set the legacy way on purpose
 	return f, svc
 }
 
@@ -113,11 +114,11 @@ func TestSLOJobNotifiesThroughRiver(t *testing.T) {
 	t.Parallel()
 	f, svc := sloFixture(t)
 	h := newHook(t, http.StatusServiceUnavailable)
-	ch, err := svc.CreateChannel(f.ctx, alerting.ChannelInput{Name: "hook", Kind: alerting.ChannelWebhook, URL: h.URL, Enabled: true})
+	ch, err := notify.NewService(f.pool, svc, notify.Options{}).CreateChannel(f.ctx, notify.ChannelInput{Name: "hook", Kind: notify.ChannelWebhook, URL: h.URL, Enabled: true})
 	require.NoError(t, err)
 
 	f.run(t, jobs.SLOEvaluateArgs{})
-	trs, err := svc.Transitions(f.ctx, alerting.TransitionFilter{Journey: "shop"})
+	trs, err := svc.Transitions(f.ctx, sloeval.TransitionFilter{Journey: "shop"})
 	require.NoError(t, err)
 	require.Len(t, trs, 1)
 	require.Equal(t, slo.StatePage, trs[0].To)
@@ -144,7 +145,7 @@ func TestSLOJobNotifiesThroughRiver(t *testing.T) {
 	bodies := h.received()
 	require.Len(t, bodies, 2)
 	require.Equal(t, bodies[0], bodies[1])
-	var wp alerting.WebhookPayload
+	var wp notify.WebhookPayload
 	require.NoError(t, json.Unmarshal(bodies[1], &wp))
 	require.Equal(t, slo.EventFiring, wp.Event)
 	require.Equal(t, "/journeys/shop/slos/pay-burst", wp.Link, "no public URL configured: a relative link")
@@ -168,7 +169,7 @@ func TestNotifyJobCancelledOnPermanentFailure(t *testing.T) {
 	t.Parallel()
 	f, svc := sloFixture(t)
 	h := newHook(t, http.StatusNotFound)
-	_, err := svc.CreateChannel(f.ctx, alerting.ChannelInput{Name: "gone", Kind: alerting.ChannelSlack, URL: h.URL, Enabled: true})
+	_, err := notify.NewService(f.pool, svc, notify.Options{}).CreateChannel(f.ctx, notify.ChannelInput{Name: "gone", Kind: notify.ChannelSlack, URL: h.URL, Enabled: true})
 	require.NoError(t, err)
 	f.run(t, jobs.SLOEvaluateArgs{})
 	var jobRows []*rivertype.JobRow

@@ -11,8 +11,8 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 
-	"github.com/waymarkhq/waymark/internal/alerting"
 	"github.com/waymarkhq/waymark/internal/faketempo"
+	"github.com/waymarkhq/waymark/internal/sloeval"
 	"github.com/waymarkhq/waymark/internal/tempo"
 	"github.com/waymarkhq/waymark/jobs"
 	"github.com/waymarkhq/waymark/journeys"
@@ -107,7 +107,7 @@ func TestTempoFaults(t *testing.T) {
 			js, err := journeys.DecodeYAML([]byte(payJourney))
 			require.NoError(t, err)
 			f.put(t, js[0])
-			svc := alerting.NewService(f.pool, f.rollups, f.journeys, alerting.Options{Now: f.clock.Now})
+			svc := sloeval.NewService(f.pool, f.rollups, f.journeys, sloeval.Options{Now: f.clock.Now})
 
 			// Tempo fails from the first run on.
 			mode.Store(c.mode)
@@ -127,7 +127,7 @@ func TestTempoFaults(t *testing.T) {
 
 			_, err = svc.EvaluateAll(f.ctx, f.clock.Now(), jobs.NotifyEnqueuer(f.client))
 			require.NoError(t, err)
-			trs, err := svc.Transitions(f.ctx, alerting.TransitionFilter{Journey: "pay"})
+			trs, err := svc.Transitions(f.ctx, sloeval.TransitionFilter{Journey: "pay"})
 			require.NoError(t, err)
 			require.Empty(t, trs, "no alert on minutes never read")
 

@@ -13,10 +13,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/waymarkhq/waymark/internal/demo"
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/internal/pgtest"
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/spanstore"
-	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/jobs"
 	"github.com/waymarkhq/waymark/journeys"
 	"github.com/waymarkhq/waymark/journeys/examples"
@@ -37,7 +37,7 @@ func sendTraffic(t *testing.T, dst *spanstore.Store, tr *demo.Traffic) {
 		srv.Close()
 		require.NoError(t, rcv.Close())
 		cancel()
-		<-done
+		require.NoError(t, <-done)
 	}()
 	require.NoError(t, tr.Send(context.Background(), srv.URL))
 }
@@ -73,7 +73,7 @@ func TestBackfillMatchesTheTruth(t *testing.T) {
 	spanStore := spanstore.NewStore(pool, nil)
 	// Commits here take microseconds: read what was sent a moment ago.
 	spanStore.SetIngestMargin(time.Millisecond)
-	js := store.New(pool)
+	js := journeystore.New(pool)
 	rollups := rollup.NewStore(pool)
 
 	// 10:45 to 11:15 in 10-minute chunks: sessions entering before a chunk

@@ -21,7 +21,7 @@ type SpanFilter struct {
 
 // Check reports a filter no source can answer: an unknown kind.
 func (f SpanFilter) Check() error {
-	if f.Kind != "" && !contains(spanKinds, f.Kind) {
+	if f.Kind != "" && !slices.Contains(spanKinds, f.Kind) {
 		return fmt.Errorf("unknown span kind %q; use %s", f.Kind, joinOr(spanKinds))
 	}
 	return nil

@@ -102,12 +102,26 @@ func parseDuration(s string) (time.Duration, error) {
 // formatDuration spells d in whole days when it is a multiple of a day,
 // else as Go does, trimmed of zero minutes and seconds ("1h0m0s" is "1h").
 func formatDuration(d time.Duration) string {
-	if d == 0 {
-		return "0s"
-	}
-	if d%Day == 0 {
+	if d != 0 && d%Day == 0 {
 		return fmt.Sprintf("%dd", d/Day)
 	}
+	return clockDuration(d)
+}
+
+// FormatWindow writes an alert window, lookback or wait the short way
+// alert reasons and notifications do: whole days from two days on ("3d"),
+// otherwise as Go does, trimmed of zero minutes and seconds ("24h",
+// "5h36m", "56m"). Unlike a Duration's String, a single day stays "24h",
+// which is how burn-rate windows are written.
+func FormatWindow(d time.Duration) string {
+	if d >= 2*Day && d%Day == 0 {
+		return fmt.Sprintf("%dd", d/Day)
+	}
+	return clockDuration(d)
+}
+
+// clockDuration is d as Go spells it, without zero minutes and seconds.
+func clockDuration(d time.Duration) string {
 	s := d.String()
 	if strings.HasSuffix(s, "m0s") {
 		s = s[:len(s)-2]

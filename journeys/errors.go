@@ -1,15 +1,16 @@
 package journeys
 
 import (
-	"errors"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/waymarkhq/waymark/internal/fault"
 )
 
 // ErrInvalid matches every *ValidationError with errors.Is, so that callers
 // can classify a bad journey (422) without a type assertion.
-var ErrInvalid = errors.New("invalid journey")
+var ErrInvalid = fault.New(fault.ErrInvalid, "invalid journey")
 
 // ValidationError lists what is wrong with a journey, field by field.
 // Paths are metadata.x for metadata, apiVersion and kind at the top, and
@@ -38,8 +39,10 @@ func (e *ValidationError) Error() string {
 	return b.String()
 }
 
-// Is reports whether target is ErrInvalid.
-func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
+// Is reports whether target is ErrInvalid or fault.ErrInvalid.
+func (e *ValidationError) Is(target error) bool {
+	return target == ErrInvalid || target == fault.ErrInvalid
+}
 
 // Paths returns the paths with a message, in the order Error lists them.
 func (e *ValidationError) Paths() []string {

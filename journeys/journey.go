@@ -3,7 +3,10 @@
 // It is pure Go: no I/O, no HTTP, no database.
 package journeys
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // APIVersion and Kind identify the YAML form of a journey. They are a public
 // interface: teams keep journey files in git and apply them from CI.
@@ -276,7 +279,7 @@ func (j Journey) StepIndex(name string) int {
 func (j Journey) SelectKeys() []string {
 	var keys []string
 	add := func(k string) {
-		if k != "" && !contains(keys, k) {
+		if k != "" && !slices.Contains(keys, k) {
 			keys = append(keys, k)
 		}
 	}

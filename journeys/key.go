@@ -92,15 +92,15 @@ func (k Key) Unscoped() string { return k.Name }
 // attribute.
 func (k Key) IsIntrinsic() bool { return k.Scope == "" }
 
-// parseAttrKey parses a key that must be an attribute, not an intrinsic:
+// checkAttrKey checks a key that must be an attribute, not an intrinsic:
 // correlation, segment and value keys.
-func parseAttrKey(s string) (Key, error) {
+func checkAttrKey(s string) error {
 	k, err := ParseKey(s)
 	if err != nil {
-		return Key{}, err
+		return err
 	}
 	if k.IsIntrinsic() {
-		return Key{}, fmt.Errorf("must be a span. or resource. attribute, not the intrinsic %q", s)
+		return fmt.Errorf("must be a span. or resource. attribute, not the intrinsic %q", s)
 	}
-	return k, nil
+	return nil
 }

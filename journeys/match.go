@@ -3,6 +3,7 @@ package journeys
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -135,7 +136,7 @@ func checkOpValue(m Matcher) (field string, err error) {
 		if m.Op != OpEq && m.Op != OpNe {
 			return "op", fmt.Errorf("%s supports only = and !=", m.Key)
 		}
-		if t != TypeString || !contains(allowed, m.Value.Raw) {
+		if t != TypeString || !slices.Contains(allowed, m.Value.Raw) {
 			return "value", fmt.Errorf("%s is one of %s", m.Key, joinOr(allowed))
 		}
 		return "", nil

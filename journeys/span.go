@@ -1,12 +1,13 @@
 package journeys
 
 import (
-	"errors"
 	"time"
+
+	"github.com/waymarkhq/waymark/internal/fault"
 )
 
 // ErrTraceNotFound is returned by a trace source that does not hold a trace.
-var ErrTraceNotFound = errors.New("trace not found")
+var ErrTraceNotFound = fault.New(fault.ErrNotFound, "trace not found")
 
 // SpanQuery asks a trace source for the spans matching one step pattern that
 // start in [From, To), with the attributes named in Select.

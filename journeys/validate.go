@@ -62,13 +62,32 @@ func validateMetadata(v *ValidationError, m Metadata) {
 	case !ValidSlug(m.Slug):
 		v.Add("metadata.slug", slugMessage)
 	}
-	checkText(v, "metadata.name", m.Name, maxNameLen, true, false)
-	checkText(v, "metadata.owner", m.Owner, maxOwnerLen, false, false)
-	checkText(v, "metadata.description", m.Description, maxDescLen, false, true)
+	v.CheckText("metadata.name", m.Name, maxNameLen, true, Line)
+	v.CheckText("metadata.owner", m.Owner, maxOwnerLen, false, Line)
+	v.CheckText("metadata.description", m.Description, maxDescLen, false, Lines)
 }
 
-// checkText reports a missing, too long, or unprintable string.
-func checkText(v *ValidationError, path, s string, max int, required, multiline bool) bool {
+// TextKind is what a text field may hold besides printable characters,
+// for CheckText.
+type TextKind int
+
+// Kinds of text.
+const (
+	// Line is one line: no control characters.
+	Line TextKind = iota
+	// Lines may also hold newlines and tabs.
+	Lines
+	// Prose may also hold carriage returns, as a browser's textarea sends
+	// them.
+	Prose
+)
+
+// CheckText records on v a missing, too long, or unprintable string at
+// path, and reports whether s is fine.
+func (v *ValidationError) CheckText(path, s string, max int, required bool, kind TextKind) bool {
+	allowed := func(r rune) bool {
+		return kind >= Lines && (r == '\n' || r == '\t') || kind == Prose && r == '\r'
+	}
 	switch {
 	case required && strings.TrimSpace(s) == "":
 		v.Add(path, requiredPhrase)
@@ -76,10 +95,8 @@ func checkText(v *ValidationError, path, s string, max int, required, multiline 
 		v.Add(path, "must be valid UTF-8")
 	case utf8.RuneCountInString(s) > max:
 		v.Add(path, fmt.Sprintf("must be at most %d characters", max))
-	case strings.IndexFunc(s, func(r rune) bool {
-		return unicode.IsControl(r) && !(multiline && (r == '\n' || r == '\t'))
-	}) >= 0:
-		if multiline {
+	case strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) && !allowed(r) }) >= 0:
+		if kind >= Lines {
 			v.Add(path, "must not contain control characters other than newlines and tabs")
 		} else {
 			v.Add(path, "must not contain control characters")
@@ -94,7 +111,7 @@ func validateSpec(v *ValidationError, s Spec) {
 	validateCorrelation(v, s.Correlation)
 	validateSegments(v, s)
 	if s.Value != "" {
-		if _, err := parseAttrKey(s.Value); err != nil {
+		if err := checkAttrKey(s.Value); err != nil {
 			v.Add("value", err.Error())
 		}
 	}
@@ -113,7 +130,7 @@ func validateCorrelation(v *ValidationError, c Correlation) {
 		}
 		return
 	default:
-		if _, err := parseAttrKey(c.By); err != nil {
+		if err := checkAttrKey(c.By); err != nil {
 			v.Add("correlation.by", err.Error())
 		}
 	}
@@ -154,7 +171,7 @@ func validateSegments(v *ValidationError, s Spec) {
 			v.Add(p, requiredPhrase)
 			continue
 		}
-		if _, err := parseAttrKey(key); err != nil {
+		if err := checkAttrKey(key); err != nil {
 			v.Add(p, err.Error())
 			continue
 		}
@@ -185,7 +202,7 @@ func validateSteps(v *ValidationError, steps []Step) {
 	seen := make(map[string]int, len(steps))
 	for i, st := range steps {
 		p := index("steps", i)
-		if checkText(v, p+".name", st.Name, maxNameLen, true, false) {
+		if v.CheckText(p+".name", st.Name, maxNameLen, true, Line) {
 			if first, ok := seen[st.Name]; ok {
 				v.Add(p+".name", fmt.Sprintf("duplicate step name %q, also steps[%d]", st.Name, first))
 			} else {
@@ -197,22 +214,22 @@ func validateSteps(v *ValidationError, steps []Step) {
 }
 
 func validatePattern(v *ValidationError, path string, m Pattern) {
-	checkText(v, path+".service", m.Service, maxServiceLen, true, false)
+	v.CheckText(path+".service", m.Service, maxServiceLen, true, Line)
 	switch {
 	case m.Span != "" && m.SpanRegex != "":
 		v.Add(path+".spanRegex", "set either span or spanRegex, not both")
 	case m.Span == "" && m.SpanRegex == "":
 		v.Add(path+".span", "required: set span or spanRegex")
 	case m.Span != "":
-		checkText(v, path+".span", m.Span, maxPatternLen, true, false)
+		v.CheckText(path+".span", m.Span, maxPatternLen, true, Line)
 	default:
-		if checkText(v, path+".spanRegex", m.SpanRegex, maxPatternLen, true, false) {
+		if v.CheckText(path+".spanRegex", m.SpanRegex, maxPatternLen, true, Line) {
 			if _, err := anchored(m.SpanRegex); err != nil {
 				v.Add(path+".spanRegex", "invalid regular expression: "+regexpMessage(err))
 			}
 		}
 	}
-	if m.Kind != "" && !contains(spanKinds, m.Kind) {
+	if m.Kind != "" && !slices.Contains(spanKinds, m.Kind) {
 		v.Add(path+".kind", fmt.Sprintf("unknown span kind %q; use %s", m.Kind, joinOr(spanKinds)))
 	}
 	if len(m.Attributes) > MaxMatchers {
@@ -236,7 +253,7 @@ func validateMatcher(v *ValidationError, path string, m Matcher) {
 		v.Add(path+".op", requiredPhrase)
 		return
 	}
-	if m.Value.Type == TypeString && !checkText(v, path+".value", m.Value.Raw, maxPatternLen, false, true) {
+	if m.Value.Type == TypeString && !v.CheckText(path+".value", m.Value.Raw, maxPatternLen, false, Lines) {
 		return
 	}
 	if !keyOK && m.Op.valid() {

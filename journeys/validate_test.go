@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -356,4 +357,38 @@ func TestPathLess(t *testing.T) {
 		ve.Fields[p] = "x"
 	}
 	require.Equal(t, []string{"apiVersion", "metadata.slug", "segments[9]", "segments[10]", "slos[0].name", "steps", "steps[1]", "steps[2].match.span", "steps[2].name", "steps[10].name"}, ve.Paths())
+}
+
+func TestCheckTextKinds(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		s        string
+		kind     TextKind
+		required bool
+		want     string
+	}{
+		{"a\tb", Line, false, "must not contain control characters"},
+		{"a\nb\tc", Lines, false, ""},
+		{"a\r\nb", Lines, false, "must not contain control characters other than newlines and tabs"},
+		{"a\r\nb", Prose, false, ""},
+		{"a\x00b", Prose, false, "must not contain control characters other than newlines and tabs"},
+		{"  ", Line, true, "required"},
+		{"abcdef", Line, false, "must be at most 5 characters"},
+		{"\xff", Prose, false, "must be valid UTF-8"},
+	} {
+		v := &ValidationError{}
+		ok := v.CheckText("f", tt.s, 5, tt.required, tt.kind)
+		require.Equal(t, tt.want == "", ok, "%q", tt.s)
+		require.Equal(t, tt.want, v.Fields["f"], "%q", tt.s)
+	}
+}
+
+func TestFormatWindowKeepsADayInHours(t *testing.T) {
+	t.Parallel()
+	for d, want := range map[time.Duration]string{
+		Day: "24h", 2 * Day: "2d", 28 * Day: "28d", 90 * time.Minute: "1h30m", 56 * time.Minute: "56m", 0: "0s", 36 * time.Hour: "36h",
+	} {
+		require.Equal(t, want, FormatWindow(d), "%v", d)
+	}
+	require.Equal(t, "1d", NewDuration(Day).String())
 }

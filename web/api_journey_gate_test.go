@@ -13,8 +13,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/waymarkhq/waymark/internal/alerting"
 	"github.com/waymarkhq/waymark/internal/auth"
+	"github.com/waymarkhq/waymark/internal/deploy/gate"
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/slo"
 	"github.com/waymarkhq/waymark/web/alerthttp"
@@ -116,8 +116,8 @@ func TestAPIGateCanary(t *testing.T) {
 	// Exactly the alerting service's answer.
 	cand := rollup.Segment{Key: "span.app.version", Value: "1.5.0"}
 	base := rollup.Segment{Key: "span.app.version", Value: "1.4.0"}
-	res, err := b.svc.RunGate(b.ctx, "gate", alerting.GateQuery{MaxBurn: 2, Window: time.Hour, Candidate: &cand, Baseline: &base,
-		MaxErrorRateDelta: alerting.DefaultMaxErrorRateDelta, MaxP95Ratio: alerting.DefaultMaxP95Ratio})
+	res, err := b.svc.RunGate(b.ctx, "gate", gate.Query{MaxBurn: 2, Window: time.Hour, Candidate: &cand, Baseline: &base,
+		MaxErrorRateDelta: gate.DefaultMaxErrorRateDelta, MaxP95Ratio: gate.DefaultMaxP95Ratio})
 	require.NoError(t, err)
 	want, err := json.Marshal(res)
 	require.NoError(t, err)
@@ -126,7 +126,7 @@ func TestAPIGateCanary(t *testing.T) {
 	// Which is, by hand: the SLO passes; every failed payment was of
 	// version 1.5.0, 40 of its 300, against none of 1.4.0's 300; nothing
 	// reached s3.
-	var got alerting.GateResult
+	var got gate.Result
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &got))
 	require.Equal(t, slo.VerdictFail, got.Verdict)
 	require.Equal(t, "s2: candidate error rate 13.33% vs baseline 0% (+13.33 pp, limit +1 pp)", got.Reason)
@@ -152,10 +152,10 @@ func TestAPIGateWithoutAlerting(t *testing.T) {
 
 // gateExit is what `waymark gate` (cmd/waymark/gate.go) exits with for an
 // answer: 0 on a pass, 1 on a fail, 2 when nothing was decided. It decodes
-// the answer as that command does, into alerting.GateResult, and maps the
+// the answer as that command does, into gate.Result, and maps the
 // statuses it maps.
 func gateExit(status int, body []byte) (int, string) {
-	var res alerting.GateResult
+	var res gate.Result
 	decoded := json.Unmarshal(body, &res) == nil && res.Verdict != ""
 	switch {
 	case status == http.StatusOK && decoded:

@@ -11,7 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/waymarkhq/waymark/internal/store"
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/journeys"
 )
 
@@ -42,7 +42,7 @@ const loginFlowJSON = `{
 }`
 
 // recordJSON is the API's view of a stored record around a journey's JSON.
-func recordJSON(journeyJSON string, rec store.JourneyRecord) string {
+func recordJSON(journeyJSON string, rec journeystore.JourneyRecord) string {
 	return fmt.Sprintf(`{"journey": %s, "version": %d, "created_at": %q, "updated_at": %q, "updated_by": %q}`,
 		journeyJSON, rec.Version, rec.CreatedAt.UTC().Format(time.RFC3339Nano), rec.UpdatedAt.UTC().Format(time.RFC3339Nano), rec.UpdatedBy)
 }
@@ -239,7 +239,7 @@ func TestAPIJourneyPut(t *testing.T) {
 			rec := b.do(t, http.MethodPut, "/api/v1/journeys/login-flow", strings.NewReader(tc.body), "Content-Type", tc.contentType)
 			requireJSON(t, rec, tc.status, tc.want)
 			_, err := b.store.GetJourney(context.Background(), "login-flow")
-			require.ErrorIs(t, err, store.ErrNotFound, "a refused PUT stores nothing")
+			require.ErrorIs(t, err, journeystore.ErrNotFound, "a refused PUT stores nothing")
 		})
 	}
 
@@ -292,7 +292,7 @@ func TestAPIJourneyDelete(t *testing.T) {
 	hist, err := b.store.JourneyHistory(context.Background(), "login-flow")
 	require.NoError(t, err)
 	require.Len(t, hist, 2)
-	require.Equal(t, store.ActionDeleted, hist[0].Action)
+	require.Equal(t, journeystore.ActionDeleted, hist[0].Action)
 	require.Equal(t, editorEmail, hist[0].ChangedBy)
 }
 

@@ -15,8 +15,8 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/stretchr/testify/require"
 
-	"github.com/waymarkhq/waymark/internal/alerting"
 	"github.com/waymarkhq/waymark/internal/auth"
+	"github.com/waymarkhq/waymark/internal/deploy"
 	"github.com/waymarkhq/waymark/journeys"
 )
 
@@ -105,7 +105,7 @@ func TestRoleRouteMatrix(t *testing.T) {
 	_, _, err := b.store.PutJourney(ctx, j, "test")
 	require.NoError(t, err)
 	inc := itoa(int(b.openFromTrace(t, declinedTrace, nil)))
-	dep, err := b.alerting.CreateDeployment(ctx, alerting.DeploymentInput{Service: "shop", Version: "1.0.0", Environment: "production", At: sat(time.Minute)})
+	dep, err := b.alerting.CreateDeployment(ctx, deploy.DeploymentInput{Service: "shop", Version: "1.0.0", Environment: "production", At: sat(time.Minute)})
 	require.NoError(t, err)
 	depID := fmt.Sprint(dep.ID)
 	const form = "application/x-www-form-urlencoded"

@@ -19,13 +19,14 @@ import (
 	resourcepb "go.opentelemetry.io/proto/otlp/resource/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 
-	"github.com/waymarkhq/waymark/internal/alerting"
+	"github.com/waymarkhq/waymark/internal/alerttest"
 	"github.com/waymarkhq/waymark/internal/auth"
 	"github.com/waymarkhq/waymark/internal/incident"
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/internal/pgtest"
 	"github.com/waymarkhq/waymark/internal/rollup"
+	"github.com/waymarkhq/waymark/internal/sloeval"
 	"github.com/waymarkhq/waymark/internal/spanstore"
-	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/journeys"
 	"github.com/waymarkhq/waymark/migrations"
 )
@@ -43,7 +44,7 @@ type incidentBundle struct {
 	incidents *incident.Store
 	journey   journeys.Journey
 	// alerting is set when incidentConfig.alerting asked for it.
-	alerting *alerting.Service
+	alerting *alerttest.Services
 }
 
 // incidentConfig tunes setupIncidents.
@@ -62,7 +63,7 @@ func setupIncidents(t testing.TB, cfg incidentConfig) *incidentBundle {
 	t.Helper()
 	ctx := context.Background()
 	pool := pgtest.New(t)
-	st := store.New(pool)
+	st := journeystore.New(pool)
 	spans := spanstore.NewStore(pool, nil)
 	rollups := rollup.NewStore(pool)
 	clock := func() time.Time { return incidentNow }
@@ -84,9 +85,9 @@ func setupIncidents(t testing.TB, cfg incidentConfig) *incidentBundle {
 		PublicURL:        "https://waymark.example",
 		TraceURLTemplate: "https://grafana.example/explore?trace={traceID}",
 	}
-	var svc *alerting.Service
+	var svc *alerttest.Services
 	if cfg.alerting {
-		svc = alerting.NewService(pool, rollups, st, alerting.Options{Now: clock})
+		svc = alerttest.New(pool, rollups, st, alerttest.Options{Options: sloeval.Options{Now: clock}})
 		opts.Alerting = svc
 	}
 	acc := withAccounts(t, pool, &opts, cfg.auth)

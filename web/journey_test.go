@@ -9,7 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/waymarkhq/waymark/internal/store"
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/journeys"
 )
 
@@ -338,7 +338,7 @@ func TestJourneyFormInvalid(t *testing.T) {
 	}, summary)
 
 	_, err := b.store.GetJourney(context.Background(), "checkout")
-	require.ErrorIs(t, err, store.ErrNotFound)
+	require.ErrorIs(t, err, journeystore.ErrNotFound)
 }
 
 func TestJourneyFormDuplicateSlug(t *testing.T) {

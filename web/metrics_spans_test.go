@@ -32,7 +32,7 @@ func TestMetricsSpansRefused(t *testing.T) {
 		srv.Close()
 		_ = rcv.Close()
 		cancel()
-		<-done
+		require.NoError(t, <-done)
 	})
 	start := uint64(time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano())
 	body, err := proto.Marshal(&coltracepb.ExportTraceServiceRequest{ResourceSpans: []*tracepb.ResourceSpans{{

@@ -18,8 +18,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/internal/pgtest"
-	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/migrations"
 )
 
@@ -76,7 +76,7 @@ func TestCrossOriginRefused(t *testing.T) {
 func TestCrossOriginAllowed(t *testing.T) {
 	t.Parallel()
 	pool := pgtest.New(t)
-	st := store.New(pool)
+	st := journeystore.New(pool)
 	h := New(offs(Options{Store: st, Journeys: testJourneys(t, pool), TrustedOrigins: []string{"", "://", "https://ops.example"}}))
 	b := &bundle{handler: h, store: st}
 	b.seed(t, "login-flow")

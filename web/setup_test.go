@@ -23,9 +23,9 @@ import (
 
 	"github.com/waymarkhq/waymark/internal/auth"
 	"github.com/waymarkhq/waymark/internal/journeyedit"
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/internal/pgtest"
 	"github.com/waymarkhq/waymark/internal/rollup"
-	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/jobs"
 	"github.com/waymarkhq/waymark/journeys"
 	"github.com/waymarkhq/waymark/journeys/examples"
@@ -39,7 +39,7 @@ import (
 // bundle is what a test needs: the handler under test, on its own database.
 type bundle struct {
 	handler http.Handler
-	store   *store.Store
+	store   *journeystore.Store
 	pool    *pgxpool.Pool
 	logs    *bytes.Buffer
 	rollups *rollup.Store
@@ -65,7 +65,7 @@ func setupWith(t testing.TB, edit func(*Options)) *bundle {
 func setupAccounts(t testing.TB, authEdit func(*auth.Options), edit func(*Options)) *bundle {
 	t.Helper()
 	pool := pgtest.New(t)
-	st := store.New(pool)
+	st := journeystore.New(pool)
 	logs := &bytes.Buffer{}
 	opts := Options{
 		Store:          st,
@@ -171,7 +171,7 @@ func example(t *testing.T, slug string) (journeys.Journey, []byte) {
 }
 
 // seed stores an example journey directly.
-func (b *bundle) seed(t *testing.T, slug string) store.JourneyRecord {
+func (b *bundle) seed(t *testing.T, slug string) journeystore.JourneyRecord {
 	t.Helper()
 	j, _ := example(t, slug)
 	rec, err := b.store.CreateJourney(context.Background(), j, "seed")

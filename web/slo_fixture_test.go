@@ -9,11 +9,13 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/waymarkhq/waymark/internal/alerting"
+	"github.com/waymarkhq/waymark/internal/alerttest"
+	"github.com/waymarkhq/waymark/internal/deploy"
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/internal/pgtest"
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/rollup/rolluptest"
-	"github.com/waymarkhq/waymark/internal/store"
+	"github.com/waymarkhq/waymark/internal/sloeval"
 	"github.com/waymarkhq/waymark/journeys"
 	"github.com/waymarkhq/waymark/migrations"
 )
@@ -46,7 +48,7 @@ func (c *testClock) Set(t time.Time) {
 // sloBundle is a handler with an alerting service, both on the clock.
 type sloBundle struct {
 	*bundle
-	svc   *alerting.Service
+	svc   *alerttest.Services
 	clock *testClock
 	ctx   context.Context
 }
@@ -56,13 +58,11 @@ type sloBundle struct {
 func setupSLO(t testing.TB, edit func(*Options)) *sloBundle {
 	t.Helper()
 	pool := pgtest.New(t)
-	st := store.New(pool)
+	st := journeystore.New(pool)
 	logs := &lockedWriter{w: &discard{}}
 	clk := &testClock{t: sloT0}
 	rollups := rollup.NewStore(pool)
-	svc := alerting.NewService(pool, rollups, st, alerting.Options{
-		Now: clk.Now, DefaultMinEvents: 10, CanaryMinEvents: 10,
-	})
+	svc := alerttest.New(pool, rollups, st, alerttest.Options{Options: sloeval.Options{Now: clk.Now, DefaultMinEvents: 10}, CanaryMinEvents: 10})
 	opts := Options{
 		Store:       st,
 		Journeys:    testJourneys(t, pool),
@@ -151,16 +151,16 @@ func (b *sloBundle) seedSLOJourney(t testing.TB, j journeys.Journey) {
 }
 
 // deploy records a deploy marker through the service.
-func (b *sloBundle) deploy(t testing.TB, service, version string, at time.Time) alerting.Deployment {
+func (b *sloBundle) deploy(t testing.TB, service, version string, at time.Time) deploy.Deployment {
 	t.Helper()
-	d, err := b.svc.CreateDeployment(b.ctx, alerting.DeploymentInput{Service: service, Version: version, Environment: "production", At: at})
+	d, err := b.svc.CreateDeployment(b.ctx, deploy.DeploymentInput{Service: service, Version: version, Environment: "production", At: at})
 	require.NoError(t, err)
 	return d
 }
 
 // evaluate evaluates an SLO at the given instant, as the periodic job
 // would, with the clock set there.
-func (b *sloBundle) evaluate(t testing.TB, slug, name string, at time.Time) alerting.Outcome {
+func (b *sloBundle) evaluate(t testing.TB, slug, name string, at time.Time) sloeval.Outcome {
 	t.Helper()
 	b.clock.Set(at)
 	out, err := b.svc.EvaluateSLO(b.ctx, slug, name, at, nil)

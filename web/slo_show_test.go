@@ -10,10 +10,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/waymarkhq/waymark/internal/alerting"
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/rollup/rolluptest"
 	"github.com/waymarkhq/waymark/internal/slo"
+	"github.com/waymarkhq/waymark/internal/sloeval"
 	"github.com/waymarkhq/waymark/journeys"
 	"github.com/waymarkhq/waymark/web/alerthttp"
 	"github.com/waymarkhq/waymark/web/httpx"
@@ -169,7 +169,7 @@ func TestSLOPage(t *testing.T) {
 	// The API answers the same status.
 	rec = b.do(t, http.MethodGet, "/api/v1/journeys/shop/slos/pay-success", nil)
 	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
-	var api alerting.Status
+	var api sloeval.Status
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &api))
 	require.Equal(t, st.SLI, api.SLI)
 	require.Equal(t, st.Budget, api.Budget)
@@ -254,7 +254,7 @@ func TestSLOListAPI(t *testing.T) {
 	rec := b.do(t, http.MethodGet, "/api/v1/journeys/shop/slos", nil)
 	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
 	var got struct {
-		SLOs []alerting.SLOState `json:"slos"`
+		SLOs []sloeval.SLOState `json:"slos"`
 	}
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &got))
 	want, err := b.svc.JourneySLOStates(b.ctx, "shop")
@@ -321,13 +321,13 @@ func TestSLOPageHoldAndGuard(t *testing.T) {
 	require.Zero(t, testID(doc, "slo-data-note").Length())
 
 	// The API says the same.
-	var api alerting.Status
+	var api sloeval.Status
 	apiRec := b.do(t, http.MethodGet, "/api/v1/journeys/shop/slos/pay-success", nil)
 	require.Equal(t, http.StatusOK, apiRec.Code)
 	require.NoError(t, json.Unmarshal(apiRec.Body.Bytes(), &api))
-	require.Equal(t, &alerting.Pending{Kind: alerting.PendingResolve, To: slo.StateTicket, At: sloAt(20 * time.Minute),
+	require.Equal(t, &sloeval.Pending{Kind: sloeval.PendingResolve, To: slo.StateTicket, At: sloAt(20 * time.Minute),
 		Sentence: "de-escalating: no page window has burned at or above its threshold since 12:05 UTC; becomes a ticket at 12:20 UTC if none does"}, api.Pending)
-	require.Equal(t, alerting.GuardFromJourney, api.MinEventsSource)
+	require.Equal(t, sloeval.GuardFromJourney, api.MinEventsSource)
 	require.Equal(t, 15*time.Minute, api.ResolveAfter)
 }
 
@@ -345,7 +345,7 @@ func TestSLOPageConversionLag(t *testing.T) {
 	require.Equal(t, float64(500), dataValue(t, doc.Selection, "slo-total"))
 	require.Equal(t, float64(500), dataValue(t, doc.Selection, "slo-good"))
 
-	var api alerting.Status
+	var api sloeval.Status
 	rec := b.do(t, http.MethodGet, "/api/v1/journeys/shop/slos/reach-s2", nil)
 	require.Equal(t, http.StatusOK, rec.Code)
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &api))

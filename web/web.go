@@ -18,7 +18,7 @@ import (
 	"github.com/waymarkhq/waymark/internal/auth"
 	"github.com/waymarkhq/waymark/internal/incident"
 	"github.com/waymarkhq/waymark/internal/journeyedit"
-	"github.com/waymarkhq/waymark/internal/store"
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/web/alerthttp"
 	"github.com/waymarkhq/waymark/web/api"
 	"github.com/waymarkhq/waymark/web/builderhttp"
@@ -47,7 +47,7 @@ const MaxBodyBytes = 1 << 20
 // answers 503 where the feature would answer and hides it on the pages.
 type Options struct {
 	// Store holds journey definitions.
-	Store *store.Store
+	Store *journeystore.Store
 	// DB is pinged by /readyz; nil pings through Store.
 	DB interface{ Ping(context.Context) error }
 	// SchemaCheck reports a stale schema to /readyz (migrations.Check).
@@ -170,7 +170,7 @@ type handler struct {
 	db           interface{ Ping(context.Context) error }
 	schemaCheck  func(context.Context) error
 	assets       *assets
-	store        *store.Store
+	store        *journeystore.Store
 	rollups      journeyhttp.Rollups
 	alerting     alerthttp.SLOs
 	jobCounts    JobCounter
@@ -207,7 +207,7 @@ func New(opts Options) http.Handler {
 			h.Log.Warn("ignoring trusted origin", "origin", o, "error", err)
 		}
 	}
-	var root http.Handler = h.routes()
+	root := h.routes()
 	root = h.CrossOrigin(cop, root)
 	root = httpx.SecureHeaders(root)
 	root = httpx.LimitBody(MaxBodyBytes, root)

@@ -14,10 +14,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/waymarkhq/waymark/internal/demo"
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/internal/pgtest"
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/spanstore"
-	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/jobs"
 )
 
@@ -55,11 +55,11 @@ func TestApplyFromTheCommandLineBackfillsForARunningServer(t *testing.T) {
 	srv.Close()
 	require.NoError(t, rcv.Close())
 	cancel()
-	<-done
+	require.NoError(t, <-done)
 
 	// The server's workers: no periodic runs, so what they compute is the
 	// backfill the command queued.
-	client, err := jobs.New(pool, spans, store.New(pool), jobs.Options{DisablePeriodic: true})
+	client, err := jobs.New(pool, spans, journeystore.New(pool), jobs.Options{DisablePeriodic: true})
 	require.NoError(t, err)
 	require.NoError(t, client.Start(ctx))
 	t.Cleanup(func() {

@@ -11,12 +11,12 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/waymarkhq/waymark/internal/alerting"
 	"github.com/waymarkhq/waymark/internal/auth"
 	"github.com/waymarkhq/waymark/internal/config"
 	"github.com/waymarkhq/waymark/internal/demo"
+	"github.com/waymarkhq/waymark/internal/deploy"
 	"github.com/waymarkhq/waymark/internal/journeyedit"
-	"github.com/waymarkhq/waymark/internal/store"
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/jobs"
 	"github.com/waymarkhq/waymark/journeys"
 	"github.com/waymarkhq/waymark/journeys/examples"
@@ -73,7 +73,7 @@ func (a *app) demo(ctx context.Context, args []string) error {
 	if _, err := migrations.Up(ctx, pool, log); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	st := store.New(pool)
+	st := journeystore.New(pool)
 	d := &deps{cfg: cfg, log: log, pool: pool, store: st}
 	if err := d.openSource(); err != nil {
 		return err
@@ -183,12 +183,12 @@ func (d *deps) backfillAll(ctx context.Context, from time.Time) {
 // markDemoDeploy records the demo's bad deploy and its rollback as deploy
 // markers of the payment service, as a CD pipeline would.
 func (d *deps) markDemoDeploy(ctx context.Context, active bool, at time.Time) {
-	in := alerting.DeploymentInput{Service: "payment_svc", Version: demo.BadPaymentVersion, Environment: "prod", At: at,
+	in := deploy.DeploymentInput{Service: "payment_svc", Version: demo.BadPaymentVersion, Environment: "prod", At: at,
 		Description: "demo: new payment flow for app 1.5.0"}
 	if !active {
 		in.Version, in.Description = demo.PaymentVersion, "demo: rollback of "+demo.BadPaymentVersion
 	}
-	if _, err := d.alerting.CreateDeployment(ctx, in); err != nil {
+	if _, err := d.alerting.deploys.CreateDeployment(ctx, in); err != nil {
 		d.log.Warn("record demo deploy", "err", err)
 	}
 }

@@ -10,7 +10,7 @@ import (
 	"net"
 	"net/http"
 
-	"github.com/waymarkhq/waymark/internal/alerting"
+	"github.com/waymarkhq/waymark/internal/notify"
 )
 
 // demoChannel is the notification channel the demo points at its own
@@ -25,14 +25,14 @@ func (d *deps) demoWebhook(ctx context.Context) (service, error) {
 	if err != nil {
 		return service{}, fmt.Errorf("demo webhook: listen: %w", err)
 	}
-	in := alerting.ChannelInput{Name: demoChannel, Kind: alerting.ChannelWebhook, URL: "http://" + ln.Addr().String() + "/alerts", Enabled: true}
+	in := notify.ChannelInput{Name: demoChannel, Kind: notify.ChannelWebhook, URL: "http://" + ln.Addr().String() + "/alerts", Enabled: true}
 	if err := d.upsertChannel(ctx, in); err != nil {
 		ln.Close()
 		return service{}, err
 	}
 	log := d.log.With("service", demoChannel)
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var p alerting.WebhookPayload
+		var p notify.WebhookPayload
 		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&p); err != nil {
 			http.Error(w, "not a Waymark webhook payload", http.StatusBadRequest)
 			return
@@ -55,17 +55,17 @@ func (d *deps) demoWebhook(ctx context.Context) (service, error) {
 }
 
 // upsertChannel creates the channel named in.Name or points it at in's URL.
-func (d *deps) upsertChannel(ctx context.Context, in alerting.ChannelInput) error {
-	chs, err := d.alerting.Channels(ctx)
+func (d *deps) upsertChannel(ctx context.Context, in notify.ChannelInput) error {
+	chs, err := d.alerting.notify.Channels(ctx)
 	if err != nil {
 		return fmt.Errorf("demo webhook: %w", err)
 	}
 	for _, c := range chs {
 		if c.Name == in.Name {
-			_, err := d.alerting.UpdateChannel(ctx, c.ID, in)
+			_, err := d.alerting.notify.UpdateChannel(ctx, c.ID, in)
 			return err
 		}
 	}
-	_, err = d.alerting.CreateChannel(ctx, in)
+	_, err = d.alerting.notify.CreateChannel(ctx, in)
 	return err
 }

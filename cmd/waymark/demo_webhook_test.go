@@ -10,10 +10,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/waymarkhq/waymark/internal/alerting"
+	"github.com/waymarkhq/waymark/internal/journeystore"
+	"github.com/waymarkhq/waymark/internal/notify"
 	"github.com/waymarkhq/waymark/internal/pgtest"
-	"github.com/waymarkhq/waymark/internal/rollup"
-	"github.com/waymarkhq/waymark/internal/store"
 )
 
 func TestDemoWebhookLogsAlertsAndKeepsOneChannel(t *testing.T) {
@@ -22,18 +21,18 @@ func TestDemoWebhookLogsAlertsAndKeepsOneChannel(t *testing.T) {
 	defer cancel()
 	pool := pgtest.New(t)
 	var logs bytes.Buffer
-	d := &deps{log: slog.New(slog.NewTextHandler(&logs, nil)), pool: pool, store: store.New(pool)}
-	d.alerting = alerting.NewService(pool, rollup.NewStore(pool), d.store, alerting.Options{})
+	d := &deps{log: slog.New(slog.NewTextHandler(&logs, nil)), pool: pool, store: journeystore.New(pool)}
+	d.alerting = newAlertServices(pool, d.store, "", nil)
 
 	first, err := d.demoWebhook(ctx)
 	require.NoError(t, err)
 	second, err := d.demoWebhook(ctx) // a restart points the same channel at the new port
 	require.NoError(t, err)
-	chs, err := d.alerting.Channels(ctx)
+	chs, err := d.alerting.notify.Channels(ctx)
 	require.NoError(t, err)
 	require.Len(t, chs, 1)
 	require.Equal(t, demoChannel, chs[0].Name)
-	require.Equal(t, alerting.ChannelWebhook, chs[0].Kind)
+	require.Equal(t, notify.ChannelWebhook, chs[0].Kind)
 
 	done := make(chan error, 2)
 	go func() { done <- first.run(ctx) }()

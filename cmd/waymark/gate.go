@@ -12,7 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/waymarkhq/waymark/internal/alerting"
+	"github.com/waymarkhq/waymark/internal/deploy/gate"
+	"github.com/waymarkhq/waymark/internal/fault"
 	"github.com/waymarkhq/waymark/internal/slo"
 )
 
@@ -71,7 +72,7 @@ func (a *app) gate(ctx context.Context, args []string) error {
 		q.Set("max_error_rate_delta", *maxErr)
 		q.Set("max_p95_ratio", *maxP95)
 	}
-	if _, err := alerting.ParseGateQuery(q); err != nil {
+	if _, err := gate.ParseGateQuery(q); err != nil {
 		return bad("%s", flagNames(err))
 	}
 	target := strings.TrimRight(u.String(), "/") + "/api/v1/journeys/" + url.PathEscape(*slug) + "/gate?" + q.Encode()
@@ -95,7 +96,7 @@ func (a *app) gate(ctx context.Context, args []string) error {
 // flagNames rewrites a query validation error in terms of the flags:
 // max_burn: … becomes -max-burn: ….
 func flagNames(err error) string {
-	var v *alerting.ValidationError
+	var v *fault.Invalid
 	if !errors.As(err, &v) {
 		return err.Error()
 	}
@@ -106,12 +107,12 @@ func flagNames(err error) string {
 
 // fetchGate calls the gate endpoint. Any answer that is not a verdict is
 // an error: the gate then cannot decide.
-func fetchGate(ctx context.Context, target, token string, timeout time.Duration) (alerting.GateResult, error) {
+func fetchGate(ctx context.Context, target, token string, timeout time.Duration) (gate.Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 	if err != nil {
-		return alerting.GateResult{}, fmt.Errorf("build request: %w", err)
+		return gate.Result{}, fmt.Errorf("build request: %w", err)
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "waymark-gate/"+shortVersion())
@@ -124,31 +125,31 @@ func fetchGate(ctx context.Context, target, token string, timeout time.Duration)
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return alerting.GateResult{}, fmt.Errorf("cannot reach %s: %w", req.URL.Host, err)
+		return gate.Result{}, fmt.Errorf("cannot reach %s: %w", req.URL.Host, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
 	if err != nil {
-		return alerting.GateResult{}, fmt.Errorf("read answer: %w", err)
+		return gate.Result{}, fmt.Errorf("read answer: %w", err)
 	}
-	var res alerting.GateResult
+	var res gate.Result
 	decoded := json.Unmarshal(body, &res) == nil && res.Verdict != ""
 	switch {
 	case resp.StatusCode == http.StatusOK && decoded:
 		return res, nil
 	case resp.StatusCode == http.StatusNotFound:
 		if decoded && res.Reason != "" {
-			return alerting.GateResult{}, errors.New(res.Reason)
+			return gate.Result{}, errors.New(res.Reason)
 		}
-		return alerting.GateResult{}, fmt.Errorf("journey not found (404 from %s)", req.URL.Host)
+		return gate.Result{}, fmt.Errorf("journey not found (404 from %s)", req.URL.Host)
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		return alerting.GateResult{}, fmt.Errorf("server refused the token (%d); pass -token or set WAYMARK_API_TOKEN", resp.StatusCode)
+		return gate.Result{}, fmt.Errorf("server refused the token (%d); pass -token or set WAYMARK_API_TOKEN", resp.StatusCode)
 	case decoded && res.Reason != "":
-		return alerting.GateResult{}, fmt.Errorf("server answered %d: %s", resp.StatusCode, res.Reason)
+		return gate.Result{}, fmt.Errorf("server answered %d: %s", resp.StatusCode, res.Reason)
 	case resp.StatusCode == http.StatusOK:
-		return alerting.GateResult{}, errors.New("server answered 200 without a verdict")
+		return gate.Result{}, errors.New("server answered 200 without a verdict")
 	default:
-		return alerting.GateResult{}, fmt.Errorf("server answered %d: %s", resp.StatusCode, snippet(body))
+		return gate.Result{}, fmt.Errorf("server answered %d: %s", resp.StatusCode, snippet(body))
 	}
 }
 
@@ -165,7 +166,7 @@ func snippet(b []byte) string {
 }
 
 // printGate writes the verdict and each check with its numbers.
-func (a *app) printGate(res alerting.GateResult) {
+func (a *app) printGate(res gate.Result) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %s\n", res.Verdict, res.Reason)
 	fmt.Fprintf(&b, "journey %s, window %s", res.Journey, res.Window)
@@ -180,7 +181,7 @@ func (a *app) printGate(res alerting.GateResult) {
 }
 
 // checkNumbers writes a check's raw numbers, for logs that are grepped.
-func checkNumbers(c alerting.GateCheck) string {
+func checkNumbers(c gate.Check) string {
 	f := func(x float64) string { return strconv.FormatFloat(x, 'g', 6, 64) }
 	switch {
 	case c.Burn != nil:

@@ -15,7 +15,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/waymarkhq/waymark/internal/alerting"
+	"github.com/waymarkhq/waymark/internal/deploy/gate"
 	"github.com/waymarkhq/waymark/internal/slo"
 )
 
@@ -52,12 +52,12 @@ func gateJSON(t *testing.T, verdict slo.Verdict, reason string) string {
 	t.Helper()
 	burn := &slo.GateResult{Verdict: verdict, Reason: "r", Burn: slo.Burn{Window: time.Hour, Events: slo.Counts{Good: 5820, Total: 6000}, Rate: 3},
 		MaxBurn: 2, Objective: 0.99, MinEvents: 100}
-	res := alerting.GateResult{
+	res := gate.Result{
 		Verdict: verdict, Reason: reason, Journey: "shop", Window: "1h", MaxBurn: 2,
 		At: time.Date(2025, 3, 10, 0, 5, 0, 0, time.UTC), DataThrough: time.Date(2025, 3, 10, 0, 4, 0, 0, time.UTC),
-		Checks: []alerting.GateCheck{
-			{Kind: alerting.CheckFreshness, Name: "rollups", Verdict: slo.VerdictPass, Reason: "rollups complete through 2025-03-10 00:04 UTC"},
-			{Kind: alerting.CheckSLO, Name: "pay-success", Verdict: verdict, Reason: "pay-success: " + reason, Burn: burn},
+		Checks: []gate.Check{
+			{Kind: gate.CheckFreshness, Name: "rollups", Verdict: slo.VerdictPass, Reason: "rollups complete through 2025-03-10 00:04 UTC"},
+			{Kind: gate.CheckSLO, Name: "pay-success", Verdict: verdict, Reason: "pay-success: " + reason, Burn: burn},
 		},
 	}
 	b, err := json.Marshal(res)
@@ -134,7 +134,7 @@ func TestGateCanaryFlagsAndEnvironment(t *testing.T) {
 
 func TestGateCannotDecide(t *testing.T) {
 	t.Parallel()
-	notFound := alerting.GateResult{Verdict: slo.VerdictCannotDecide, Reason: `journey "nope" not found`, Journey: "nope"}
+	notFound := gate.Result{Verdict: slo.VerdictCannotDecide, Reason: `journey "nope" not found`, Journey: "nope"}
 	nf, err := json.Marshal(notFound)
 	require.NoError(t, err)
 

@@ -13,7 +13,7 @@ import (
 
 	"github.com/waymarkhq/waymark/internal/config"
 	"github.com/waymarkhq/waymark/internal/journeyedit"
-	"github.com/waymarkhq/waymark/internal/store"
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/jobs"
 	"github.com/waymarkhq/waymark/journeys"
 )
@@ -191,7 +191,7 @@ func (a *app) journeysExport(ctx context.Context, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	st := store.New(pool)
+	st := journeystore.New(pool)
 
 	var out []byte
 	if len(pos) == 1 {
@@ -241,7 +241,7 @@ func (a *app) journeysList(ctx context.Context, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	recs, err := store.New(pool).ListJourneys(ctx)
+	recs, err := journeystore.New(pool).ListJourneys(ctx)
 	if err != nil {
 		return err
 	}

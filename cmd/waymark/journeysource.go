@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/waymarkhq/waymark/internal/config"
-	"github.com/waymarkhq/waymark/internal/store"
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/journeys"
 )
 
@@ -85,7 +85,7 @@ func (a *app) dbJourneys(ctx context.Context, l *config.Loader) ([]journeys.Jour
 		return nil, err
 	}
 	defer pool.Close()
-	recs, err := store.New(pool).ListJourneys(ctx)
+	recs, err := journeystore.New(pool).ListJourneys(ctx)
 	if err != nil {
 		return nil, err
 	}

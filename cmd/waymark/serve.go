@@ -16,14 +16,13 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
-	"github.com/waymarkhq/waymark/internal/alerting"
 	"github.com/waymarkhq/waymark/internal/auth"
 	"github.com/waymarkhq/waymark/internal/config"
 	"github.com/waymarkhq/waymark/internal/incident"
 	"github.com/waymarkhq/waymark/internal/journeyedit"
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/spanstore"
-	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/jobs"
 	"github.com/waymarkhq/waymark/migrations"
 	"github.com/waymarkhq/waymark/web"
@@ -87,7 +86,7 @@ func (a *app) open(ctx context.Context, l *config.Loader) (*deps, func(), error)
 		return nil, nil, err
 	}
 	log.Info("starting", "version", shortVersion(), "config", cfg)
-	d := &deps{cfg: cfg, log: log, pool: ps.web, ingestPool: ps.ingest, jobsPool: ps.jobs, store: store.New(ps.web)}
+	d := &deps{cfg: cfg, log: log, pool: ps.web, ingestPool: ps.ingest, jobsPool: ps.jobs, store: journeystore.New(ps.web)}
 	if err := d.openSource(); err != nil {
 		ps.close()
 		return nil, nil, err
@@ -109,7 +108,7 @@ type deps struct {
 	pool       *pgxpool.Pool
 	ingestPool *pgxpool.Pool
 	jobsPool   *pgxpool.Pool
-	store      *store.Store
+	store      *journeystore.Store
 	// source is where spans come from, for the web; jobSource the same
 	// source over the jobs' pool. spans is the embedded store on the
 	// ingest pool when that is the source: the receiver writes to it and
@@ -122,7 +121,7 @@ type deps struct {
 	// journeys changes journeys, with their audit entries and recomputes.
 	journeys *journeyedit.Service
 	// alerting evaluates SLOs and keeps deploy markers and channels.
-	alerting *alerting.Service
+	alerting *alertServices
 	// auth is the accounts, sessions and API tokens.
 	auth *auth.Auth
 }
@@ -218,7 +217,7 @@ func (d deps) alertingOrOff() alerthttp.Service {
 	if d.alerting == nil {
 		return alerthttp.Off{}
 	}
-	return d.alerting
+	return d.alerting.web()
 }
 
 // incidents is the incident store. Both trace sources can export whole

@@ -7,8 +7,8 @@ import (
 
 	"github.com/waymarkhq/waymark/internal/config"
 	"github.com/waymarkhq/waymark/internal/journeyedit"
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/internal/openslo"
-	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/jobs"
 	"github.com/waymarkhq/waymark/journeys"
 )
@@ -32,7 +32,7 @@ func (a *app) slosExport(ctx context.Context, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	st := store.New(pool)
+	st := journeystore.New(pool)
 
 	var js []journeys.Journey
 	if len(pos) == 1 {
@@ -115,11 +115,11 @@ func (a *app) slosApply(ctx context.Context, args []string) error {
 	if err := checkSchema(ctx, pool); err != nil {
 		return err
 	}
-	st := store.New(pool)
+	st := journeystore.New(pool)
 	var changed []journeys.Journey
 	for _, slug := range set.Journeys() {
 		rec, err := st.GetJourney(ctx, slug)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, journeystore.ErrNotFound) {
 			return fmt.Errorf("journey %q (spec.service of its SLOs) does not exist: apply the journey first", slug)
 		}
 		if err != nil {

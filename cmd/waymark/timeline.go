@@ -6,8 +6,9 @@ import (
 	"slices"
 	"time"
 
-	"github.com/waymarkhq/waymark/internal/alerting"
+	"github.com/waymarkhq/waymark/internal/deploy"
 	"github.com/waymarkhq/waymark/internal/incident"
+	"github.com/waymarkhq/waymark/internal/sloeval"
 )
 
 // deployLead is how long before an incident started its timeline shows
@@ -30,7 +31,7 @@ func (d deps) incidentEvents(ctx context.Context, in incident.Incident) (deploys
 			}
 		}
 	}
-	ds, err := d.alerting.ListDeployments(ctx, alerting.DeploymentFilter{Services: services, Since: since, Until: until, Limit: alerting.MaxDeployments})
+	ds, err := d.alerting.deploys.ListDeployments(ctx, deploy.DeploymentFilter{Services: services, Since: since, Until: until, Limit: deploy.MaxDeployments})
 	if err != nil {
 		return nil, nil, fmt.Errorf("list deploys: %w", err)
 	}
@@ -38,7 +39,7 @@ func (d deps) incidentEvents(ctx context.Context, in incident.Incident) (deploys
 		deploys = append(deploys, deployEvent(dp))
 	}
 	for _, slug := range in.Journeys {
-		ts, err := d.alerting.Transitions(ctx, alerting.TransitionFilter{Journey: slug, Since: since, Until: until, AlertsOnly: true, Limit: 1000})
+		ts, err := d.alerting.slos.Transitions(ctx, sloeval.TransitionFilter{Journey: slug, Since: since, Until: until, AlertsOnly: true, Limit: 1000})
 		if err != nil {
 			return nil, nil, fmt.Errorf("list alerts: %w", err)
 		}
@@ -49,7 +50,7 @@ func (d deps) incidentEvents(ctx context.Context, in incident.Incident) (deploys
 	return deploys, alerts, nil
 }
 
-func deployEvent(dp alerting.Deployment) incident.Event {
+func deployEvent(dp deploy.Deployment) incident.Event {
 	detail := dp.Description
 	switch {
 	case dp.Environment != "" && detail != "":
@@ -60,7 +61,7 @@ func deployEvent(dp alerting.Deployment) incident.Event {
 	return incident.Event{At: dp.At, Kind: incident.KindDeploy, Title: fmt.Sprintf("%s %s deployed", dp.Service, dp.Version), Detail: detail, Link: dp.URL}
 }
 
-func alertEvent(t alerting.Transition) incident.Event {
+func alertEvent(t sloeval.Transition) incident.Event {
 	return incident.Event{
 		At:     t.At,
 		Kind:   incident.KindAlert,

@@ -44,11 +44,7 @@ func (a *app) tokensCreate(ctx context.Context, args []string) error {
 	if len(sc) == 0 {
 		return &usageError{fs: fs, err: fmt.Errorf("tokens create: give at least one -scope")}
 	}
-	cfg, err := load(l)
-	if err != nil {
-		return err
-	}
-	au, cleanup, err := a.openAuth(ctx, cfg)
+	au, cleanup, err := a.openAuth(ctx, l)
 	if err != nil {
 		return err
 	}
@@ -76,11 +72,7 @@ func (a *app) tokensList(ctx context.Context, args []string) error {
 	if err := wantArgs(fs, pos, 0, 0); err != nil {
 		return err
 	}
-	cfg, err := load(l)
-	if err != nil {
-		return err
-	}
-	au, cleanup, err := a.openAuth(ctx, cfg)
+	au, cleanup, err := a.openAuth(ctx, l)
 	if err != nil {
 		return err
 	}
@@ -124,11 +116,7 @@ func (a *app) tokensRevoke(ctx context.Context, args []string) error {
 	if ref == "" {
 		return &usageError{fs: fs, err: errors.New("tokens revoke: give a token's id or name")}
 	}
-	cfg, err := load(l)
-	if err != nil {
-		return err
-	}
-	au, cleanup, err := a.openAuth(ctx, cfg)
+	au, cleanup, err := a.openAuth(ctx, l)
 	if err != nil {
 		return err
 	}

@@ -63,11 +63,7 @@ func (a *app) usersCreate(ctx context.Context, args []string) error {
 	if err := auth.CheckPassword(password); err != nil {
 		return fmt.Errorf("users create: %w", err)
 	}
-	cfg, err := load(l)
-	if err != nil {
-		return err
-	}
-	au, cleanup, err := a.openAuth(ctx, cfg)
+	au, cleanup, err := a.openAuth(ctx, l)
 	if err != nil {
 		return err
 	}
@@ -113,11 +109,7 @@ func (a *app) usersList(ctx context.Context, args []string) error {
 	if err := wantArgs(fs, pos, 0, 0); err != nil {
 		return err
 	}
-	cfg, err := load(l)
-	if err != nil {
-		return err
-	}
-	au, cleanup, err := a.openAuth(ctx, cfg)
+	au, cleanup, err := a.openAuth(ctx, l)
 	if err != nil {
 		return err
 	}
@@ -173,11 +165,7 @@ func (a *app) usersSetRole(ctx context.Context, args []string) error {
 	if err != nil {
 		return &usageError{fs: fs, err: fmt.Errorf("users set-role: role %q is not one of viewer, editor, admin", pos[1])}
 	}
-	cfg, err := load(l)
-	if err != nil {
-		return err
-	}
-	au, cleanup, err := a.openAuth(ctx, cfg)
+	au, cleanup, err := a.openAuth(ctx, l)
 	if err != nil {
 		return err
 	}
@@ -216,8 +204,13 @@ func (a *app) cliPrincipal(actor string) auth.Principal {
 	return auth.CLI(strings.TrimSpace(actor))
 }
 
-// openAuth opens the database on a current schema for the account commands.
-func (a *app) openAuth(ctx context.Context, cfg config.Config) (*auth.Auth, func(), error) {
+// openAuth loads the configuration and opens the database on a current
+// schema for the account commands.
+func (a *app) openAuth(ctx context.Context, l *config.Loader) (*auth.Auth, func(), error) {
+	cfg, err := load(l)
+	if err != nil {
+		return nil, nil, err
+	}
 	pool, err := openPool(ctx, cfg)
 	if err != nil {
 		return nil, nil, err

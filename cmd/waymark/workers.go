@@ -8,11 +8,10 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
-	"github.com/waymarkhq/waymark/internal/alerting"
 	"github.com/waymarkhq/waymark/internal/config"
 	"github.com/waymarkhq/waymark/internal/journeyedit"
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/internal/rollup"
-	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/jobs"
 )
 
@@ -21,12 +20,12 @@ import (
 // source, so openSource runs first.
 func (d *deps) openJobs() error {
 	jobsDB := d.jobsDB()
-	jobStore := store.New(jobsDB)
-	aopts := alerting.Options{PublicURL: d.cfg.PublicURL, Logger: d.log}
-	d.alerting = alerting.NewService(d.pool, rollup.NewStore(d.pool), d.store, aopts)
+	jobStore := journeystore.New(jobsDB)
+	d.alerting = newAlertServices(d.pool, d.store, d.cfg.PublicURL, d.log)
+	jobAlerts := newAlertServices(jobsDB, jobStore, d.cfg.PublicURL, d.log)
 	opts := jobs.Options{Logger: d.log, RescueAfter: d.cfg.JobRescueAfter,
-		Alerting: alerting.NewService(jobsDB, rollup.NewStore(jobsDB), jobStore, aopts),
-		Rollups:  rollup.RunOptions{Source: string(d.cfg.TraceSource), AdjustedCountKey: d.cfg.SampleRateAttribute}}
+		SLOs: jobAlerts.slos, Notify: jobAlerts.notify,
+		Rollups: rollup.RunOptions{Source: string(d.cfg.TraceSource), AdjustedCountKey: d.cfg.SampleRateAttribute}}
 	if d.cfg.TraceSource == config.SourceTempo {
 		// Tempo makes spans searchable only after its ingesters flush.
 		opts.Lag = jobs.TempoLag

@@ -23,14 +23,16 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/waymarkhq/waymark/internal/fault"
 )
 
 // Errors. Each is wrapped with detail; test with errors.Is.
 var (
 	// ErrNotFound means no user or token has the id or email.
-	ErrNotFound = errors.New("not found")
+	ErrNotFound = fault.New(fault.ErrNotFound, "not found")
 	// ErrConflict means the email is already taken.
-	ErrConflict = errors.New("conflict")
+	ErrConflict = fault.New(fault.ErrConflict, "conflict")
 	// ErrInvalidCredentials is every failed password login: unknown email,
 	// wrong password, disabled account. It never says which.
 	ErrInvalidCredentials = errors.New("invalid email or password")
@@ -38,14 +40,14 @@ var (
 	// revoked or expired.
 	ErrUnauthorized = errors.New("unauthorized")
 	// ErrForbidden means the principal is known but may not do this.
-	ErrForbidden = errors.New("forbidden")
+	ErrForbidden = fault.New(fault.ErrForbidden, "forbidden")
 	// ErrRateLimited means too many failed logins; the error is a
 	// *RateLimitError carrying when to retry.
 	ErrRateLimited = errors.New("too many failed logins")
 	// ErrLastAdmin means the change would leave no enabled admin.
-	ErrLastAdmin = errors.New("the last enabled admin cannot be demoted or disabled")
+	ErrLastAdmin = fault.New(fault.ErrConflict, "the last enabled admin cannot be demoted or disabled")
 	// ErrInvalid is what every *ValidationError matches.
-	ErrInvalid = errors.New("invalid")
+	ErrInvalid = fault.New(fault.ErrInvalid, "invalid")
 )
 
 // RateLimitError is a refused login. errors.Is(err, ErrRateLimited) holds.
@@ -71,8 +73,11 @@ type ValidationError struct {
 
 func (e *ValidationError) Error() string { return e.Field + ": " + e.Message }
 
-// Is makes errors.Is(err, ErrInvalid) true.
-func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
+// Is makes errors.Is(err, ErrInvalid) and errors.Is(err, fault.ErrInvalid)
+// true.
+func (e *ValidationError) Is(target error) bool {
+	return target == ErrInvalid || target == fault.ErrInvalid
+}
 
 func invalid(field, format string, args ...any) error {
 	return &ValidationError{Field: field, Message: fmt.Sprintf(format, args...)}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/waymarkhq/waymark/journeys"
 	"io"
 	"log/slog"
 	"net"
@@ -16,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/waymarkhq/waymark/journeys"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 )

@@ -44,5 +44,5 @@ func TestBadDeployReportsTheDeployedServiceVersion(t *testing.T) {
 	require.Positive(t, seen[PaymentVersion])
 
 	// The live demo's deploy is the one its marker names.
-	require.Equal(t, BadPaymentVersion, DemoLiveConfig().Model.BadDeploy.ServiceVersion)
+	require.Equal(t, BadPaymentVersion, LiveDemoConfig().Model.BadDeploy.ServiceVersion)
 }

@@ -12,10 +12,10 @@ import (
 )
 
 // ParseFlags builds the configuration of `waymark demo` from its arguments
-// (without the command name), starting from DemoLiveConfig. -h returns an
+// (without the command name), starting from LiveDemoConfig. -h returns an
 // error wrapping flag.ErrHelp; print Usage then.
 func ParseFlags(args []string) (LiveConfig, error) {
-	cfg := DemoLiveConfig()
+	cfg := LiveDemoConfig()
 	fs := newFlagSet(&cfg)
 	fs.SetOutput(io.Discard)
 	if err := fs.Parse(args); err != nil {
@@ -32,7 +32,7 @@ func ParseFlags(args []string) (LiveConfig, error) {
 
 // Usage writes the flags ParseFlags accepts, with their defaults.
 func Usage(w io.Writer) {
-	cfg := DemoLiveConfig()
+	cfg := LiveDemoConfig()
 	fs := newFlagSet(&cfg)
 	fs.SetOutput(w)
 	fmt.Fprintln(w, "Usage: waymark demo [flags]")

@@ -84,7 +84,7 @@ func TestParseFlags(t *testing.T) {
 			continue
 		}
 		require.NoError(t, err, tc.name)
-		want := DemoLiveConfig()
+		want := LiveDemoConfig()
 		tc.modify(&want)
 		require.Equal(t, want, got, tc.name)
 	}
@@ -113,8 +113,8 @@ func TestDemoLiveConfigIsTheSteadyShopWithItsDay(t *testing.T) {
 	want.Rate = 4
 	want.Model.Daily.Enabled = true
 	want.Model.AnomalySchedule.Enabled = true
-	require.Equal(t, want, DemoLiveConfig())
-	d := DemoLiveConfig().Model
+	require.Equal(t, want, LiveDemoConfig())
+	d := LiveDemoConfig().Model
 	require.Equal(t, DailyPattern{Enabled: true, Night: 0.25, Weekend: 1, Zone: "UTC"}, d.Daily)
 	require.Equal(t, AnomalySchedule{Enabled: true, Every: 3 * time.Hour, MinFor: 20 * time.Minute, MaxFor: time.Hour, ConversionFactor: 0.4, LatencyFactor: 3}, d.AnomalySchedule)
 	require.Equal(t, 1.0, d.Sample)

@@ -52,7 +52,7 @@ type LiveConfig struct {
 // minutes in and every hour after, and nothing else going wrong. An hour
 // apart, each deploy's page has de-escalated and resolved before the next
 // one: with the example SLOs' 15-minute resolve hold that takes about 37
-// minutes. `waymark demo` runs DemoLiveConfig, which adds the time of day
+// minutes. `waymark demo` runs LiveDemoConfig, which adds the time of day
 // and anomalies.
 func DefaultLiveConfig() LiveConfig {
 	m := DefaultConfig()
@@ -96,14 +96,14 @@ func DefaultLiveConfig() LiveConfig {
 	}
 }
 
-// DemoLiveConfig is `waymark demo`: DefaultLiveConfig with the daily
+// LiveDemoConfig is `waymark demo`: DefaultLiveConfig with the daily
 // pattern on, in UTC, and an anomaly that no deploy explains every three
 // hours, 20 to 60 minutes long at a seeded time. Four sessions a second on
 // average over a day keep the night (about two a second) as busy as the
 // steady shop: at one a second, the few payments of a night minute let
 // payment-success flap in and out of insufficient traffic (minEvents 40).
 // The early-afternoon peak is about eight a second.
-func DemoLiveConfig() LiveConfig {
+func LiveDemoConfig() LiveConfig {
 	c := DefaultLiveConfig()
 	c.Rate = 4
 	c.Model.Daily.Enabled = true

@@ -209,7 +209,7 @@ func TestPlanConfigIsTheLiveRate(t *testing.T) {
 	require.Equal(t, night, steady.Start)
 	require.Equal(t, 90*time.Minute, steady.Duration)
 
-	live := DemoLiveConfig()
+	live := LiveDemoConfig()
 	cfg := live.PlanConfig(night, 90*time.Minute)
 	curve := newRateCurve(live.Model.Daily)
 	require.Equal(t, int(math.Round(4*curve.integral(night, night.Add(90*time.Minute)))), cfg.Sessions)

@@ -173,7 +173,7 @@ func wantSpans(traces []*Trace, sample float64) []gotSpan {
 				g.Parent = sp.Parent.String()
 			}
 			for _, kv := range sp.Attrs {
-				g.Attrs[string(kv.Key)] = kv.Value.Emit()
+				g.Attrs[string(kv.Key)] = kv.Value.String()
 			}
 			out = append(out, g)
 		}

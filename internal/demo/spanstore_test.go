@@ -44,7 +44,7 @@ func storeWithTrafficDB(t *testing.T, tr *Traffic) (*spanstore.Store, *pgxpool.P
 		srv.Close()
 		require.NoError(t, rcv.Close())
 		cancel()
-		<-done
+		require.NoError(t, <-done)
 	})
 	require.NoError(t, tr.Send(context.Background(), srv.URL))
 	return store, pool

@@ -361,10 +361,6 @@ func isID(key string) bool {
 // feature_flag., flag. or feature.
 func BusinessKeys() []string { return slices.Clone(businessKeys) }
 
-// IsFeatureFlag reports whether an unscoped span attribute is a feature
-// flag.
-func IsFeatureFlag(key string) bool { return isFlag(key) }
-
 var businessKeys = []string{
 	"user.tier", "customer.tier", "user.plan", "plan", "tier", "user.segment", "customer.segment",
 	"region", "cloud.region", "geo.region", "geo.country", "country",

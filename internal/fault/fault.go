@@ -149,3 +149,19 @@ func Kind(err error) error {
 	}
 	return nil
 }
+
+// New returns a sentinel of a service that reads as text and is of kind:
+// errors.Is(err, kind) holds for it and for every error wrapping it, so
+// that a service keeps its own sentinel (and its wording) while the
+// classifier needs to know only the kinds.
+func New(kind error, text string) error { return &sentinel{kind: kind, text: text} }
+
+type sentinel struct {
+	kind error
+	text string
+}
+
+func (e *sentinel) Error() string { return e.text }
+
+// Is makes the sentinel one of its kind.
+func (e *sentinel) Is(target error) bool { return target == e.kind }

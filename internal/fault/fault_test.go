@@ -55,3 +55,21 @@ func TestKind(t *testing.T) {
 		t.Errorf("empty message = %q", got)
 	}
 }
+
+func TestNewSentinelKeepsItsWordsAndKind(t *testing.T) {
+	t.Parallel()
+	own := New(ErrNotFound, "trace not found")
+	err := fmt.Errorf("get trace abc: %w", own)
+	if got, want := err.Error(), "get trace abc: trace not found"; got != want {
+		t.Fatalf("Error() = %q, want %q", got, want)
+	}
+	if !errors.Is(err, own) || !errors.Is(err, ErrNotFound) {
+		t.Fatalf("errors.Is(err, own) = %v, errors.Is(err, ErrNotFound) = %v, want both true", errors.Is(err, own), errors.Is(err, ErrNotFound))
+	}
+	if errors.Is(err, ErrConflict) || Kind(err) != ErrNotFound {
+		t.Fatalf("Kind(err) = %v, want ErrNotFound only", Kind(err))
+	}
+	if errors.Is(New(ErrNotFound, "not found"), own) {
+		t.Fatal("two sentinels of one kind and different identity match each other")
+	}
+}

@@ -17,10 +17,10 @@ import (
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 
 	"github.com/waymarkhq/waymark/internal/demo"
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/internal/pgtest"
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/spanstore"
-	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/journeys"
 	"github.com/waymarkhq/waymark/journeys/examples"
 )
@@ -49,7 +49,7 @@ func (c *clock) Set(t time.Time) {
 type bundle struct {
 	pool     *pgxpool.Pool
 	spans    *spanstore.Store
-	journeys *store.Store
+	journeys *journeystore.Store
 	clock    *clock
 	store    *Store
 }
@@ -63,7 +63,7 @@ func setup(t *testing.T, cfg Config) *bundle {
 	b := &bundle{
 		pool:     pool,
 		spans:    spanstore.NewStore(pool, nil),
-		journeys: store.New(pool),
+		journeys: journeystore.New(pool),
 		clock:    &clock{t: t0.Add(2 * time.Hour)},
 	}
 	for _, f := range []string{"shop-checkout.yaml", "login-flow.yaml"} {
@@ -104,7 +104,7 @@ func (b *bundle) send(t *testing.T, cfg demo.Config) *demo.Traffic {
 		srv.Close()
 		require.NoError(t, rcv.Close())
 		cancel()
-		<-done
+		require.NoError(t, <-done)
 	}()
 	require.NoError(t, tr.Send(context.Background(), srv.URL))
 	return tr

@@ -12,8 +12,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/waymarkhq/waymark/journeys"
 )
@@ -211,7 +209,7 @@ const statusMessage = "must be investigating, identified, monitoring or resolved
 // journeys and steps exist is the Store's business.
 func (in Incident) Validate() error {
 	v := &journeys.ValidationError{}
-	checkText(v, "title", in.Title, MaxTitle, true, false)
+	v.CheckText("title", in.Title, MaxTitle, true, journeys.Line)
 	if !in.Severity.Valid() {
 		v.Add("severity", "must be SEV1, SEV2, SEV3 or SEV4")
 	}
@@ -220,8 +218,8 @@ func (in Incident) Validate() error {
 	}
 	validateTimes(v, in)
 	validateJourneys(v, in)
-	checkText(v, "owner", in.Owner, MaxOwner, false, false)
-	checkText(v, "summary", in.Summary, MaxSummary, false, true)
+	v.CheckText("owner", in.Owner, MaxOwner, false, journeys.Line)
+	v.CheckText("summary", in.Summary, MaxSummary, false, journeys.Prose)
 	return orNil(v)
 }
 
@@ -282,35 +280,11 @@ func validateJourneys(v *journeys.ValidationError, in Incident) {
 		case !named[s.Journey]:
 			v.Add(path+".journey", fmt.Sprintf("%q is not one of the incident's journeys", s.Journey))
 		}
-		if checkText(v, path+".step", s.Step, MaxStepName, true, false) && seen[s] {
+		if v.CheckText(path+".step", s.Step, MaxStepName, true, journeys.Line) && seen[s] {
 			v.Add(path+".step", fmt.Sprintf("lists %s twice", s))
 		}
 		seen[s] = true
 	}
-}
-
-// checkText reports a missing, too long, or unprintable string, as the
-// journey editor does.
-func checkText(v *journeys.ValidationError, path, s string, max int, required, multiline bool) bool {
-	switch {
-	case required && strings.TrimSpace(s) == "":
-		v.Add(path, "required")
-	case !utf8.ValidString(s):
-		v.Add(path, "must be valid UTF-8")
-	case utf8.RuneCountInString(s) > max:
-		v.Add(path, fmt.Sprintf("must be at most %d characters", max))
-	case strings.IndexFunc(s, func(r rune) bool {
-		return unicode.IsControl(r) && !(multiline && (r == '\n' || r == '\t' || r == '\r'))
-	}) >= 0:
-		if multiline {
-			v.Add(path, "must not contain control characters other than newlines and tabs")
-		} else {
-			v.Add(path, "must not contain control characters")
-		}
-	default:
-		return true
-	}
-	return false
 }
 
 // orNil returns v as an error when it holds a message, else nil (never a

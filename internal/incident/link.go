@@ -157,7 +157,7 @@ func (s *Store) prepareLink(ctx context.Context, traceID, note string, step Step
 		v.Add("trace_id", "must be 1 to 32 hex digits")
 	}
 	note = strings.TrimSpace(note)
-	checkText(v, "note", note, MaxNote, false, true)
+	v.CheckText("note", note, MaxNote, false, journeys.Prose)
 	if !step.IsZero() {
 		switch {
 		case !journeys.ValidSlug(step.Journey):

@@ -10,23 +10,24 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 
+	"github.com/waymarkhq/waymark/internal/fault"
+	"github.com/waymarkhq/waymark/internal/journeystore"
+	"github.com/waymarkhq/waymark/internal/pgrow"
 	"github.com/waymarkhq/waymark/internal/rollup"
-	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/journeys"
 )
 
 // ErrNotFound means no incident (or no linked trace) has the id. It is
 // wrapped with the id; test with errors.Is.
-var ErrNotFound = errors.New("not found")
+var ErrNotFound = fault.New(fault.ErrNotFound, "not found")
 
 // ErrConflict means the write clashes with what is stored: the trace is
 // already linked, or the incident changed since it was read. It is wrapped;
 // test with errors.Is.
-var ErrConflict = errors.New("conflict")
+var ErrConflict = fault.New(fault.ErrConflict, "conflict")
 
 // Source is where linked traces come from: the trace source rollups read,
 // able to hand out a whole trace as OTLP for its snapshot. Both
@@ -53,7 +54,7 @@ const DefaultSnapshotLimit = 5 << 20
 // suggest related traces; Stats for impact numbers and charts.
 type Config struct {
 	Source   Source
-	Journeys *store.Store
+	Journeys *journeystore.Store
 	Stats    StatsReader
 	// SnapshotLimit caps one snapshot in compressed bytes
 	// (DefaultSnapshotLimit when 0).
@@ -220,18 +221,7 @@ func getIncident(ctx context.Context, q querier, id int64, lock bool) (Incident,
 	if lock {
 		sql += ` FOR UPDATE`
 	}
-	rows, err := q.Query(ctx, sql, id)
-	if err != nil {
-		return Incident{}, fmt.Errorf("get incident %d: %w", id, err)
-	}
-	in, err := pgx.CollectExactlyOneRow(rows, scanIncident)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Incident{}, fmt.Errorf("incident %d: %w", id, ErrNotFound)
-	}
-	if err != nil {
-		return Incident{}, fmt.Errorf("get incident %d: %w", id, err)
-	}
-	return in, nil
+	return pgrow.One(ctx, q, scanIncident, ErrNotFound, fmt.Sprintf("incident %d", id), sql, id)
 }
 
 // Filter narrows List. Zero fields match everything.
@@ -411,7 +401,7 @@ func (s *Store) checkRefs(ctx context.Context, in, prev Incident) error {
 		}
 		rec, err := s.cfg.Journeys.GetJourney(ctx, slug)
 		switch {
-		case errors.Is(err, store.ErrNotFound):
+		case errors.Is(err, journeystore.ErrNotFound):
 			defs[slug] = nil
 			return nil, nil
 		case err != nil:
@@ -457,7 +447,7 @@ func (s *Store) journey(ctx context.Context, slug string) (*journeys.Journey, er
 		return nil, nil
 	}
 	rec, err := s.cfg.Journeys.GetJourney(ctx, slug)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, journeystore.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
@@ -478,9 +468,4 @@ func passThrough(err error, op string) error {
 		return err
 	}
 	return fmt.Errorf("%s: %w", op, err)
-}
-
-func isUniqueViolation(err error) bool {
-	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && pgErr.Code == "23505"
 }

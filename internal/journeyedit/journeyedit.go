@@ -20,8 +20,8 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/waymarkhq/waymark/internal/auth"
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/internal/rollup"
-	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/jobs"
 	"github.com/waymarkhq/waymark/journeys"
 )
@@ -48,9 +48,9 @@ const (
 type Result struct {
 	Outcome Outcome
 	// Record is the journey as it is now; for a delete, as it was.
-	Record store.JourneyRecord
+	Record journeystore.JourneyRecord
 	// Before is the journey as it was, nil when it was created.
-	Before *store.JourneyRecord
+	Before *journeystore.JourneyRecord
 	// Backfill is the recompute of history queued with the change, nil when
 	// none was needed (unchanged, deleted, or a change of names and
 	// objectives only, which computes the same rollups).
@@ -69,7 +69,7 @@ type Options struct {
 // Service changes journeys. It is safe for concurrent use.
 type Service struct {
 	pool     *pgxpool.Pool
-	store    *store.Store
+	store    *journeystore.Store
 	jobs     *river.Client[pgx.Tx]
 	backfill time.Duration
 	now      func() time.Time
@@ -85,11 +85,11 @@ func New(pool *pgxpool.Pool, client *river.Client[pgx.Tx], opts Options) *Servic
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Service{pool: pool, store: store.New(pool), jobs: client, backfill: opts.Backfill, now: opts.Now}
+	return &Service{pool: pool, store: journeystore.New(pool), jobs: client, backfill: opts.Backfill, now: opts.Now}
 }
 
 // Create stores a new journey. A live journey with its slug is an error
-// wrapping store.ErrConflict; an invalid one a *journeys.ValidationError.
+// wrapping journeystore.ErrConflict; an invalid one a *journeys.ValidationError.
 func (s *Service) Create(ctx context.Context, who auth.Principal, j journeys.Journey) (Result, error) {
 	return s.change(ctx, func(tx pgx.Tx) (Result, error) {
 		rec, err := s.store.Create(ctx, tx, j, who.Name)
@@ -99,7 +99,7 @@ func (s *Service) Create(ctx context.Context, who auth.Principal, j journeys.Jou
 
 // Update replaces the journey at slug with j (j's slug may differ, to
 // rename it). A definition identical to the stored one changes nothing. A
-// missing journey is an error wrapping store.ErrNotFound.
+// missing journey is an error wrapping journeystore.ErrNotFound.
 func (s *Service) Update(ctx context.Context, who auth.Principal, slug string, j journeys.Journey) (Result, error) {
 	if slug == j.Metadata.Slug {
 		if res, ok, err := s.unchanged(ctx, j); err != nil || ok {
@@ -134,14 +134,14 @@ func (s *Service) Put(ctx context.Context, who auth.Principal, j journeys.Journe
 	res, err := s.change(ctx, put, who)
 	// Two concurrent puts of a new slug both find nothing and both create;
 	// the loser, retried once, updates the winner's row.
-	if err != nil && store.RetryConflict(err) {
+	if err != nil && journeystore.RetryConflict(err) {
 		res, err = s.change(ctx, put, who)
 	}
 	return res, err
 }
 
 // Delete deletes the journey at slug, keeping its history and its audit
-// trail. A missing journey is an error wrapping store.ErrNotFound.
+// trail. A missing journey is an error wrapping journeystore.ErrNotFound.
 func (s *Service) Delete(ctx context.Context, who auth.Principal, slug string) (Result, error) {
 	return s.change(ctx, func(tx pgx.Tx) (Result, error) {
 		before, err := s.store.Delete(ctx, tx, slug, who.Name)
@@ -217,7 +217,7 @@ func entry(who auth.Principal, res Result) auth.Entry {
 	return e
 }
 
-func doc(rec store.JourneyRecord) json.RawMessage {
+func doc(rec journeystore.JourneyRecord) json.RawMessage {
 	j := rec.Journey
 	j.Normalize()
 	b, err := json.Marshal(struct {

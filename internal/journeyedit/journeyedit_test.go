@@ -13,8 +13,8 @@ import (
 
 	"github.com/waymarkhq/waymark/internal/auth"
 	"github.com/waymarkhq/waymark/internal/journeyedit"
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/internal/pgtest"
-	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/jobs"
 	"github.com/waymarkhq/waymark/journeys"
 )
@@ -162,7 +162,7 @@ func TestEveryChangeIsVersionedAuditedAndBackfilled(t *testing.T) {
 	require.Equal(t, journeyedit.Deleted, res.Outcome)
 	require.Nil(t, res.Backfill)
 	_, err = f.svc.Delete(f.ctx, alice, "checkout-v2")
-	require.ErrorIs(t, err, store.ErrNotFound)
+	require.ErrorIs(t, err, journeystore.ErrNotFound)
 
 	require.Equal(t, []audit{
 		{"alice@example.com", "user", "journey.create", "checkout", nil, ptr(1)},
@@ -187,7 +187,7 @@ func TestAFailedChangeLeavesNothing(t *testing.T) {
 	_, err = f.svc.Create(f.ctx, alice, journey("checkout", "v1"))
 	require.NoError(t, err)
 	_, err = f.svc.Create(f.ctx, alice, journey("checkout", "v2"))
-	require.ErrorIs(t, err, store.ErrConflict)
+	require.ErrorIs(t, err, journeystore.ErrConflict)
 
 	// An invalid journey is refused field by field.
 	bad := journey("checkout", "v3")

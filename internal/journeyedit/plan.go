@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/waymarkhq/waymark/internal/store"
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/journeys"
 )
 
@@ -16,7 +16,7 @@ type Plan struct {
 	Slug    string
 	Outcome Outcome
 	// Before is the stored journey, nil when Put would create it.
-	Before *store.JourneyRecord
+	Before *journeystore.JourneyRecord
 	// Diff is a unified diff of the stored YAML to the applied one, empty
 	// when unchanged.
 	Diff string
@@ -28,21 +28,21 @@ func (s *Service) Plan(ctx context.Context, j journeys.Journey) (Plan, error) {
 		return Plan{}, err
 	}
 	slug := j.Metadata.Slug
-	next, err := store.Source(j)
+	next, err := journeystore.Source(j)
 	if err != nil {
 		return Plan{}, err
 	}
 	p := Plan{Slug: slug, Outcome: Created}
 	cur, err := s.store.GetJourney(ctx, slug)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, journeystore.ErrNotFound):
 		p.Diff = unifiedDiff(slug+" (none)", slug+" (applied)", "", next)
 		return p, nil
 	case err != nil:
 		return Plan{}, err
 	}
 	p.Before = &cur
-	prev, err := store.Source(cur.Journey)
+	prev, err := journeystore.Source(cur.Journey)
 	if err != nil {
 		return Plan{}, err
 	}

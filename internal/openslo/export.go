@@ -64,7 +64,7 @@ func objects(j journeys.Journey) ([]object, error) {
 	out := []object{{
 		APIVersion: APIVersion, Kind: KindService,
 		Metadata: metadata{Name: slug, DisplayName: j.Metadata.Name},
-		Spec:     serviceSpec{Description: truncate(j.Metadata.Description, 1050)},
+		Spec:     serviceSpec{Description: truncate(j.Metadata.Description)},
 	}}
 	for _, s := range j.Spec.SLOs {
 		o, err := sloObject(j, s)
@@ -170,11 +170,11 @@ func describe(j journeys.Journey, s journeys.SLO) string {
 	over := s.WindowLabel()
 	switch s.Kind {
 	case journeys.SLOLatency:
-		return truncate(fmt.Sprintf("%s of the spans of %s within %s, over %s.", pct, scope, s.Threshold, over), 1050)
+		return truncate(fmt.Sprintf("%s of the spans of %s within %s, over %s.", pct, scope, s.Threshold, over))
 	case journeys.SLOSuccess:
-		return truncate(fmt.Sprintf("%s of %s without an error, over %s.", pct, scope, over), 1050)
+		return truncate(fmt.Sprintf("%s of %s without an error, over %s.", pct, scope, over))
 	default:
-		return truncate(fmt.Sprintf("%s of the instances entering %s reach its end within %s, over %s.", pct, j.Metadata.Name, journeys.NewDuration(rollup.Window(j)), over), 1050)
+		return truncate(fmt.Sprintf("%s of the instances entering %s reach its end within %s, over %s.", pct, j.Metadata.Name, journeys.NewDuration(rollup.Window(j)), over))
 	}
 }
 
@@ -247,10 +247,15 @@ func node(v any) (yaml.Node, error) {
 	return n, nil
 }
 
-func truncate(s string, n int) string {
+// maxDescription is the longest description OpenSLO allows, in
+// characters.
+const maxDescription = 1050
+
+// truncate cuts a description to maxDescription characters.
+func truncate(s string) string {
 	r := []rune(s)
-	if len(r) <= n {
+	if len(r) <= maxDescription {
 		return s
 	}
-	return strings.TrimSpace(string(r[:n]))
+	return strings.TrimSpace(string(r[:maxDescription]))
 }

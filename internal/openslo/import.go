@@ -14,6 +14,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/waymarkhq/waymark/internal/fault"
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/slo"
 	"github.com/waymarkhq/waymark/journeys"
@@ -22,7 +23,7 @@ import (
 // ErrInvalid is wrapped by every error about the documents themselves:
 // not OpenSLO, not something Waymark can measure, or at odds with the
 // journey they are applied to.
-var ErrInvalid = errors.New("invalid OpenSLO")
+var ErrInvalid = fault.New(fault.ErrInvalid, "invalid OpenSLO")
 
 func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))

@@ -243,19 +243,20 @@ func (p *Previewer) window(req Request) (time.Time, time.Time, error) {
 	}
 	switch {
 	case from.IsZero() || to.IsZero():
-		return time.Time{}, time.Time{}, fieldError("range", "set both from and to, or neither for the last hour")
+		return time.Time{}, time.Time{}, rangeError("set both from and to, or neither for the last hour")
 	case !from.Equal(from.Truncate(time.Minute)) || !to.Equal(to.Truncate(time.Minute)):
-		return time.Time{}, time.Time{}, fieldError("range", "from and to must be on whole minutes")
+		return time.Time{}, time.Time{}, rangeError("from and to must be on whole minutes")
 	case !from.Before(to):
-		return time.Time{}, time.Time{}, fieldError("range", "from must be before to")
+		return time.Time{}, time.Time{}, rangeError("from must be before to")
 	case to.Sub(from) > MaxRange:
-		return time.Time{}, time.Time{}, fieldError("range", "at most 7 days")
+		return time.Time{}, time.Time{}, rangeError("at most 7 days")
 	}
 	return from, to, nil
 }
 
-func fieldError(field, msg string) error {
-	return &journeys.ValidationError{Fields: map[string]string{field: msg}}
+// rangeError is a problem with the time range asked for.
+func rangeError(msg string) error {
+	return &journeys.ValidationError{Fields: map[string]string{"range": msg}}
 }
 
 // draft is the journey as the aggregator needs it: named, without SLOs,

@@ -458,7 +458,7 @@ func (a *Aggregator) laterSegments(s journeys.Span, entry []int32) []int32 {
 func (a *Aggregator) addRows(k int, start int64, s journeys.Span, seg []int32, haveSeg bool, w int64) {
 	idx := sketch.Index(s.Duration)
 	value, hasValue := a.valueOf(k, s)
-	br := a.bucket(bucketKey{bucket: floorDiv(start, int64(BucketWidth)), step: k})
+	br := a.bucket(bucketKey{bucket: bucketOf(start), step: k})
 	th := a.thresholds[k]
 	br.all.add(th, start, s, idx, value, hasValue, w)
 	if !haveSeg {
@@ -492,9 +492,12 @@ func (a *Aggregator) bucket(k bucketKey) *bucketRows {
 	return br
 }
 
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if a%b != 0 && a < 0 {
+// bucketOf is the number of the bucket an instant in Unix nanoseconds
+// falls in, rounding down before 1970 too.
+func bucketOf(ns int64) int64 {
+	const b = int64(BucketWidth)
+	q := ns / b
+	if ns%b != 0 && ns < 0 {
 		q--
 	}
 	return q
@@ -658,7 +661,7 @@ func (a *Aggregator) ranking() func(bucket int64, key int, v int32) bool {
 			continue
 		}
 		for s, v := range f.segs(int32(i)) {
-			tally(floorDiv(in.entry, int64(BucketWidth)), s, v, 1)
+			tally(bucketOf(in.entry), s, v, 1)
 		}
 	}
 	// keep is nil where every value seen keeps its row.

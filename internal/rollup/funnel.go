@@ -453,7 +453,7 @@ func (f *funnelState) funnelRows(named func(bucket int64, key int, v int32) bool
 	}
 	for i := range f.inst {
 		in := &f.inst[i]
-		bucket := floorDiv(in.entry, int64(BucketWidth))
+		bucket := bucketOf(in.entry)
 		flying := int(in.depth) < f.nSteps && in.entry+f.window > a.to
 		chosen := f.chosen[i*f.nSteps : (i+1)*f.nSteps]
 		if i >= f.seeded {
@@ -596,21 +596,6 @@ func (c *funnelAcc) settle(in *instance, window, to int64, nSteps int) {
 	}
 }
 
-func (c *funnelAcc) merge(o *funnelAcc) {
-	c.atStep = c.atStep || o.atStep
-	for k := range c.reached {
-		c.continued[k] += o.continued[k]
-		c.reached[k] += o.reached[k]
-		c.inFlight[k] += o.inFlight[k]
-		c.dropped[k] += o.dropped[k]
-		c.failed[k] += o.failed[k]
-	}
-	for k := range c.times {
-		c.times[k].Merge(&o.times[k])
-	}
-	c.errored += o.errored
-}
-
 func (c *funnelAcc) row(bucket time.Time, seg Segment) FunnelRow {
 	times := make([]*sketch.Sketch, len(c.times))
 	for i := range c.times {
@@ -678,7 +663,7 @@ func (f *funnelState) open(named func(bucket int64, key int, v int32) bool) *Ope
 		o.weight = append(o.weight, in.weight)
 		o.chosen = append(o.chosen, f.chosen[i*f.nSteps:(i+1)*f.nSteps]...)
 		var folded uint16
-		bucket := floorDiv(in.entry, int64(BucketWidth))
+		bucket := bucketOf(in.entry)
 		for s, v := range f.segs(int32(i)) {
 			name := a.vals[s].names[v]
 			if i < f.seeded {

@@ -11,11 +11,11 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/internal/pgtest"
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/rollup/rolluptest"
 	"github.com/waymarkhq/waymark/internal/sketch"
-	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/journeys"
 )
 
@@ -216,7 +216,7 @@ func setupInsight(b *testing.B, days int) (context.Context, *pgxpool.Pool, *roll
 	ctx := context.Background()
 	pool := pgtest.New(b)
 	j := insightJourney()
-	rec, _, err := store.New(pool).PutJourney(ctx, j, "bench")
+	rec, _, err := journeystore.New(pool).PutJourney(ctx, j, "bench")
 	if err != nil {
 		b.Fatal(err)
 	}

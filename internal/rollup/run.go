@@ -30,11 +30,13 @@ type LateFinder interface {
 	FirstLate(ctx context.Context, q LateQuery) (time.Time, bool, journeys.FetchStats, error)
 }
 
-// LateQuery and Read are the domain's (journeys), so that sources need
-// not import this package.
+// The domain's (journeys) types a source answers with, so that sources
+// need not import this package.
 type (
+	// LateQuery asks for spans that arrived late.
 	LateQuery = journeys.LateQuery
-	Read      = journeys.Read
+	// Read is what a source read.
+	Read = journeys.Read
 )
 
 // RunOptions configure a Runner. Zero values take the defaults.

@@ -6,10 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/internal/pgtest"
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/rollup/rolluptest"
-	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/journeys"
 )
 
@@ -27,7 +27,7 @@ func BenchmarkFunnelStorage(b *testing.B) {
 	j := rolluptest.Journey("storage", journeys.CorrelateByTrace, 0, 5)
 	j.Spec.Segments = []string{"span.tier", "span.region", "resource.host.name"}
 	j.Spec.Value = "span.total"
-	rec, _, err := store.New(pool).PutJourney(ctx, j, "bench")
+	rec, _, err := journeystore.New(pool).PutJourney(ctx, j, "bench")
 	if err != nil {
 		b.Fatal(err)
 	}

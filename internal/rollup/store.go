@@ -11,13 +11,14 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/waymarkhq/waymark/internal/fault"
 	"github.com/waymarkhq/waymark/internal/sketch"
 	"github.com/waymarkhq/waymark/journeys"
 )
 
 // ErrNotFound means no live journey has the slug, or no such backfill
 // exists. It is wrapped; test with errors.Is.
-var ErrNotFound = errors.New("not found")
+var ErrNotFound = fault.New(fault.ErrNotFound, "not found")
 
 // Store keeps rollups in Postgres and answers the queries the UI, the API
 // and SLO evaluation make of them. It is safe for concurrent use.

@@ -11,10 +11,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/internal/pgtest"
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/rollup/rolluptest"
-	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/journeys"
 )
 
@@ -22,13 +22,13 @@ type bundle struct {
 	ctx      context.Context
 	pool     *pgxpool.Pool
 	rollups  *rollup.Store
-	journeys *store.Store
+	journeys *journeystore.Store
 }
 
 func setup(t *testing.T) bundle {
 	t.Helper()
 	pool := pgtest.New(t)
-	return bundle{ctx: context.Background(), pool: pool, rollups: rollup.NewStore(pool), journeys: store.New(pool)}
+	return bundle{ctx: context.Background(), pool: pool, rollups: rollup.NewStore(pool), journeys: journeystore.New(pool)}
 }
 
 // put stores j and returns its version.

@@ -14,10 +14,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/waymarkhq/waymark/internal/demo"
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/internal/pgtest"
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/internal/spanstore"
-	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/journeys"
 	"github.com/waymarkhq/waymark/journeys/examples"
 )
@@ -29,7 +29,7 @@ type e2e struct {
 	pool     *pgxpool.Pool
 	spans    *spanstore.Store
 	rollups  *rollup.Store
-	journeys *store.Store
+	journeys *journeystore.Store
 }
 
 func newE2E(t *testing.T) e2e {
@@ -40,7 +40,7 @@ func newE2E(t *testing.T) e2e {
 		pool:     pool,
 		spans:    spanstore.NewStore(pool, nil),
 		rollups:  rollup.NewStore(pool),
-		journeys: store.New(pool),
+		journeys: journeystore.New(pool),
 	}
 }
 
@@ -59,7 +59,7 @@ func (e e2e) send(t *testing.T, tr *demo.Traffic) {
 		srv.Close()
 		require.NoError(t, rcv.Close())
 		cancel()
-		<-done
+		require.NoError(t, <-done)
 	}()
 	require.NoError(t, tr.Send(e.ctx, srv.URL))
 }
@@ -402,17 +402,6 @@ func TestShopRollupsMatchTheTruth(t *testing.T) {
 	}
 	require.Equal(t, reached[0], sub.Entered)
 	require.Equal(t, reached[demo.NumSteps-1], sub.Completed)
-}
-
-// sumReached adds up Reached[k] of the funnel rows of one segment.
-func sumReached(rows []rollup.FunnelRow, seg rollup.Segment, k int) int64 {
-	var n int64
-	for _, r := range rows {
-		if r.Segment == seg && k < len(r.Reached) {
-			n += r.Reached[k]
-		}
-	}
-	return n
 }
 
 func TestLoginFlowRollupsMatchTheTruth(t *testing.T) {

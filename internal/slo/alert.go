@@ -3,6 +3,8 @@ package slo
 import (
 	"fmt"
 	"time"
+
+	"github.com/waymarkhq/waymark/journeys"
 )
 
 // State is the alert state of an SLO.
@@ -190,7 +192,7 @@ func Evaluate(prev Prior, in Inputs, now time.Time) Evaluation {
 	ev.Pairs = burnTable(in.Series, pairs, budget.ErrorBudget, in.MinEvents, now)
 	burning, reason := Overall(ev.Pairs)
 	ev.Burning = burning
-	ev.Hold, ev.StepDown, ev.Reason = hold(prev, burning, reason, ev.Pairs, in.ResolveAfter, in.Window.Location(), now)
+	ev.Hold, ev.StepDown, ev.Reason = hold(prev, burning, reason, in.ResolveAfter, in.Window.Location(), now)
 	ev.State = ev.Hold.State
 	if ev.State != prev.State {
 		ev.Transition = &Transition{From: prev.State, To: ev.State, At: now, Event: eventOf(prev.State, ev.State)}
@@ -199,7 +201,7 @@ func Evaluate(prev Prior, in Inputs, now time.Time) Evaluation {
 }
 
 // hold applies the resolve hold to what the table calls for.
-func hold(prev Prior, burning State, reason string, table []PairStatus, after time.Duration, loc *time.Location, now time.Time) (Prior, *StepDown, string) {
+func hold(prev Prior, burning State, reason string, after time.Duration, loc *time.Location, now time.Time) (Prior, *StepDown, string) {
 	pageFires, anyFires := burning == StatePage, isAlert(burning)
 	next := Prior{State: burning}
 	if !isAlert(prev.State) || burning == StatePage || (prev.State == StateTicket && anyFires) {
@@ -277,7 +279,7 @@ func steppedDown(reason, what string, since time.Time, after time.Duration, loc 
 		}
 		return reason
 	}
-	s := fmt.Sprintf("%s has burned at its threshold for %s, since %s", what, formatDuration(now.Sub(since)), formatClock(since, loc, now))
+	s := fmt.Sprintf("%s has burned at its threshold for %s, since %s", what, journeys.FormatWindow(now.Sub(since)), formatClock(since, loc, now))
 	if reason != "" && reason != reasonOK {
 		s += "; " + reason
 	}
@@ -312,8 +314,8 @@ func Overall(table []PairStatus) (State, string) {
 		for _, p := range table {
 			if p.Severity == sev && p.Fires {
 				return State(sev), fmt.Sprintf("burn %s over %s and %s over %s reach %s",
-					formatRate(p.LongBurn.Rate), formatDuration(p.Long),
-					formatRate(p.ShortBurn.Rate), formatDuration(p.Short), formatRate(p.Threshold))
+					FormatRate(p.LongBurn.Rate), journeys.FormatWindow(p.Long),
+					FormatRate(p.ShortBurn.Rate), journeys.FormatWindow(p.Short), FormatRate(p.Threshold))
 			}
 		}
 	}
@@ -327,10 +329,10 @@ func Overall(table []PairStatus) (State, string) {
 		}
 		if b.NoData {
 			return StateInsufficientTraffic, fmt.Sprintf("no events in the last %s, need %d to alert",
-				formatDuration(b.Window), need)
+				journeys.FormatWindow(b.Window), need)
 		}
 		return StateInsufficientTraffic, fmt.Sprintf("only %d events in the last %s, need %d to alert",
-			b.Events.Total, formatDuration(b.Window), need)
+			b.Events.Total, journeys.FormatWindow(b.Window), need)
 	}
 	return StateOK, reasonOK
 }

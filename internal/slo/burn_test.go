@@ -32,7 +32,7 @@ func TestScaledPairs(t *testing.T) {
 		{h, [4][2]time.Duration{{m, m}, {m, m}, {2 * m, m}, {6 * m, m}}},
 	}
 	for _, tt := range tests {
-		t.Run(formatDuration(tt.window), func(t *testing.T) {
+		t.Run(journeys.FormatWindow(tt.window), func(t *testing.T) {
 			t.Parallel()
 			got := ScaledPairs(tt.window)
 			require.Len(t, got, 4)

@@ -59,7 +59,7 @@
 // # Windows
 //
 // A budget is counted over a rolling window (the last 28 days by default)
-// or a calendar month or week in an IANA time zone (see ParseWindow).
+// or a calendar month or week in an IANA time zone (see ForSLO).
 // Calendar periods start at local midnight, so they follow daylight-saving
 // changes and month lengths.
 //

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/waymarkhq/waymark/journeys"
 )
 
 // DefaultLookback is the recent period whose burn a forecast extrapolates.
@@ -123,7 +125,7 @@ func forecast(s Series, w Window, b Budget, lookback time.Duration, now time.Tim
 // Sentence says the forecast in one line for people, times in the window's
 // zone: "at the last 24h's burn the budget runs out on 3 Dec 14:00".
 func (f Forecast) Sentence() string {
-	lb := formatDuration(f.Burn.Window)
+	lb := journeys.FormatWindow(f.Burn.Window)
 	switch f.Outcome {
 	case ForecastRunsOut:
 		return fmt.Sprintf("at the last %s's burn the budget runs out on %s", lb, f.formatTime(f.At))

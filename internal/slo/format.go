@@ -3,10 +3,7 @@ package slo
 import (
 	"math"
 	"strconv"
-	"strings"
 	"time"
-
-	"github.com/waymarkhq/waymark/journeys"
 )
 
 // reaches reports whether v is at least limit, counting values within a
@@ -20,34 +17,19 @@ func reaches(v, limit float64) bool {
 // exceeds reports whether v is above limit by more than rounding noise.
 func exceeds(v, limit float64) bool { return !reaches(limit, v) }
 
-// formatRate writes a burn rate or ratio as "14.4×", to two decimals.
-func formatRate(x float64) string { return formatNumber(x) + "×" }
+// FormatRate writes a burn rate or ratio as "14.4×", to two decimals.
+func FormatRate(x float64) string { return FormatNumber(x) + "×" }
 
-// formatPercent writes a share as "0.5%", to two decimals.
-func formatPercent(x float64) string { return formatNumber(x*100) + "%" }
+// FormatPercent writes a share as "0.5%", to two decimals.
+func FormatPercent(x float64) string { return FormatNumber(x*100) + "%" }
 
-func formatNumber(x float64) string {
+// FormatNumber writes x to at most two decimals: 14.4, 0.5, 3.
+func FormatNumber(x float64) string {
 	v := math.Round(x*100) / 100
 	if v == 0 {
 		v = 0 // not -0
 	}
 	return strconv.FormatFloat(v, 'f', -1, 64)
-}
-
-// formatDuration writes an alert window or lookback the short way people
-// write them: 56m, 5h36m, 24h, 3d.
-func formatDuration(d time.Duration) string {
-	if d >= 2*journeys.Day && d%journeys.Day == 0 {
-		return strconv.FormatInt(int64(d/journeys.Day), 10) + "d"
-	}
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = s[:len(s)-2]
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = s[:len(s)-2]
-	}
-	return s
 }
 
 // formatClock writes an instant for a reason, in loc: 12:03 UTC on now's

@@ -5,6 +5,8 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/waymarkhq/waymark/journeys"
 )
 
 // Verdict is a gate's answer.
@@ -48,7 +50,7 @@ func GateBurn(s Series, window time.Duration, maxBurn, objective float64, minEve
 	}
 	b := burnOver(s, window, eb, now)
 	r := GateResult{Burn: b, MaxBurn: maxBurn, Objective: objective, MinEvents: minEvents}
-	w := formatDuration(window)
+	w := journeys.FormatWindow(window)
 	switch {
 	case b.NoData:
 		r.Verdict = VerdictCannotDecide
@@ -59,11 +61,11 @@ func GateBurn(s Series, window time.Duration, maxBurn, objective float64, minEve
 	case exceeds(b.Rate, maxBurn):
 		r.Verdict = VerdictFail
 		r.Reason = fmt.Sprintf("burn %s over the last %s exceeds %s (%d bad of %d events)",
-			formatRate(b.Rate), w, formatRate(maxBurn), b.Events.Bad(), b.Events.Total)
+			FormatRate(b.Rate), w, FormatRate(maxBurn), b.Events.Bad(), b.Events.Total)
 	default:
 		r.Verdict = VerdictPass
 		r.Reason = fmt.Sprintf("burn %s over the last %s is within %s (%d bad of %d events)",
-			formatRate(b.Rate), w, formatRate(maxBurn), b.Events.Bad(), b.Events.Total)
+			FormatRate(b.Rate), w, FormatRate(maxBurn), b.Events.Bad(), b.Events.Total)
 	}
 	return r, nil
 }
@@ -166,10 +168,10 @@ func Canary(candidate, baseline Stats, maxErrorRateDelta, maxP95Ratio float64, m
 	}
 
 	errs := fmt.Sprintf("error rate %s vs baseline %s (%s pp, limit +%s pp)",
-		formatPercent(candidate.ErrorRate()), formatPercent(baseline.ErrorRate()),
-		signed(r.ErrorRateDelta*100), formatNumber(maxErrorRateDelta*100))
+		FormatPercent(candidate.ErrorRate()), FormatPercent(baseline.ErrorRate()),
+		signed(r.ErrorRateDelta*100), FormatNumber(maxErrorRateDelta*100))
 	lat := fmt.Sprintf("p95 %s vs baseline %s (%s, limit %s)",
-		candidate.P95, baseline.P95, formatRate(r.P95Ratio), formatRate(maxP95Ratio))
+		candidate.P95, baseline.P95, FormatRate(r.P95Ratio), FormatRate(maxP95Ratio))
 	var failed []string
 	if exceeds(r.ErrorRateDelta, maxErrorRateDelta) {
 		failed = append(failed, errs)
@@ -189,7 +191,7 @@ func Canary(candidate, baseline Stats, maxErrorRateDelta, maxP95Ratio float64, m
 
 // signed writes x to two decimals with its sign: +1.5, -0.25, +0.
 func signed(x float64) string {
-	s := formatNumber(x)
+	s := FormatNumber(x)
 	if !strings.HasPrefix(s, "-") {
 		s = "+" + s
 	}

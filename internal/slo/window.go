@@ -1,7 +1,6 @@
 package slo
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -182,7 +181,7 @@ func startOfDay(y int, m time.Month, d int, loc *time.Location) time.Time {
 	return t
 }
 
-// String returns the window in the form ParseWindow reads, without its
+// String returns the window as a journey's SLO would spell it, without its
 // zone: 28d, calendar:month, calendar:week:monday.
 func (w Window) String() string {
 	switch w.kind {
@@ -193,83 +192,4 @@ func (w Window) String() string {
 	default:
 		return journeys.NewDuration(w.length).String()
 	}
-}
-
-// ErrWindow is wrapped by every error ParseWindow returns.
-var ErrWindow = errors.New("invalid SLO window")
-
-// ParseWindow reads an SLO window: a rolling duration such as 28d or 36h
-// (between journeys.MinSLOWindow and journeys.MaxSLOWindow), calendar:month,
-// or calendar:week with an optional first weekday (calendar:week:sunday;
-// monday when omitted, as in ISO 8601). Case does not matter. zone is an
-// IANA time zone such as Europe/Berlin; empty means UTC.
-func ParseWindow(spec, zone string) (Window, error) {
-	loc, err := loadZone(zone)
-	if err != nil {
-		return Window{}, err
-	}
-	s := strings.ToLower(strings.TrimSpace(spec))
-	if s == "" {
-		return Window{}, fmt.Errorf("%w: empty; use e.g. 28d, calendar:month or calendar:week:monday", ErrWindow)
-	}
-	rest, ok := strings.CutPrefix(s, "calendar:")
-	if !ok {
-		if s == "calendar" {
-			return Window{}, fmt.Errorf("%w: %q needs a period: calendar:month or calendar:week", ErrWindow, spec)
-		}
-		d, err := journeys.ParseDuration(s)
-		if err != nil {
-			return Window{}, fmt.Errorf("%w: %q is neither a duration such as 28d nor calendar:month or calendar:week: %v", ErrWindow, spec, err)
-		}
-		if d.D < journeys.MinSLOWindow || d.D > journeys.MaxSLOWindow {
-			return Window{}, fmt.Errorf("%w: rolling window %q must be between %s and %s", ErrWindow, spec,
-				journeys.NewDuration(journeys.MinSLOWindow), journeys.NewDuration(journeys.MaxSLOWindow))
-		}
-		return Rolling(d.D, loc), nil
-	}
-	period, opt, hasOpt := strings.Cut(rest, ":")
-	switch period {
-	case "month":
-		if hasOpt {
-			return Window{}, fmt.Errorf("%w: %q: calendar:month takes no option", ErrWindow, spec)
-		}
-		return Month(loc), nil
-	case "week":
-		if !hasOpt {
-			return Week(time.Monday, loc), nil
-		}
-		day, ok := parseWeekday(opt)
-		if !ok {
-			return Window{}, fmt.Errorf("%w: %q: unknown weekday %q; use monday to sunday", ErrWindow, spec, opt)
-		}
-		return Week(day, loc), nil
-	default:
-		return Window{}, fmt.Errorf("%w: %q: unknown calendar period %q; use month or week", ErrWindow, spec, period)
-	}
-}
-
-func loadZone(zone string) (*time.Location, error) {
-	switch zone {
-	case "", "UTC":
-		return time.UTC, nil
-	case "Local":
-		// The server's zone would make budgets depend on where Waymark
-		// happens to run.
-		return nil, fmt.Errorf("%w: time zone %q depends on the server; name a zone such as Europe/Berlin", ErrWindow, zone)
-	}
-	loc, err := time.LoadLocation(zone)
-	if err != nil {
-		return nil, fmt.Errorf("%w: unknown time zone %q; use an IANA name such as Europe/Berlin", ErrWindow, zone)
-	}
-	return loc, nil
-}
-
-func parseWeekday(s string) (time.Weekday, bool) {
-	for d := time.Sunday; d <= time.Saturday; d++ {
-		name := strings.ToLower(d.String())
-		if s == name || s == name[:3] {
-			return d, true
-		}
-	}
-	return 0, false
 }

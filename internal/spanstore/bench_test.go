@@ -66,7 +66,7 @@ func BenchmarkIngest(b *testing.B) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- rcv.Run(ctx) }()
-	defer func() { _ = rcv.Close(); cancel(); <-done }()
+	defer func() { _ = rcv.Close(); cancel(); require.NoError(b, <-done) }()
 
 	var seq atomic.Uint64
 	b.SetParallelism(4) // exporters of many services at once

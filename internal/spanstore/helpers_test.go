@@ -50,7 +50,7 @@ func setup(t testing.TB, cfg Config, run bool) *bundle {
 		srv.Close()
 		_ = rcv.Close()
 		cancel()
-		<-done
+		require.NoError(t, <-done)
 	})
 	return &bundle{pool: pool, store: store, rcv: rcv, url: srv.URL + TracesPath}
 }

@@ -59,15 +59,6 @@ func NewServer(addr string, rcv *Receiver, log *slog.Logger) *Server {
 	}
 }
 
-// Run listens on the server's address and serves until ctx ends; see Serve.
-func (s *Server) Run(ctx context.Context) error {
-	ln, err := net.Listen("tcp", s.addr)
-	if err != nil {
-		return fmt.Errorf("listen for OTLP on %s: %w", s.addr, err)
-	}
-	return s.Serve(ctx, ln)
-}
-
 // Serve runs the receiver's writers and serves OTLP/HTTP on ln until ctx
 // ends. It then stops accepting connections, lets requests under way finish
 // (their spans committed), drains the write queue, and returns nil.

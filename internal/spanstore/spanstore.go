@@ -7,7 +7,6 @@
 package spanstore
 
 import (
-	"errors"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -15,11 +14,13 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/waymarkhq/waymark/internal/fault"
 )
 
 // ErrInvalid marks spans or requests that can never be stored, e.g. a span
 // with a malformed id. The receiver answers them with 400.
-var ErrInvalid = errors.New("invalid spans")
+var ErrInvalid = fault.New(fault.ErrInvalid, "invalid spans")
 
 // Store reads and writes the embedded span store. It is safe for concurrent
 // use.

@@ -54,7 +54,7 @@ func parseStored(raw []byte) storedValue {
 	case c == 'n':
 		return storedValue{}
 	case c == '-' || (c >= '0' && c <= '9'):
-		if bytes.IndexAny(raw, ".eE") < 0 {
+		if !bytes.ContainsAny(raw, ".eE") {
 			if i, err := strconv.ParseInt(string(raw), 10, 64); err == nil {
 				return storedValue{text: strconv.FormatInt(i, 10), typ: journeys.TypeInt, ok: true, scalar: true}
 			}
@@ -198,7 +198,7 @@ func otlpValue(raw json.RawMessage) (*commonpb.AnyValue, error) {
 		}
 		return &commonpb.AnyValue{Value: &commonpb.AnyValue_KvlistValue{KvlistValue: &commonpb.KeyValueList{Values: kvs}}}, nil
 	}
-	if bytes.IndexAny(raw, ".eE") < 0 {
+	if !bytes.ContainsAny(raw, ".eE") {
 		if i, err := strconv.ParseInt(string(raw), 10, 64); err == nil {
 			return &commonpb.AnyValue{Value: &commonpb.AnyValue_IntValue{IntValue: i}}, nil
 		}

@@ -2,9 +2,10 @@ package spanstore
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/waymarkhq/waymark/journeys"
 )
 
 // Reasons the receiver refuses a span, as /metrics labels them.
@@ -88,18 +89,6 @@ func bound(ns int64, none string) string {
 	return time.Unix(0, ns).UTC().Format(time.RFC3339)
 }
 
-// spell writes a bound the way it is usually configured: 7d, 36h, 1h30m.
-func spell(d time.Duration) string {
-	const day = 24 * time.Hour
-	if d >= day && d%day == 0 {
-		return strconv.FormatInt(int64(d/day), 10) + "d"
-	}
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = s[:len(s)-2]
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = s[:len(s)-2]
-	}
-	return s
-}
+// spell writes a bound the way it is usually configured: 7d, 36h, 1h30m,
+// as a journey's durations are written.
+func spell(d time.Duration) string { return journeys.NewDuration(d).String() }

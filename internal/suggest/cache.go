@@ -96,10 +96,3 @@ func (c *cache) store(key string, items []Suggestion, err error) {
 		delete(c.entries, last.Value.(*entry).key)
 	}
 }
-
-// len is the number of entries held, expired or not.
-func (c *cache) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.lru.Len()
-}

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -220,11 +219,4 @@ func readTruthStep(t testing.TB, step string) stepTruth {
 	}
 	t.Fatalf("no step %q in truth.json", step)
 	return stepTruth{}
-}
-
-func mustURL(t testing.TB, s string) *url.URL {
-	t.Helper()
-	u, err := url.Parse(s)
-	require.NoError(t, err)
-	return u
 }

@@ -393,7 +393,7 @@ func (f *fetcher) emit(ctx context.Context, res wireSearchResponse, from, to tim
 				for a, sel := range f.sel {
 					f.attrs[a] = sel.fromSearch(sp)
 				}
-				st, _ := searchAttr(sp, "status")
+				st := searchAttr(sp, "status")
 				if err := f.call(journeys.Span{
 					TraceID:  tid,
 					SpanID:   sid,
@@ -582,7 +582,7 @@ func (s selector) fromSearch(sp *wireSpan) string {
 	case s.key.Name == journeys.IntrinsicName:
 		return sp.Name
 	}
-	v, _ := searchAttr(sp, s.key.Name)
+	v := searchAttr(sp, s.key.Name)
 	return v
 }
 
@@ -599,13 +599,13 @@ func (s selector) fromOTLP(sp *tracepb.Span, res []*commonpb.KeyValue) string {
 	return v
 }
 
-func searchAttr(sp *wireSpan, key string) (string, bool) {
+func searchAttr(sp *wireSpan, key string) string {
 	for i := range sp.Attributes {
 		if sp.Attributes[i].Key == key {
-			return sp.Attributes[i].Value.Text, true
+			return sp.Attributes[i].Value.Text
 		}
 	}
-	return "", false
+	return ""
 }
 
 // normalizeSpanID pads a hex span id to 16 characters, in case a server

@@ -28,8 +28,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/internal/rollup"
-	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/internal/tempo"
 	"github.com/waymarkhq/waymark/journeys"
 )
@@ -84,7 +84,7 @@ func run(ctx context.Context, dbURL, tempoURL string, minutes, warmup int) error
 	}
 	defer pool.Close()
 	rs := rollup.NewStore(pool)
-	js := store.New(pool)
+	js := journeystore.New(pool)
 	var src *tempo.Source
 	if tempoURL != "" {
 		c, err := tempo.New(tempo.Options{BaseURL: tempoURL})

@@ -8,7 +8,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/waymarkhq/waymark/internal/alerting"
+	"github.com/waymarkhq/waymark/internal/fault"
+	"github.com/waymarkhq/waymark/internal/notify"
 	"github.com/waymarkhq/waymark/web/httpx"
 )
 
@@ -16,18 +17,18 @@ import (
 // URL is redacted (scheme and host): the stored one may hold a secret and
 // is never read back.
 type Channel struct {
-	ID        int64                `json:"id"`
-	Name      string               `json:"name"`
-	Kind      alerting.ChannelKind `json:"kind"`
-	URL       string               `json:"url"`
-	Journeys  []string             `json:"journeys"`
-	Enabled   bool                 `json:"enabled"`
-	CreatedAt time.Time            `json:"created_at"`
-	UpdatedAt time.Time            `json:"updated_at"`
+	ID        int64              `json:"id"`
+	Name      string             `json:"name"`
+	Kind      notify.ChannelKind `json:"kind"`
+	URL       string             `json:"url"`
+	Journeys  []string           `json:"journeys"`
+	Enabled   bool               `json:"enabled"`
+	CreatedAt time.Time          `json:"created_at"`
+	UpdatedAt time.Time          `json:"updated_at"`
 }
 
 // ChannelOf is c as the API shows it.
-func ChannelOf(c alerting.Channel) Channel {
+func ChannelOf(c notify.Channel) Channel {
 	js := c.Journeys
 	if js == nil {
 		js = []string{}
@@ -38,7 +39,7 @@ func ChannelOf(c alerting.Channel) Channel {
 
 // CheckChannelText refuses text Postgres cannot hold (NUL, invalid UTF-8)
 // as field errors rather than a failed insert.
-func CheckChannelText(in alerting.ChannelInput) map[string]string {
+func CheckChannelText(in notify.ChannelInput) map[string]string {
 	fields := map[string]string{}
 	for name, v := range map[string]string{"name": in.Name, "kind": string(in.Kind), "url": in.URL} {
 		if p := httpx.TextProblem(v); p != "" {
@@ -57,11 +58,11 @@ func CheckChannelText(in alerting.ChannelInput) map[string]string {
 // messages per field, as the API names them (journeys[1], name). It
 // reports false for errors that are not about the input.
 func ChannelFieldErrors(name string, err error) (map[string]string, bool) {
-	var ve *alerting.ValidationError
+	var ve *fault.Invalid
 	switch {
 	case errors.As(err, &ve):
 		return ve.Fields, true
-	case errors.Is(err, alerting.ErrConflict):
+	case errors.Is(err, fault.ErrConflict):
 		return map[string]string{"name": fmt.Sprintf("another channel is named %q", name)}, true
 	}
 	return nil, false
@@ -72,21 +73,21 @@ func ChannelFieldErrors(name string, err error) (map[string]string, bool) {
 type ChannelFlow struct {
 	*httpx.Base
 	// Channels keeps the channels.
-	Channels Channels
+	Channels ChannelStore
 }
 
 // Load reads the channel of the request's {id}.
-func (f *ChannelFlow) Load(r *http.Request) (alerting.Channel, error) {
+func (f *ChannelFlow) Load(r *http.Request) (notify.Channel, error) {
 	id, err := httpx.PathID(r, "id", "a channel")
 	if err != nil {
-		return alerting.Channel{}, err
+		return notify.Channel{}, err
 	}
 	return f.Channels.Channel(r.Context(), id)
 }
 
 // channelDoc is what the audit log keeps of a channel: everything but the
 // URL's secret parts.
-func channelDoc(c *alerting.Channel) json.RawMessage {
+func channelDoc(c *notify.Channel) json.RawMessage {
 	if c == nil {
 		return nil
 	}
@@ -95,7 +96,7 @@ func channelDoc(c *alerting.Channel) json.RawMessage {
 
 // Audit records a change of a channel through r; before and after are nil
 // when it did not exist.
-func (f *ChannelFlow) Audit(r *http.Request, action string, id int64, before, after *alerting.Channel) {
+func (f *ChannelFlow) Audit(r *http.Request, action string, id int64, before, after *notify.Channel) {
 	p, ok := httpx.Principal(r)
 	if !ok {
 		return
@@ -106,10 +107,10 @@ func (f *ChannelFlow) Audit(r *http.Request, action string, id int64, before, af
 }
 
 // Save replaces channel c with in and records the change as action.
-func (f *ChannelFlow) Save(r *http.Request, action string, c alerting.Channel, in alerting.ChannelInput) (alerting.Channel, error) {
+func (f *ChannelFlow) Save(r *http.Request, action string, c notify.Channel, in notify.ChannelInput) (notify.Channel, error) {
 	after, err := f.Channels.UpdateChannel(r.Context(), c.ID, in)
 	if err != nil {
-		return alerting.Channel{}, err
+		return notify.Channel{}, err
 	}
 	f.Audit(r, action, c.ID, &c, &after)
 	return after, nil

@@ -3,7 +3,7 @@ package api
 import (
 	"time"
 
-	"github.com/waymarkhq/waymark/internal/store"
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/journeys"
 )
 
@@ -17,7 +17,7 @@ type apiJourney struct {
 	UpdatedBy string           `json:"updated_by"`
 }
 
-func toAPIJourney(rec store.JourneyRecord) apiJourney {
+func toAPIJourney(rec journeystore.JourneyRecord) apiJourney {
 	rec.Journey.Normalize()
 	return apiJourney{
 		Journey:   rec.Journey,

@@ -7,7 +7,8 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/waymarkhq/waymark/internal/alerting"
+	"github.com/waymarkhq/waymark/internal/fault"
+	"github.com/waymarkhq/waymark/internal/notify"
 	"github.com/waymarkhq/waymark/web/alerthttp"
 	"github.com/waymarkhq/waymark/web/httpx"
 )
@@ -25,19 +26,19 @@ type channelBody struct {
 
 // readChannelBody decodes a channel body into the input to save, starting
 // from current (the stored channel on PUT, nil on POST).
-func readChannelBody(r *http.Request, current *alerting.Channel) (alerting.ChannelInput, error) {
+func readChannelBody(r *http.Request, current *notify.Channel) (notify.ChannelInput, error) {
 	if err := httpx.RequireJSON(r); err != nil {
-		return alerting.ChannelInput{}, err
+		return notify.ChannelInput{}, err
 	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		return alerting.ChannelInput{}, fmt.Errorf("read body: %w", err)
+		return notify.ChannelInput{}, fmt.Errorf("read body: %w", err)
 	}
 	var b channelBody
 	if err := httpx.DecodeStrict(body, &b, "channel"); err != nil {
-		return alerting.ChannelInput{}, err
+		return notify.ChannelInput{}, err
 	}
-	in := alerting.ChannelInput{Name: b.Name, Kind: alerting.ChannelKind(b.Kind), URL: b.URL, Journeys: b.Journeys, Enabled: true}
+	in := notify.ChannelInput{Name: b.Name, Kind: notify.ChannelKind(b.Kind), URL: b.URL, Journeys: b.Journeys, Enabled: true}
 	if current != nil {
 		in.Enabled = current.Enabled
 		if in.URL == "" {
@@ -56,7 +57,7 @@ func readChannelBody(r *http.Request, current *alerting.Channel) (alerting.Chann
 // invalidChannel is the 422 (409 for a taken name) of a channel that
 // cannot be saved as sent.
 func invalidChannel(fields map[string]string, err error) *httpx.Error {
-	if errors.Is(err, alerting.ErrConflict) {
+	if errors.Is(err, fault.ErrConflict) {
 		return &httpx.Error{Status: http.StatusConflict, Msg: "conflict", Fields: fields, Err: err}
 	}
 	return &httpx.Error{Status: http.StatusUnprocessableEntity, Msg: "invalid channel", Fields: fields, Err: err}

@@ -12,7 +12,8 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"github.com/waymarkhq/waymark/internal/alerting"
+	"github.com/waymarkhq/waymark/internal/deploy"
+	"github.com/waymarkhq/waymark/internal/fault"
 	"github.com/waymarkhq/waymark/web/httpx"
 )
 
@@ -48,7 +49,7 @@ func (h *Handler) DeploymentCreate(w http.ResponseWriter, r *http.Request) {
 		h.Fail(w, r, err)
 		return
 	}
-	dep := alerting.DeploymentInput{Service: in.Service, Version: in.Version, Environment: in.Environment,
+	dep := deploy.DeploymentInput{Service: in.Service, Version: in.Version, Environment: in.Environment,
 		URL: in.URL, Description: in.Description}
 	fields := map[string]string{}
 	// Postgres text cannot hold NUL; say so rather than fail on insert.
@@ -65,7 +66,7 @@ func (h *Handler) DeploymentCreate(w http.ResponseWriter, r *http.Request) {
 		}
 		dep.At = at.UTC()
 	}
-	var ve *alerting.ValidationError
+	var ve *fault.Invalid
 	if err := dep.Validate(); errors.As(err, &ve) {
 		for k, v := range ve.Fields {
 			if _, ok := fields[k]; !ok {
@@ -108,15 +109,15 @@ func (h *Handler) DeploymentList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if ds == nil {
-		ds = []alerting.Deployment{}
+		ds = []deploy.Deployment{}
 	}
 	h.WriteJSON(w, r, http.StatusOK, struct {
-		Deployments []alerting.Deployment `json:"deployments"`
+		Deployments []deploy.Deployment `json:"deployments"`
 	}{ds})
 }
 
-func parseDeploymentFilter(q url.Values) (alerting.DeploymentFilter, error) {
-	var f alerting.DeploymentFilter
+func parseDeploymentFilter(q url.Values) (deploy.DeploymentFilter, error) {
+	var f deploy.DeploymentFilter
 	for _, s := range q["service"] {
 		if s = strings.TrimSpace(s); s != "" {
 			f.Services = append(f.Services, s)
@@ -139,8 +140,8 @@ func parseDeploymentFilter(q url.Values) (alerting.DeploymentFilter, error) {
 	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > alerting.MaxDeployments {
-			return f, httpx.ParamError("limit", "%q is not a whole number from 1 to %d", v, alerting.MaxDeployments)
+		if err != nil || n < 1 || n > deploy.MaxDeployments {
+			return f, httpx.ParamError("limit", "%q is not a whole number from 1 to %d", v, deploy.MaxDeployments)
 		}
 		f.Limit = n
 	}

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/waymarkhq/waymark/internal/alerting"
+	"github.com/waymarkhq/waymark/internal/sloeval"
 	"github.com/waymarkhq/waymark/journeys"
 )
 
@@ -50,7 +50,7 @@ func durations(m map[string]any, dep map[string]string, window, resolveAfter, co
 }
 
 // sloStateOut is one SLO of the list, with the unified names.
-func sloStateOut(s alerting.SLOState) (map[string]any, error) {
+func sloStateOut(s sloeval.SLOState) (map[string]any, error) {
 	m, err := sloObject(s)
 	if err != nil {
 		return nil, err
@@ -71,7 +71,7 @@ func sloStateOut(s alerting.SLOState) (map[string]any, error) {
 }
 
 // sloStatusOut is an SLO's detail, with the unified names.
-func sloStatusOut(s alerting.Status) (map[string]any, error) {
+func sloStatusOut(s sloeval.Status) (map[string]any, error) {
 	m, err := sloObject(s)
 	if err != nil {
 		return nil, err

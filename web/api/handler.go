@@ -5,7 +5,7 @@ package api
 
 import (
 	"github.com/waymarkhq/waymark/internal/journeyedit"
-	"github.com/waymarkhq/waymark/internal/store"
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/web/alerthttp"
 	"github.com/waymarkhq/waymark/web/builderhttp"
 	"github.com/waymarkhq/waymark/web/httpx"
@@ -17,7 +17,7 @@ import (
 // feature the server runs without is given as its Off stand-in.
 type Deps struct {
 	// Store holds journey definitions.
-	Store *store.Store
+	Store *journeystore.Store
 	// Journeys changes journeys, with their audit entry and recompute.
 	Journeys *journeyedit.Service
 	// Rollups answers the stats endpoint.
@@ -41,7 +41,7 @@ type Deps struct {
 // package.
 type Handler struct {
 	*httpx.Base
-	store     *store.Store
+	store     *journeystore.Store
 	journeys  *journeyedit.Service
 	rollups   journeyhttp.Rollups
 	alerting  alerthttp.Service

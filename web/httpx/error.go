@@ -10,12 +10,9 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/waymarkhq/waymark/internal/alerting"
 	"github.com/waymarkhq/waymark/internal/auth"
 	"github.com/waymarkhq/waymark/internal/fault"
 	"github.com/waymarkhq/waymark/internal/incident"
-	"github.com/waymarkhq/waymark/internal/rollup"
-	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/journeys"
 )
 
@@ -85,15 +82,13 @@ const (
 	msgUnavailable = "database unavailable"
 )
 
-// Each kind of failure with the sentinels that stand for it: the services'
-// own sentinels come to wrap the fault kinds, and until they all do both
-// are recognised.
+// Each kind of failure with the sentinels that stand for it. Every
+// service's sentinels are of a fault kind; the ones listed before the kind
+// are worded as they are, whatever wraps them.
 var (
-	notFoundErrs = []error{fault.ErrNotFound, store.ErrNotFound, rollup.ErrNotFound, alerting.ErrNotFound,
-		incident.ErrNotFound, auth.ErrNotFound, journeys.ErrTraceNotFound}
-	conflictErrs = []error{fault.ErrConflict, store.ErrConflict, alerting.ErrConflict, incident.ErrConflict,
-		auth.ErrConflict, auth.ErrLastAdmin}
-	forbiddenErrs = []error{fault.ErrForbidden, auth.ErrForbidden}
+	notFoundErrs  = []error{journeys.ErrTraceNotFound, fault.ErrNotFound}
+	conflictErrs  = []error{auth.ErrLastAdmin, fault.ErrConflict}
+	forbiddenErrs = []error{fault.ErrForbidden}
 )
 
 // Classify decides what a client is told about err: the one place an error
@@ -103,7 +98,6 @@ func Classify(err error) *Error {
 	var he *Error
 	var mbe *http.MaxBytesError
 	var ve *journeys.ValidationError
-	var ave *alerting.ValidationError
 	var uve *auth.ValidationError
 	var big *incident.SnapshotTooLargeError
 	var inv *fault.Invalid
@@ -124,8 +118,6 @@ func Classify(err error) *Error {
 		return &Error{Status: http.StatusUnprocessableEntity, Msg: msg, Fields: inv.Fields, Err: err}
 	case errors.As(err, &ve):
 		return &Error{Status: http.StatusUnprocessableEntity, Msg: "invalid journey", Fields: ve.Fields, Err: err}
-	case errors.As(err, &ave):
-		return &Error{Status: http.StatusUnprocessableEntity, Msg: "invalid input", Fields: ave.Fields, Err: err}
 	case errors.As(err, &uve):
 		return &Error{Status: http.StatusUnprocessableEntity, Msg: uve.Error(), Fields: map[string]string{uve.Field: uve.Message}, Err: err}
 	case errors.Is(err, fault.ErrInvalid):

@@ -20,7 +20,7 @@ import (
 	"github.com/waymarkhq/waymark/internal/auth"
 	"github.com/waymarkhq/waymark/internal/fault"
 	"github.com/waymarkhq/waymark/internal/incident"
-	"github.com/waymarkhq/waymark/internal/store"
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/journeys"
 )
 
@@ -49,10 +49,10 @@ func TestClassify(t *testing.T) {
 	}{
 		{"fault not found", fmt.Errorf("get journey: %w", fmt.Errorf("journey %q: %w", "shop", fault.ErrNotFound)), 404,
 			`{"error":{"message":"journey \"shop\" not found"}}`, `Journey "shop" not found.`},
-		{"store sentinel", fmt.Errorf("journey %q: %w", "shop", store.ErrNotFound), 404,
+		{"store sentinel", fmt.Errorf("journey %q: %w", "shop", journeystore.ErrNotFound), 404,
 			`{"error":{"message":"journey \"shop\" not found"}}`, `Journey "shop" not found.`},
 		{"bare sentinel", incident.ErrNotFound, 404, `{"error":{"message":"not found"}}`, "Not found."},
-		{"named miss", Missing(fmt.Errorf("read series: %w", store.ErrNotFound), "journey %q", "shop"), 404,
+		{"named miss", Missing(fmt.Errorf("read series: %w", journeystore.ErrNotFound), "journey %q", "shop"), 404,
 			`{"error":{"message":"journey \"shop\" not found"}}`, `Journey "shop" not found.`},
 		{"trace", fmt.Errorf("trace abc: %w", journeys.ErrTraceNotFound), 404,
 			`{"error":{"message":"trace not found"}}`, "Trace not found."},

@@ -10,6 +10,8 @@ import (
 // there is one, so that saving a form unchanged changes no time.
 const formTimeLayout = "2006-01-02 15:04:05.999999"
 
+// FormTime writes an instant as a form shows it (formTimeLayout), empty
+// for the zero time.
 func FormTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
@@ -46,6 +48,8 @@ func ParseFormTime(s string) (time.Time, error) {
 	return time.Time{}, errors.New("must be a UTC time such as 2026-03-01 10:00, or RFC 3339")
 }
 
+// ParseTime reads query parameter param as an RFC 3339 instant, in UTC;
+// a bad one is a 400 naming param.
 func ParseTime(param, v string) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339, v)
 	if err != nil {

@@ -18,7 +18,7 @@ import (
 
 	"github.com/waymarkhq/waymark/internal/fault"
 	"github.com/waymarkhq/waymark/internal/incident"
-	"github.com/waymarkhq/waymark/internal/store"
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/journeys"
 	"github.com/waymarkhq/waymark/web/httpx"
 	"github.com/waymarkhq/waymark/web/ui/layout"
@@ -31,7 +31,7 @@ type Flow struct {
 	// Incidents keeps incidents and the traces they cite.
 	Incidents Store
 	// Journeys resolves the journey steps trace links name.
-	Journeys *store.Store
+	Journeys *journeystore.Store
 	// Events returns the deploys and SLO alerts of an incident's timeline.
 	Events func(ctx context.Context, in incident.Incident) (deploys, alerts []incident.Event, err error)
 }
@@ -195,7 +195,7 @@ func (f *Flow) ResolveStep(ctx context.Context, slug, step string) (j journeys.J
 	}
 	rec, err := f.Journeys.GetJourney(ctx, slug)
 	if err != nil {
-		if !errors.Is(err, store.ErrNotFound) && ctx.Err() == nil {
+		if !errors.Is(err, journeystore.ErrNotFound) && ctx.Err() == nil {
 			f.Log.LogAttrs(ctx, slog.LevelWarn, "read journey of a trace link", slog.String("journey", slug), slog.String("error", err.Error()))
 		}
 		return journeys.Journey{}, "", false

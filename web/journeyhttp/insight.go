@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/waymarkhq/waymark/internal/anomaly"
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/internal/rollup"
-	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/journeys"
 	"github.com/waymarkhq/waymark/web/httpx"
 )
@@ -38,7 +38,7 @@ type DiffRequest struct {
 
 // ReadDiffRequest reads ?step=N&compare=dropped|slow[&threshold=][&top=]
 // on top of ReadQuery.
-func ReadDiffRequest(r *http.Request, st *store.Store, now time.Time) (DiffRequest, error) {
+func ReadDiffRequest(r *http.Request, st *journeystore.Store, now time.Time) (DiffRequest, error) {
 	jq, err := ReadQuery(r, st, now)
 	if err != nil {
 		return DiffRequest{}, err
@@ -368,7 +368,7 @@ type HeatmapRequest struct {
 
 // ReadHeatmapRequest reads ?kind=week|endpoint&metric=&step= on top of
 // ReadQuery.
-func ReadHeatmapRequest(r *http.Request, st *store.Store, now time.Time) (HeatmapRequest, error) {
+func ReadHeatmapRequest(r *http.Request, st *journeystore.Store, now time.Time) (HeatmapRequest, error) {
 	jq, err := ReadQuery(r, st, now)
 	if err != nil {
 		return HeatmapRequest{}, err

@@ -6,8 +6,8 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/internal/rollup"
-	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/web/httpx"
 )
 
@@ -16,7 +16,7 @@ import (
 // (?segment=KEY=VALUE, nil for all traffic).
 type Query struct {
 	// Record is the journey, as stored.
-	Record store.JourneyRecord
+	Record journeystore.JourneyRecord
 	// Window is the time range to report on.
 	Window Window
 	// Segment is the traffic to count, nil for all.
@@ -26,7 +26,7 @@ type Query struct {
 // ReadQuery reads the journey, window and segment a request asks about,
 // the same for the map and the stats API: the window first, so that a bad
 // range is a 400 even for an unknown journey.
-func ReadQuery(r *http.Request, st *store.Store, now time.Time) (Query, error) {
+func ReadQuery(r *http.Request, st *journeystore.Store, now time.Time) (Query, error) {
 	slug := chi.URLParam(r, "slug")
 	q := r.URL.Query()
 	win, err := ParseWindow(q, now)

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/waymarkhq/waymark/internal/fault"
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/internal/sampling"
-	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/journeys"
 	"github.com/waymarkhq/waymark/web/httpx"
 )
@@ -91,7 +91,7 @@ func queryError(inv *fault.Invalid) error {
 
 // SamplingPolicy renders the collector configuration req asks for, from
 // the journeys in st.
-func SamplingPolicy(ctx context.Context, st *store.Store, req SamplingRequest) ([]byte, []journeys.Journey, error) {
+func SamplingPolicy(ctx context.Context, st *journeystore.Store, req SamplingRequest) ([]byte, []journeys.Journey, error) {
 	recs, err := st.ListJourneys(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("list journeys: %w", err)

@@ -36,6 +36,8 @@ type Stats struct {
 	SampledShare float64 `json:"sampled_share"`
 }
 
+// StepStats are one step's figures over the range, as the stats API
+// answers them.
 type StepStats struct {
 	Name                   string  `json:"name"`
 	Spans                  int64   `json:"spans"`
@@ -62,6 +64,7 @@ type StepStats struct {
 	Exemplars    ExemplarSet `json:"exemplars"`
 }
 
+// Latency is a step's latency percentiles, in milliseconds.
 type Latency struct {
 	P50 float64 `json:"p50"`
 	P95 float64 `json:"p95"`
@@ -87,11 +90,13 @@ type Histogram struct {
 	Counts  []uint64  `json:"counts"`
 }
 
+// ExemplarSet is a step's slowest and errored example traces.
 type ExemplarSet struct {
 	Slowest []Exemplar `json:"slowest"`
 	Errored []Exemplar `json:"errored"`
 }
 
+// Exemplar is one example trace of a step.
 type Exemplar struct {
 	TraceID    string    `json:"trace_id"`
 	Start      time.Time `json:"start"`

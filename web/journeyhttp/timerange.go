@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/internal/rollup"
-	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/journeys"
 	"github.com/waymarkhq/waymark/web/httpx"
 )
@@ -127,5 +127,5 @@ func BadSlug(slug string) error {
 	if httpx.TextProblem(slug) == "" {
 		return nil
 	}
-	return fmt.Errorf("journey %q: %w", slug, store.ErrNotFound)
+	return fmt.Errorf("journey %q: %w", slug, journeystore.ErrNotFound)
 }

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/waymarkhq/waymark/internal/alerting"
+	"github.com/waymarkhq/waymark/internal/notify"
 	"github.com/waymarkhq/waymark/web/alerthttp"
 	"github.com/waymarkhq/waymark/web/httpx"
 )
@@ -18,7 +18,7 @@ func (h *Handler) AdminChannelEdit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	form := ChannelForm{Name: c.Name, Kind: string(c.Kind), Journeys: strings.Join(c.Journeys, ", "), Enabled: c.Enabled}
-	h.Render(w, r, http.StatusOK, AdminChannelEditPage(h.Site, AdminChannelEdit{Channel: c, Form: form}))
+	h.Render(w, r, http.StatusOK, AdminChannelEditPage(h.Site, ChannelEdit{Channel: c, Form: form}))
 }
 
 // AdminChannelUpdate saves a channel's form and goes back to the list;
@@ -46,7 +46,7 @@ func (h *Handler) AdminChannelUpdate(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(fields) > 0 {
 		form.Errors = formChannelErrors(fields)
-		h.Render(w, r, http.StatusUnprocessableEntity, AdminChannelEditPage(h.Site, AdminChannelEdit{Channel: c, Form: form}))
+		h.Render(w, r, http.StatusUnprocessableEntity, AdminChannelEditPage(h.Site, ChannelEdit{Channel: c, Form: form}))
 		return
 	}
 	httpx.Redirect(w, r, "/admin/channels")
@@ -75,7 +75,7 @@ func (h *Handler) setChannelEnabled(w http.ResponseWriter, r *http.Request, enab
 		if enabled {
 			action = "channel.enable"
 		}
-		in := alerting.ChannelInput{Name: c.Name, Kind: c.Kind, URL: c.URL, Journeys: c.Journeys, Enabled: enabled}
+		in := notify.ChannelInput{Name: c.Name, Kind: c.Kind, URL: c.URL, Journeys: c.Journeys, Enabled: enabled}
 		if _, err := h.ch.Save(r, action, c, in); err != nil {
 			h.Fail(w, r, err)
 			return

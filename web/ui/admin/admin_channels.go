@@ -7,14 +7,14 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/waymarkhq/waymark/internal/alerting"
+	"github.com/waymarkhq/waymark/internal/notify"
 	"github.com/waymarkhq/waymark/web/httpx"
 )
 
 // AdminChannels lists the notification channels, URLs redacted, with the
 // form to add one.
 func (h *Handler) AdminChannels(w http.ResponseWriter, r *http.Request) {
-	h.renderChannels(w, r, http.StatusOK, ChannelForm{Kind: string(alerting.ChannelWebhook), Enabled: true})
+	h.renderChannels(w, r, http.StatusOK, ChannelForm{Kind: string(notify.ChannelWebhook), Enabled: true})
 }
 
 // renderChannels shows the channels page with form as typed.
@@ -24,7 +24,7 @@ func (h *Handler) renderChannels(w http.ResponseWriter, r *http.Request, status 
 		h.Fail(w, r, err)
 		return
 	}
-	h.Render(w, r, status, AdminChannelsPage(h.Site, AdminChannels{Channels: channels, Form: form}))
+	h.Render(w, r, status, AdminChannelsPage(h.Site, Channels{Channels: channels, Form: form}))
 }
 
 // readChannelForm reads the channel form as typed.
@@ -40,9 +40,9 @@ func readChannelForm(v url.Values) ChannelForm {
 
 // channelInput is the channel a form describes; keepURL stands in for an
 // empty URL (the stored one, on edit).
-func channelInput(f ChannelForm, keepURL string) alerting.ChannelInput {
-	in := alerting.ChannelInput{
-		Name: f.Name, Kind: alerting.ChannelKind(f.Kind), URL: f.URL,
+func channelInput(f ChannelForm, keepURL string) notify.ChannelInput {
+	in := notify.ChannelInput{
+		Name: f.Name, Kind: notify.ChannelKind(f.Kind), URL: f.URL,
 		Journeys: httpx.SplitList(f.Journeys), Enabled: f.Enabled,
 	}
 	if in.URL == "" {

@@ -10,12 +10,12 @@ import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
 import (
-	"github.com/waymarkhq/waymark/internal/alerting"
+	"github.com/waymarkhq/waymark/internal/notify"
 	"github.com/waymarkhq/waymark/web/ui/layout"
 )
 
 // AdminChannelsPage lists the channels alerts are sent to and adds one.
-func AdminChannelsPage(site layout.Site, p AdminChannels) templ.Component {
+func AdminChannelsPage(site layout.Site, p Channels) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -92,7 +92,7 @@ func AdminChannelsPage(site layout.Site, p AdminChannels) templ.Component {
 }
 
 // AdminChannelEditPage changes one channel.
-func AdminChannelEditPage(site layout.Site, p AdminChannelEdit) templ.Component {
+func AdminChannelEditPage(site layout.Site, p ChannelEdit) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -174,7 +174,7 @@ func AdminChannelEditPage(site layout.Site, p AdminChannelEdit) templ.Component 
 }
 
 // AdminChannelDeletePage asks before deleting a channel.
-func AdminChannelDeletePage(site layout.Site, c alerting.Channel) templ.Component {
+func AdminChannelDeletePage(site layout.Site, c notify.Channel) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -652,7 +652,7 @@ func channelFields(f ChannelForm, editing bool) templ.Component {
 	})
 }
 
-func channelRow(c alerting.Channel) templ.Component {
+func channelRow(c notify.Channel) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {

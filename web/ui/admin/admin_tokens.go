@@ -18,7 +18,7 @@ func (h *Handler) renderTokens(w http.ResponseWriter, r *http.Request, status in
 		h.Fail(w, r, err)
 		return
 	}
-	h.Render(w, r, status, AdminTokensPage(h.Site, AdminTokens{
+	h.Render(w, r, status, AdminTokensPage(h.Site, Tokens{
 		Tokens:  tokens,
 		Form:    form,
 		Created: created,

@@ -15,7 +15,7 @@ import (
 )
 
 // AdminTokensPage lists API tokens, creates and revokes them.
-func AdminTokensPage(site layout.Site, p AdminTokens) templ.Component {
+func AdminTokensPage(site layout.Site, p Tokens) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {

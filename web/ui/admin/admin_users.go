@@ -21,7 +21,7 @@ func (h *Handler) renderUsers(w http.ResponseWriter, r *http.Request, status int
 		return
 	}
 	p, _ := httpx.Principal(r)
-	h.Render(w, r, status, AdminUsersPage(h.Site, AdminUsers{
+	h.Render(w, r, status, AdminUsersPage(h.Site, Users{
 		Users:  users,
 		Self:   p.UserID,
 		Form:   form,

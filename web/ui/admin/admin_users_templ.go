@@ -15,7 +15,7 @@ import (
 )
 
 // adminHead is the heading and tabs of every admin page.
-func adminHead(tab AdminTab, title string) templ.Component {
+func adminHead(tab Tab, title string) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -73,7 +73,7 @@ func adminHead(tab AdminTab, title string) templ.Component {
 	})
 }
 
-func adminTab(current, tab AdminTab, href, label string) templ.Component {
+func adminTab(current, tab Tab, href, label string) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -253,7 +253,7 @@ func oneTimeSecret(id, label, value, hint string) templ.Component {
 }
 
 // AdminUsersPage lists accounts and adds them.
-func AdminUsersPage(site layout.Site, p AdminUsers) templ.Component {
+func AdminUsersPage(site layout.Site, p Users) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {

@@ -6,24 +6,24 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/waymarkhq/waymark/internal/alerting"
 	"github.com/waymarkhq/waymark/internal/auth"
+	"github.com/waymarkhq/waymark/internal/notify"
 )
 
-// AdminTab names one admin page.
-type AdminTab string
+// Tab names one admin page.
+type Tab string
 
 // Admin pages.
 const (
-	TabUsers  AdminTab = "users"
-	TabTokens AdminTab = "tokens"
-	TabAudit  AdminTab = "audit"
+	TabUsers  Tab = "users"
+	TabTokens Tab = "tokens"
+	TabAudit  Tab = "audit"
 )
 
-// AdminUsers is the users page: every account, a form to add one, and,
+// Users is the users page: every account, a form to add one, and,
 // right after an account was created or its password reset, the one-time
 // password.
-type AdminUsers struct {
+type Users struct {
 	Users []auth.User
 	// Self is the id of the admin looking, whose row says "you".
 	Self int64
@@ -50,9 +50,9 @@ type IssuedPassword struct {
 	Reset bool
 }
 
-// AdminTokens is the API tokens page: every token, revoked ones too, a form
+// Tokens is the API tokens page: every token, revoked ones too, a form
 // to create one, and right after creation its secret, shown once.
-type AdminTokens struct {
+type Tokens struct {
 	Tokens  []auth.Token
 	Form    NewTokenForm
 	Created *CreatedToken
@@ -174,18 +174,18 @@ func prettyJSON(raw json.RawMessage) string {
 }
 
 // TabChannels is the notification channels page.
-const TabChannels AdminTab = "channels"
+const TabChannels Tab = "channels"
 
-// AdminChannels is the notification channels page: every channel, with
+// Channels is the notification channels page: every channel, with
 // its URL redacted, and the form to add one.
-type AdminChannels struct {
-	Channels []alerting.Channel
+type Channels struct {
+	Channels []notify.Channel
 	Form     ChannelForm
 }
 
-// AdminChannelEdit is the page to change one channel.
-type AdminChannelEdit struct {
-	Channel alerting.Channel
+// ChannelEdit is the page to change one channel.
+type ChannelEdit struct {
+	Channel notify.Channel
 	Form    ChannelForm
 }
 
@@ -203,24 +203,24 @@ type ChannelForm struct {
 
 // channelKinds are the kinds offered in forms.
 func channelKinds() []string {
-	return []string{string(alerting.ChannelWebhook), string(alerting.ChannelSlack), string(alerting.ChannelAlertmanager)}
+	return []string{string(notify.ChannelWebhook), string(notify.ChannelSlack), string(notify.ChannelAlertmanager)}
 }
 
 // channelKindHelp says what a kind of channel receives.
 func channelKindHelp(kind string) string {
-	switch alerting.ChannelKind(kind) {
-	case alerting.ChannelWebhook:
+	switch notify.ChannelKind(kind) {
+	case notify.ChannelWebhook:
 		return "Waymark's JSON payload"
-	case alerting.ChannelSlack:
+	case notify.ChannelSlack:
 		return "a Slack incoming webhook"
-	case alerting.ChannelAlertmanager:
+	case notify.ChannelAlertmanager:
 		return "a Prometheus Alertmanager (posted to /api/v2/alerts)"
 	}
 	return ""
 }
 
 // channelJourneys lists the journeys a channel takes alerts of, in words.
-func channelJourneys(c alerting.Channel) string {
+func channelJourneys(c notify.Channel) string {
 	if len(c.Journeys) == 0 {
 		return "all journeys"
 	}

@@ -11,7 +11,7 @@ import (
 // routed in the web package.
 type Handler struct {
 	*httpx.Base
-	alerting      alerthttp.Channels
+	alerting      alerthttp.ChannelStore
 	ch            *alerthttp.ChannelFlow
 	secureCookies bool
 }

@@ -4,7 +4,7 @@
 package incidents
 
 import (
-	"github.com/waymarkhq/waymark/internal/store"
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/web/httpx"
 	"github.com/waymarkhq/waymark/web/incidenthttp"
 	"github.com/waymarkhq/waymark/web/journeyhttp"
@@ -17,7 +17,7 @@ type Deps struct {
 	// Incidents keeps incidents, with their audit entries.
 	Incidents *incidenthttp.Flow
 	// Store holds the journeys an incident may name.
-	Store *store.Store
+	Store *journeystore.Store
 	// Rollups draw the impact chart.
 	Rollups journeyhttp.Rollups
 	// Traces previews the trace an incident is opened from.
@@ -33,7 +33,7 @@ type Handler struct {
 	*httpx.Base
 	inc       *incidenthttp.Flow
 	incidents incidenthttp.Store
-	store     *store.Store
+	store     *journeystore.Store
 	rollups   journeyhttp.Rollups
 	traces    journeyhttp.Traces
 	publicURL string

@@ -5,7 +5,7 @@
 package insight
 
 import (
-	"github.com/waymarkhq/waymark/internal/store"
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/web/httpx"
 	"github.com/waymarkhq/waymark/web/journeyhttp"
 )
@@ -14,12 +14,12 @@ import (
 // the web package.
 type Handler struct {
 	*httpx.Base
-	store   *store.Store
+	store   *journeystore.Store
 	rollups journeyhttp.Rollups
 }
 
 // New returns the insight pages' handler; rollups may be RollupsOff, and
 // the pages then say the server computes none.
-func New(b *httpx.Base, st *store.Store, rollups journeyhttp.Rollups) *Handler {
+func New(b *httpx.Base, st *journeystore.Store, rollups journeyhttp.Rollups) *Handler {
 	return &Handler{Base: b, store: st, rollups: rollups}
 }

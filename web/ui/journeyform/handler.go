@@ -8,7 +8,7 @@ package journeyform
 
 import (
 	"github.com/waymarkhq/waymark/internal/journeyedit"
-	"github.com/waymarkhq/waymark/internal/store"
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/web/builderhttp"
 	"github.com/waymarkhq/waymark/web/httpx"
 	"github.com/waymarkhq/waymark/web/journeyhttp"
@@ -17,7 +17,7 @@ import (
 // Deps are what the editing pages read and change; every one is required.
 type Deps struct {
 	// Store reads journeys.
-	Store *store.Store
+	Store *journeystore.Store
 	// Journeys changes them.
 	Journeys *journeyedit.Service
 	// Builder suggests, previews and proposes; builderhttp.Off leaves a
@@ -31,7 +31,7 @@ type Deps struct {
 // routed in the web package.
 type Handler struct {
 	*httpx.Base
-	store    *store.Store
+	store    *journeystore.Store
 	journeys *journeyedit.Service
 	builder  builderhttp.Service
 	// live is set when the builder reads a trace source, so that the

@@ -9,6 +9,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/a-h/templ"
 	"github.com/stretchr/testify/require"
+
 	"github.com/waymarkhq/waymark/web/ui/layout"
 )
 

@@ -7,7 +7,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"github.com/waymarkhq/waymark/internal/store"
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/journeys"
 	"github.com/waymarkhq/waymark/web/httpx"
 	"github.com/waymarkhq/waymark/web/ui/layout"
@@ -72,7 +72,7 @@ func (h *Handler) saveYAML(w http.ResponseWriter, r *http.Request, slug string) 
 	res, err := h.saveJourney(r, slug, j)
 	var ve *journeys.ValidationError
 	switch {
-	case errors.Is(err, store.ErrConflict):
+	case errors.Is(err, journeystore.ErrConflict):
 		invalid(http.StatusConflict, &journeys.ValidationError{Fields: map[string]string{
 			"metadata.slug": fmt.Sprintf("a journey with slug %q already exists; choose another", j.Metadata.Slug),
 		}}, "")

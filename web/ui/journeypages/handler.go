@@ -4,7 +4,7 @@
 package journeypages
 
 import (
-	"github.com/waymarkhq/waymark/internal/store"
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/web/alerthttp"
 	"github.com/waymarkhq/waymark/web/httpx"
 	"github.com/waymarkhq/waymark/web/incidenthttp"
@@ -15,7 +15,7 @@ import (
 // the server runs without is given as its Off stand-in.
 type Deps struct {
 	// Store holds journey definitions.
-	Store *store.Store
+	Store *journeystore.Store
 	// Rollups are the journeys' numbers.
 	Rollups journeyhttp.Rollups
 	// Alerting answers SLO states and deploys.
@@ -28,7 +28,7 @@ type Deps struct {
 // the web package.
 type Handler struct {
 	*httpx.Base
-	store    *store.Store
+	store    *journeystore.Store
 	rollups  journeyhttp.Rollups
 	alerting alerthttp.Service
 	inc      *incidenthttp.Flow

@@ -8,9 +8,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/waymarkhq/waymark/internal/alerting"
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/internal/rollup"
-	"github.com/waymarkhq/waymark/internal/store"
+	"github.com/waymarkhq/waymark/internal/sloeval"
 	"github.com/waymarkhq/waymark/journeys"
 	"github.com/waymarkhq/waymark/web/ui/layout"
 	"github.com/waymarkhq/waymark/web/ui/slos"
@@ -64,7 +64,7 @@ func (h *Handler) JourneyList(w http.ResponseWriter, r *http.Request) {
 
 // listNumbers fills each journey's numbers over the last hour: conversion
 // and the step with the highest error rate.
-func (h *Handler) listNumbers(ctx context.Context, recs []store.JourneyRecord, list []JourneySummary) error {
+func (h *Handler) listNumbers(ctx context.Context, recs []journeystore.JourneyRecord, list []JourneySummary) error {
 	to := h.Now().UTC().Truncate(time.Minute)
 	from := to.Add(-listRange)
 	fresh, err := h.rollups.AllFreshness(ctx)
@@ -192,7 +192,7 @@ func (h *Handler) listSLOs(ctx context.Context, list []JourneySummary) error {
 	if err != nil {
 		return fmt.Errorf("read SLO states: %w", err)
 	}
-	bySlug := map[string][]alerting.SLOState{}
+	bySlug := map[string][]sloeval.SLOState{}
 	for _, s := range states {
 		bySlug[s.Journey] = append(bySlug[s.Journey], s)
 	}

@@ -59,6 +59,8 @@ func SparkPoints(values []float64, scale, w, h float64) string {
 	return b.String()
 }
 
+// SparkTitle is a sparkline's title: what it shows, how many points of
+// which width, and its peak.
 func SparkTitle(what string, values []float64, width time.Duration) string {
 	return what + ": " + strconv.Itoa(len(values)) + " points of " + width.String() + ", peak " + TrimZeros(strconv.FormatFloat(MaxOf(values), 'f', 2, 64))
 }

@@ -123,6 +123,8 @@ func ShortID(id string) string {
 	}
 	return id
 }
+
+// Itoa writes n in decimal, for templates.
 func Itoa(n int) string { return strconv.Itoa(n) }
 
 // WindowText writes an SLO or alert window the way journey definitions

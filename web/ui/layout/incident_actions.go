@@ -29,4 +29,5 @@ func ChoiceLabel(c IncidentChoice) string {
 	return "#" + strconv.FormatInt(c.ID, 10) + " " + string(c.Severity) + " " + c.Title
 }
 
+// Int64s writes n in decimal, for templates.
 func Int64s(n int64) string { return strconv.FormatInt(n, 10) }

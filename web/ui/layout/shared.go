@@ -34,6 +34,7 @@ func (d DeployMark) Anchor() string {
 	return "start"
 }
 
+// Dash is s, or an em dash when s is empty.
 func Dash(s string) string {
 	if s == "" {
 		return "—"
@@ -54,11 +55,13 @@ func PathHas(field, path string) bool {
 	return c == '.' || c == '['
 }
 
+// Percent writes a share as a percentage: 0.995 is 99.5%.
 func Percent(f float64) string {
 	// Rounded so that 0.995 reads 99.5%, not 99.49999999999999%.
 	return strconv.FormatFloat(math.Round(f*100*1e6)/1e6, 'f', -1, 64) + "%"
 }
 
+// Plural writes a count with its noun: 1 step, 3 steps.
 func Plural(n int, one, many string) string {
 	if n == 1 {
 		return "1 " + one

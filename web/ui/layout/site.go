@@ -54,6 +54,8 @@ func JourneyPath(slug, suffix string) string {
 // people on a call read the same thing.
 const timeFormat = "2006-01-02 15:04 UTC"
 
+// FormatTime writes an instant to the minute in UTC, or an em dash for
+// the zero time.
 func FormatTime(t time.Time) string {
 	if t.IsZero() {
 		return "—"
@@ -61,6 +63,7 @@ func FormatTime(t time.Time) string {
 	return t.UTC().Format(timeFormat)
 }
 
+// IsoTime writes an instant as RFC 3339 in UTC, for datetime attributes.
 func IsoTime(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }

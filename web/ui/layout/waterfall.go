@@ -170,4 +170,5 @@ func statusText(s journeys.TraceSpan) string {
 	return "status error"
 }
 
+// ExactTime writes an instant to the nanosecond in UTC (RFC 3339).
 func ExactTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }

@@ -4,7 +4,7 @@
 package pipeline
 
 import (
-	"github.com/waymarkhq/waymark/internal/store"
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/web/httpx"
 	"github.com/waymarkhq/waymark/web/journeyhttp"
 )
@@ -13,12 +13,12 @@ import (
 // package.
 type Handler struct {
 	*httpx.Base
-	store   *store.Store
+	store   *journeystore.Store
 	rollups journeyhttp.Rollups
 	source  journeyhttp.Source
 }
 
 // New returns the pages' handler.
-func New(b *httpx.Base, st *store.Store, rollups journeyhttp.Rollups, src journeyhttp.Source) *Handler {
+func New(b *httpx.Base, st *journeystore.Store, rollups journeyhttp.Rollups, src journeyhttp.Source) *Handler {
 	return &Handler{Base: b, store: st, rollups: rollups, source: src}
 }

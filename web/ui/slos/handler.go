@@ -4,7 +4,7 @@
 package slos
 
 import (
-	"github.com/waymarkhq/waymark/internal/store"
+	"github.com/waymarkhq/waymark/internal/journeystore"
 	"github.com/waymarkhq/waymark/web/alerthttp"
 	"github.com/waymarkhq/waymark/web/httpx"
 	"github.com/waymarkhq/waymark/web/journeyhttp"
@@ -13,12 +13,12 @@ import (
 // Handler serves the SLO page, routed in the web package.
 type Handler struct {
 	*httpx.Base
-	store    *store.Store
+	store    *journeystore.Store
 	rollups  journeyhttp.Rollups
 	alerting alerthttp.Service
 }
 
 // New returns the SLO page's handler.
-func New(b *httpx.Base, st *store.Store, rollups journeyhttp.Rollups, alerting alerthttp.Service) *Handler {
+func New(b *httpx.Base, st *journeystore.Store, rollups journeyhttp.Rollups, alerting alerthttp.Service) *Handler {
 	return &Handler{Base: b, store: st, rollups: rollups, alerting: alerting}
 }

@@ -3,12 +3,13 @@ package slos
 import (
 	"time"
 
-	"github.com/waymarkhq/waymark/internal/alerting"
+	"github.com/waymarkhq/waymark/internal/deploy"
 	"github.com/waymarkhq/waymark/internal/rollup"
+	"github.com/waymarkhq/waymark/internal/sloeval"
 )
 
 // BadgesOf turns SLO states into badges.
-func BadgesOf(states []alerting.SLOState) []SLOBadge {
+func BadgesOf(states []sloeval.SLOState) []SLOBadge {
 	out := make([]SLOBadge, 0, len(states))
 	for _, s := range states {
 		out = append(out, SLOBadge{
@@ -25,7 +26,7 @@ func BadgesOf(states []alerting.SLOState) []SLOBadge {
 }
 
 // DeployMarkerOf is a deploy as charts mark it.
-func DeployMarkerOf(d alerting.Deployment) DeployMarker {
+func DeployMarkerOf(d deploy.Deployment) DeployMarker {
 	return DeployMarker{
 		Service: d.Service, Version: d.Version, Environment: d.Environment,
 		At: d.At, URL: d.URL, Description: d.Description,
@@ -33,7 +34,7 @@ func DeployMarkerOf(d alerting.Deployment) DeployMarker {
 }
 
 // DeployMarkersOf are deploys as charts mark them.
-func DeployMarkersOf(ds []alerting.Deployment) []DeployMarker {
+func DeployMarkersOf(ds []deploy.Deployment) []DeployMarker {
 	out := make([]DeployMarker, 0, len(ds))
 	for _, d := range ds {
 		out = append(out, DeployMarkerOf(d))

@@ -8,7 +8,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"github.com/waymarkhq/waymark/internal/alerting"
+	"github.com/waymarkhq/waymark/internal/sloeval"
 	"github.com/waymarkhq/waymark/journeys"
 	"github.com/waymarkhq/waymark/web/httpx"
 	"github.com/waymarkhq/waymark/web/journeyhttp"
@@ -44,7 +44,7 @@ func (h *Handler) SloShow(w http.ResponseWriter, r *http.Request) {
 		h.Fail(w, r, httpx.Missing(err, "SLO %q of journey %q", name, slug))
 		return
 	}
-	p := sloPage(st, rec.Journey, def, now)
+	p := sloPage(st, def, now)
 	p.Head = layout.JourneyHead{Journey: rec.Journey, Version: rec.Version}
 	p.Deploys = DeployMarkersOf(ds)
 	for _, e := range st.Exemplars {
@@ -54,7 +54,7 @@ func (h *Handler) SloShow(w http.ResponseWriter, r *http.Request) {
 }
 
 // sloPage lays an SLO's status out for its page.
-func sloPage(st alerting.Status, j journeys.Journey, def journeys.SLO, now time.Time) SLOPage {
+func sloPage(st sloeval.Status, def journeys.SLO, now time.Time) SLOPage {
 	b := st.Budget
 	p := SLOPage{
 		Name:            st.SLO,
@@ -143,7 +143,7 @@ func sloPage(st alerting.Status, j journeys.Journey, def journeys.SLO, now time.
 
 // sloExemplar links a trace behind an SLO's bad events: the waterfall says
 // which journey step led to it, as on the journey map.
-func (h *Handler) sloExemplar(j journeys.Journey, e alerting.Exemplar) SLOExemplar {
+func (h *Handler) sloExemplar(j journeys.Journey, e sloeval.Exemplar) SLOExemplar {
 	href := "/traces/" + url.PathEscape(e.TraceID)
 	if k := j.StepIndex(e.Step); e.Step != "" && k >= 0 {
 		href += "?" + url.Values{"journey": {j.Metadata.Slug}, "step": {strconv.Itoa(k + 1)}}.Encode()

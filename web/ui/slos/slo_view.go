@@ -10,7 +10,7 @@ import (
 	"github.com/waymarkhq/waymark/web/ui/layout"
 )
 
-// SLO alert states as the alerting package names them.
+// SLO alert states as internal/sloeval names them.
 const (
 	SLOStateOK                  = "ok"
 	SLOStateTicket              = "ticket"

@@ -7,6 +7,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/stretchr/testify/require"
+
 	"github.com/waymarkhq/waymark/journeys"
 	"github.com/waymarkhq/waymark/web/ui/layout"
 )
