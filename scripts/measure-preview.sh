@@ -20,7 +20,7 @@ to=${4:-}
 runs=${RUNS:-5}
 tempo_url=${WAYMARK_TEMPO_URL:-http://127.0.0.1:3200}
 db="waymark_preview_$$"
-token="measure-$$"
+token="measure-preview-token-$$"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 scripts/ensure-postgres.sh "$db"
@@ -37,7 +37,7 @@ bin/waymark migrate -database-url "$url" -log-level error >/dev/null
 listen="127.0.0.1:$(free_port)"
 if [ "$source" = tempo ]; then
   WAYMARK_TRACE_SOURCE=tempo WAYMARK_TEMPO_URL="$tempo_url" WAYMARK_API_TOKEN="$token" \
-    bin/waymark serve -database-url "$url" -listen "$listen" -log-level warn >/dev/null 2>&1 &
+    bin/waymark serve -database-url "$url" -listen "$listen" -log-level warn >/tmp/preview-serve-$$.log 2>&1 &
 else
   WAYMARK_API_TOKEN="$token" bin/waymark serve -database-url "$url" -listen "$listen" \
     -otlp-listen "127.0.0.1:$(free_port)" -log-level warn >/dev/null 2>&1 &
@@ -50,6 +50,12 @@ for _ in $(seq "$runs"); do
   curl -sS -o /tmp/preview-$$.json -w '%{time_total}' -X POST "http://$listen/api/v1/journeys/preview?$q" \
     -H "Authorization: Bearer $token" -H 'Content-Type: application/yaml' \
     --data-binary @"journeys/examples/$journey.yaml" |
-    python3 -c 'import json,sys; w=float(sys.stdin.read()); p=json.load(open(sys.argv[1])); print(f"wall {w*1000:.0f} ms  preview {p.get(\"took_ms\")} ms  spans {p.get(\"spans\")}  entered {p.get(\"funnel\",{}).get(\"entered\")}  partial {p.get(\"partial\")}")' /tmp/preview-$$.json
+    python3 -c '
+import json, sys
+w = float(sys.stdin.read())
+p = json.load(open(sys.argv[1]))
+f = p.get("funnel", {})
+print("wall %.0f ms  preview %s ms  spans %s  entered %s  partial %s" % (w * 1000, p.get("took_ms"), p.get("spans"), f.get("entered"), p.get("partial")))
+' /tmp/preview-$$.json
 done
-rm -f /tmp/preview-$$.json
+cat /tmp/preview-$$.json | head -c 600; echo; rm -f /tmp/preview-$$.json

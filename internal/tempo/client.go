@@ -180,6 +180,16 @@ func IsUnauthorized(err error) bool {
 // IsRateLimited reports whether Tempo answered 429 (after retries).
 func IsRateLimited(err error) bool { return statusOf(err) == http.StatusTooManyRequests }
 
+// IsTooLarge reports whether Tempo failed because its answer outgrew the
+// message limit between its own components (a 500 saying "response larger
+// than the max"): the same request fails the same way every time, and a
+// narrower one may succeed.
+func IsTooLarge(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Status == http.StatusInternalServerError &&
+		strings.Contains(e.Message, "response larger than the max")
+}
+
 // IsUnavailable reports whether Tempo failed with a 5xx (after retries).
 func IsUnavailable(err error) bool { return statusOf(err) >= 500 }
 
@@ -253,6 +263,9 @@ func retryable(err error) bool {
 	var ne *netError
 	if errors.As(err, &ne) {
 		return true
+	}
+	if IsTooLarge(err) {
+		return false
 	}
 	s := statusOf(err)
 	return s == http.StatusTooManyRequests || s >= 500

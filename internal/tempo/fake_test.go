@@ -56,6 +56,10 @@ type fakeTempo struct {
 	match  func(fakeSpan) bool
 	traces []fakeTrace
 	order  string // which traces a capped search returns: shuffle, oldest, newest
+	// tooLarge, when set, is how many traces an answer may hold before
+	// the fake fails as Tempo does when its answer outgrows the gRPC
+	// message limit between its components.
+	tooLarge int
 
 	mu       sync.Mutex
 	searches int
@@ -121,6 +125,10 @@ func (f *fakeTempo) search(w http.ResponseWriter, r *http.Request) {
 		if len(m) > 0 {
 			hits = append(hits, hit{tr, m})
 		}
+	}
+	if f.tooLarge > 0 && len(hits) > f.tooLarge {
+		http.Error(w, fmt.Sprintf("response larger than the max (%d vs 16777216)", 16777216*len(hits)/f.tooLarge), http.StatusInternalServerError)
+		return
 	}
 	completed, total := 3, 3
 	if int64(len(hits)) >= limit {

@@ -269,10 +269,19 @@ func (f *fetcher) search(ctx context.Context, sl slice) ([]slice, error) {
 		f.addMetrics(res.Metrics)
 	}
 	f.mu.Unlock()
-	if err != nil {
+	capped, why := false, ""
+	switch {
+	case IsTooLarge(err):
+		// A slice planned without a density (the first fetch of a
+		// pattern, a preview) can hold more than Tempo can pass between
+		// its own components: narrower slices can.
+		capped, why = true, "the answer outgrew Tempo's message limit"
+	case err != nil:
 		return nil, fmt.Errorf("fetch spans: %w", err)
+	default:
+		capped, why = f.capped(res)
 	}
-	if capped, why := f.capped(res); capped {
+	if capped {
 		w := sl.to.Sub(sl.from)
 		if w <= o.MinSlice {
 			return nil, fmt.Errorf("fetch spans: the %s slice from %s is still cut short (%s); raise the search limit (now %d) or narrow the pattern",

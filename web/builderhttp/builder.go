@@ -119,7 +119,14 @@ func (b *Builder) Suggest(ctx context.Context, what, key string, q suggest.Query
 func (b *Builder) Preview(ctx context.Context, req preview.Request) (*preview.Preview, error) {
 	p, err := b.preview.Run(ctx, req)
 	if err != nil {
-		return nil, Word(err)
+		err = Word(err)
+		if ctx.Err() == nil && httpx.Classify(err).Status == http.StatusInternalServerError {
+			// What fails here is reading spans, the trace source's part:
+			// say so rather than "internal server error".
+			return nil, &httpx.Error{Status: http.StatusBadGateway,
+				Msg: "the trace source failed to answer the preview; try again, or a shorter range", Err: err}
+		}
+		return nil, err
 	}
 	return p, nil
 }

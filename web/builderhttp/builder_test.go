@@ -5,11 +5,15 @@ import (
 	"errors"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/waymarkhq/waymark/internal/preview"
+	"github.com/waymarkhq/waymark/internal/rollup/rolluptest"
 	"github.com/waymarkhq/waymark/internal/suggest"
+	"github.com/waymarkhq/waymark/journeys"
+	"github.com/waymarkhq/waymark/journeys/examples"
 	"github.com/waymarkhq/waymark/web/httpx"
 )
 
@@ -41,3 +45,40 @@ func TestOffSaysThereIsNoTraceSource(t *testing.T) {
 }
 
 func previewRequest() preview.Request { return preview.Request{} }
+
+// failingSource fails every span read, as a trace source that answers 500.
+// Its suggestion half is never asked.
+type failingSource struct {
+	*spanSource
+	suggest.Source
+}
+
+type spanSource = rolluptest.Source
+
+func (f failingSource) FetchSpans(ctx context.Context, q journeys.SpanQuery, fn func(journeys.Span) error) (journeys.FetchStats, error) {
+	return f.spanSource.FetchSpans(ctx, q, fn)
+}
+
+func (f failingSource) AttributeNames(ctx context.Context, from, to time.Time) ([]string, error) {
+	return f.spanSource.AttributeNames(ctx, from, to)
+}
+
+func (f failingSource) AttributeValues(ctx context.Context, key string, from, to time.Time) ([]string, error) {
+	return f.spanSource.AttributeValues(ctx, key, from, to)
+}
+
+// TestPreviewSaysTheSourceFailed: a preview whose span reads fail is the
+// trace source's failure (502 in words), not an internal server error.
+func TestPreviewSaysTheSourceFailed(t *testing.T) {
+	src := &rolluptest.Source{}
+	src.SetError(errors.New("tempo /api/search: status 500: boom"))
+	b := New(failingSource{spanSource: src}, Options{})
+	b64, err := examples.FS.ReadFile("shop-checkout.yaml")
+	require.NoError(t, err)
+	js, err := journeys.DecodeYAML(b64)
+	require.NoError(t, err)
+	_, err = b.Preview(context.Background(), preview.Request{Journey: js[0]})
+	e := httpx.Classify(err)
+	require.Equal(t, http.StatusBadGateway, e.Status)
+	require.Equal(t, "the trace source failed to answer the preview; try again, or a shorter range", e.Msg)
+}
