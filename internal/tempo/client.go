@@ -181,13 +181,17 @@ func IsUnauthorized(err error) bool {
 func IsRateLimited(err error) bool { return statusOf(err) == http.StatusTooManyRequests }
 
 // IsTooLarge reports whether Tempo failed because its answer outgrew the
-// message limit between its own components (a 500 saying "response larger
-// than the max"): the same request fails the same way every time, and a
-// narrower one may succeed.
+// message limit between its own components: a 500 saying "response larger
+// than the max" (the frontend) or gRPC's ResourceExhausted "received
+// message after decompression larger than max" (a querier). The same
+// request fails the same way every time, and a narrower one may succeed.
 func IsTooLarge(err error) bool {
 	var e *Error
-	return errors.As(err, &e) && e.Status == http.StatusInternalServerError &&
-		strings.Contains(e.Message, "response larger than the max")
+	if !errors.As(err, &e) || e.Status != http.StatusInternalServerError {
+		return false
+	}
+	return strings.Contains(e.Message, "response larger than the max") ||
+		strings.Contains(e.Message, "larger than max")
 }
 
 // IsUnavailable reports whether Tempo failed with a 5xx (after retries).

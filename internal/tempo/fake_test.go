@@ -60,6 +60,8 @@ type fakeTempo struct {
 	// the fake fails as Tempo does when its answer outgrows the gRPC
 	// message limit between its components.
 	tooLarge int
+	// grpcTooLarge words that failure as a querier does.
+	grpcTooLarge bool
 
 	mu       sync.Mutex
 	searches int
@@ -127,7 +129,11 @@ func (f *fakeTempo) search(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if f.tooLarge > 0 && len(hits) > f.tooLarge {
-		http.Error(w, fmt.Sprintf("response larger than the max (%d vs 16777216)", 16777216*len(hits)/f.tooLarge), http.StatusInternalServerError)
+		msg := fmt.Sprintf("response larger than the max (%d vs 16777216)", 16777216*len(hits)/f.tooLarge)
+		if f.grpcTooLarge {
+			msg = "rpc error: code = ResourceExhausted desc = grpc: received message after decompression larger than max 16777216"
+		}
+		http.Error(w, msg, http.StatusInternalServerError)
 		return
 	}
 	completed, total := 3, 3

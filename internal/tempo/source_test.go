@@ -178,24 +178,26 @@ func TestFetchSpansBisection(t *testing.T) {
 // arrives once.
 func TestFetchSpansSplitsAnswersTooLarge(t *testing.T) {
 	t.Parallel()
-	base := time.Unix(1795500000, 0)
-	traces := genTraces(5, 600, base, 20*time.Minute, 30*time.Second, func(int) int { return 2 })
-	from, to := base, base.Add(20*time.Minute)
-	want := wantSpans(traces, from, to)
-	q := journeys.SpanQuery{Pattern: workPattern, From: from, To: to, Select: []string{"span.session.id", "span.user.tier"}}
-	query, err := CompilePattern(q.Pattern, q.Select)
-	require.NoError(t, err)
-	fake := &fakeTempo{t: t, query: query, match: matchWork, traces: traces, tooLarge: 100, rng: rand.New(rand.NewPCG(5, 5))}
-	srv := fake.server()
-	src := NewSource(newTestClient(t, srv.URL), SourceOptions{Limit: 1000, InitialSlice: time.Hour})
-	got, seen, stats, err := collect(t, src, q)
-	require.NoError(t, err)
-	for k, c := range seen {
-		require.Equal(t, 1, c, "span %v delivered %d times", k, c)
+	for _, grpc := range []bool{false, true} {
+		base := time.Unix(1795500000, 0)
+		traces := genTraces(5, 600, base, 20*time.Minute, 30*time.Second, func(int) int { return 2 })
+		from, to := base, base.Add(20*time.Minute)
+		want := wantSpans(traces, from, to)
+		q := journeys.SpanQuery{Pattern: workPattern, From: from, To: to, Select: []string{"span.session.id", "span.user.tier"}}
+		query, err := CompilePattern(q.Pattern, q.Select)
+		require.NoError(t, err)
+		fake := &fakeTempo{t: t, query: query, match: matchWork, traces: traces, tooLarge: 100, grpcTooLarge: grpc, rng: rand.New(rand.NewPCG(5, 5))}
+		srv := fake.server()
+		src := NewSource(newTestClient(t, srv.URL), SourceOptions{Limit: 1000, InitialSlice: time.Hour})
+		got, seen, stats, err := collect(t, src, q)
+		require.NoError(t, err, "grpc wording %v", grpc)
+		for k, c := range seen {
+			require.Equal(t, 1, c, "span %v delivered %d times", k, c)
+		}
+		require.Equal(t, want, got)
+		require.Equal(t, fake.searches, stats.Requests, "a too-large answer is not retried")
+		require.Greater(t, stats.Requests, 8, "600 traces at most 100 an answer take more than 6 searches, and some failed")
 	}
-	require.Equal(t, want, got)
-	require.Equal(t, fake.searches, stats.Requests, "a too-large answer is not retried")
-	require.Greater(t, stats.Requests, 8, "600 traces at most 100 an answer take more than 6 searches, and some failed")
 }
 
 func TestFetchSpansBeyondSpss(t *testing.T) {

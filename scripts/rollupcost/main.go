@@ -124,7 +124,9 @@ func run(ctx context.Context, dbURL, tempoURL string, minutes, warmup int) error
 		}
 		for slug, f := range cur.fresh {
 			p, ok := prev.fresh[slug]
-			if !ok {
+			if !ok || p.CompleteThrough.IsZero() {
+				// Not rolled up yet: its first minutes are history, not
+				// what keeping up costs.
 				continue
 			}
 			r := row{
