@@ -187,6 +187,7 @@ func TestJourneyMapPage(t *testing.T) {
 		"step-1-funnel":     "2. s2 3 · 75%",
 		"journey-title":     "Shop",
 		"step-0-name":       "s1",
+		"step-0-service":    "shop",
 		"step-2-errored-0":  "2026-03-01 10:00 UTC",
 		"step-0-slowest-0":  "250 ms",
 	}

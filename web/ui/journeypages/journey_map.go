@@ -111,6 +111,11 @@ func (h *Handler) fillMap(ctx context.Context, m *JourneyMap, j journeys.Journey
 		m.Segments.Groups = append(m.Segments.Groups, segmentGroup(key, vals, seg))
 	}
 	m.Stats = mapStats(st, series, every)
+	for k := range m.Stats.Steps {
+		if k < len(j.Spec.Steps) {
+			m.Stats.Steps[k].Service = j.Spec.Steps[k].Match.Service
+		}
+	}
 	<-done
 	if insightErr != nil {
 		return insightErr

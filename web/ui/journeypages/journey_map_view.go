@@ -111,7 +111,10 @@ type MapStats struct {
 
 // MapStep is one step's card.
 type MapStep struct {
-	Name                                     string
+	Name string
+	// Service is the service whose spans the step counts, empty when the
+	// step matches spans of any service.
+	Service                                  string
 	Spans, Errors                            int64
 	RatePerMinute, ErrorRate                 float64
 	P50, P95, P99                            float64
