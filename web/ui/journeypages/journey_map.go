@@ -113,7 +113,13 @@ func (h *Handler) fillMap(ctx context.Context, m *JourneyMap, j journeys.Journey
 	m.Stats = mapStats(st, series, every)
 	for k := range m.Stats.Steps {
 		if k < len(j.Spec.Steps) {
-			m.Stats.Steps[k].Service = j.Spec.Steps[k].Match.Service
+			st := &m.Stats.Steps[k]
+			st.Service = j.Spec.Steps[k].Match.Service
+			for _, o := range j.Spec.SLOs {
+				if o.Kind == journeys.SLOSuccess && o.Step == st.Name && o.Objective > 0 && o.Objective < 1 {
+					st.Budget, st.BudgetSLO = 1-o.Objective, o.Name
+				}
+			}
 		}
 	}
 	<-done

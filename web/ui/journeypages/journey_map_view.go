@@ -122,6 +122,11 @@ type MapStep struct {
 	Conversion                               float64
 	InFlight, DropOff                        int64
 	TimeFromPreviousP50, TimeFromPreviousP95 float64
+	// Budget is the error rate the step's success SLO allows (1 −
+	// objective) and BudgetSLO that SLO's name; zero and empty when the
+	// step has none.
+	Budget    float64
+	BudgetSLO string
 	// Throughput, ErrorCounts and LatencyP95 are the step's sparklines,
 	// one value per point.
 	Throughput  []float64
@@ -228,4 +233,39 @@ func sparkDeploys(s *MapStats, n int) []layout.DeployMark {
 		}
 	}
 	return out
+}
+
+// Error rates at or above defaultBadRate are bad, and at or above
+// defaultWarnRate worth a look, on steps without a success SLO.
+const (
+	defaultBadRate  = 0.01
+	defaultWarnRate = 0.001
+)
+
+// errorLevel classes a step's error rate: "bad" above the error budget of
+// its success SLO (or at 1% without one), "warn" above half the budget (or
+// at 0.1%), "" otherwise, so that a rare error is not painted like an
+// outage.
+func errorLevel(rate, budget float64) string {
+	bad, warn := defaultBadRate, defaultWarnRate
+	if budget > 0 {
+		bad, warn = budget, budget/2
+	}
+	switch {
+	case rate <= 0:
+		return ""
+	case budget > 0 && rate > bad, budget <= 0 && rate >= bad:
+		return "bad"
+	case rate >= warn:
+		return "warn"
+	}
+	return ""
+}
+
+// errorTitle says against what a step's error rate is judged.
+func errorTitle(st MapStep) string {
+	if st.Budget > 0 {
+		return "red above the " + layout.Ratio(st.Budget) + " of errors " + st.BudgetSLO + " allows, amber above half of it"
+	}
+	return "red from " + layout.Ratio(defaultBadRate) + " of spans failing, amber from " + layout.Ratio(defaultWarnRate) + " (the step has no success SLO)"
 }

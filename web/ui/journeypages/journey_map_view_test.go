@@ -230,3 +230,27 @@ func TestJourneyMapEmpty(t *testing.T) {
 	require.Equal(t, "0 ms", testID(doc, "step-1-p95").Text())
 	require.Zero(t, testID(doc, "step-0-spark-spans").Length())
 }
+
+func TestErrorLevel(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		rate, budget float64
+		want         string
+	}{
+		{0, 0, ""},
+		{0.0002, 0, ""},       // 0.02%: neutral
+		{0.001, 0, "warn"},    // 0.1%
+		{0.0099, 0, "warn"},   // just under 1%
+		{0.01, 0, "bad"},      // 1%
+		{0.057, 0, "bad"},     // 5.7%
+		{0.002, 0.005, ""},    // under half of a 99.5% SLO's budget
+		{0.0025, 0.005, "warn"},
+		{0.005, 0.005, "warn"}, // at the budget, not above
+		{0.0051, 0.005, "bad"},
+		{0.02, 0.03, "warn"}, // 2% against a 97% SLO
+		{0.031, 0.03, "bad"},
+	}
+	for _, tc := range cases {
+		require.Equal(t, tc.want, errorLevel(tc.rate, tc.budget), "%v against %v", tc.rate, tc.budget)
+	}
+}
