@@ -33,3 +33,46 @@ func TestJourneyMapErrorColours(t *testing.T) {
 }
 
 func stepIDOf(k int, what string) string { return "step-" + string(rune('0'+k)) + "-" + what }
+
+// A map of a range ending now fetches itself every minute unless paused;
+// a custom range stays put.
+func TestJourneyMapRefreshes(t *testing.T) {
+	t.Parallel()
+	b := setupWith(t, func(o *Options) { o.Now = func() time.Time { return shopNow } })
+	b.seedShop(t, sat(3*time.Minute))
+
+	doc := page(t, b.do(t, http.MethodGet, "/journeys/shop?range=1h&segment=span.tier%3Dgold", nil))
+	sec := testID(doc, "journey-map")
+	require.Equal(t, "/journeys/shop?range=1h&segment=span.tier%3Dgold", sec.AttrOr("hx-get", ""))
+	require.Equal(t, "every 60s", sec.AttrOr("hx-trigger", ""))
+	require.Equal(t, "Refreshes every minute. Pause", squash(testID(doc, "refresh").Text()))
+	require.Equal(t, "/journeys/shop?live=0&range=1h&segment=span.tier%3Dgold", testID(doc, "refresh-pause").AttrOr("href", ""))
+	require.Zero(t, doc.Find(`input[name="live"]`).Length())
+
+	doc = page(t, b.do(t, http.MethodGet, "/journeys/shop?range=1h&live=0", nil))
+	sec = testID(doc, "journey-map")
+	require.Equal(t, "-", sec.AttrOr("hx-trigger", "-"))
+	require.Equal(t, "-", sec.AttrOr("hx-get", "-"))
+	require.Equal(t, "Auto-refresh paused. Resume", squash(testID(doc, "refresh").Text()))
+	require.Equal(t, "/journeys/shop?range=1h", testID(doc, "refresh-resume").AttrOr("href", ""))
+	require.Equal(t, "/journeys/shop?live=0&range=6h", testID(doc, "range-6h").AttrOr("href", ""), "range links stay paused")
+	require.Equal(t, "0", doc.Find(`form[data-testid="map-controls"] input[name="live"]`).AttrOr("value", ""))
+
+	doc = page(t, b.do(t, http.MethodGet, "/journeys/shop?"+shopWhole, nil))
+	require.Equal(t, "-", testID(doc, "journey-map").AttrOr("hx-trigger", "-"))
+	require.Zero(t, testID(doc, "refresh").Length())
+}
+
+// Sparklines stop at the last complete minute: the rollups are complete
+// through 10:03, so a range to 10:05 draws three points, not five with two
+// false zeros.
+func TestJourneyMapSparklinesStopAtCompleteData(t *testing.T) {
+	t.Parallel()
+	b := setupWith(t, func(o *Options) { o.Now = func() time.Time { return sat(5 * time.Minute) } })
+	b.seedShop(t, sat(3*time.Minute))
+	doc := page(t, b.do(t, http.MethodGet, "/journeys/shop?from=2026-03-01T10:00:00Z&to=2026-03-01T10:05:00Z", nil))
+	spark := testID(doc, "step-0-spark-spans")
+	require.Equal(t, "0,16 80,16 160,1", spark.Find("polyline.spark-spans").AttrOr("points", ""))
+	require.Equal(t, "0,31 80,31 160,16", spark.Find("polyline.spark-errors").AttrOr("points", ""))
+	require.Equal(t, "4", testID(doc, "step-0-spans").Text(), "the numbers still count the whole range")
+}

@@ -37,6 +37,7 @@ func (h *Handler) JourneyMap(w http.ResponseWriter, r *http.Request) {
 		Range: RangePicker{
 			From: win.From, To: win.To, Preset: win.Preset,
 			Presets: make([]string, 0, len(journeyhttp.RangePresets)), Segment: segParam,
+			Paused: r.URL.Query().Get("live") == "0",
 		},
 		Segments: SegmentPicker{Selected: segParam},
 		Fresh:    Freshness{Configured: h.Site.Rollups, Now: now},
@@ -85,14 +86,17 @@ func (h *Handler) fillMap(ctx context.Context, m *JourneyMap, j journeys.Journey
 	if err != nil {
 		return err
 	}
-	every := sparkEvery(win)
-	series, err := h.rollups.Series(ctx, slug, win.From, win.To, every, seg)
-	if err != nil {
-		return httpx.Missing(fmt.Errorf("read series: %w", err), "journey %q", slug)
-	}
 	fresh, err := h.rollups.Freshness(ctx, slug)
 	if err != nil {
 		return httpx.Missing(fmt.Errorf("read freshness: %w", err), "journey %q", slug)
+	}
+	every := sparkEvery(win)
+	var series []rollup.StepSeries
+	if end := sparkEnd(win.From, win.To, fresh.CompleteThrough, every); end.After(win.From) {
+		series, err = h.rollups.Series(ctx, slug, win.From, end, every, seg)
+		if err != nil {
+			return httpx.Missing(fmt.Errorf("read series: %w", err), "journey %q", slug)
+		}
 	}
 	m.Fresh.UpdatedAt = fresh.LastRunAt
 	m.Fresh.CompleteThrough = fresh.CompleteThrough
@@ -258,6 +262,20 @@ func sparkEvery(w journeyhttp.Window) time.Duration {
 	}
 	n := (span + sparkPoints - 1) / sparkPoints
 	return max((n+unit-1)/unit*unit, unit)
+}
+
+// sparkEnd is where a sparkline from from to to stops: at the last point
+// of width every that ends by complete (the rollups' CompleteThrough), so
+// that the minute still being counted is not drawn as a fall to zero.
+// Without a complete edge yet, the line runs to to.
+func sparkEnd(from, to, complete time.Time, every time.Duration) time.Time {
+	if complete.IsZero() || !complete.Before(to) {
+		return to
+	}
+	if !complete.After(from) {
+		return from
+	}
+	return from.Add(complete.Sub(from) / every * every)
 }
 
 // spansText writes a span count for the freshness line.

@@ -37,6 +37,9 @@ type RangePicker struct {
 	// Segment is the segment query value (KEY=VALUE or ""), which range
 	// links keep.
 	Segment string
+	// Paused (?live=0) stops a range ending now from refreshing itself;
+	// range links and the form keep it.
+	Paused bool
 }
 
 // SegmentPicker offers the journey's segments: all traffic, or one value of
@@ -173,8 +176,8 @@ func (s *MapStats) hasData() bool {
 }
 
 // mapURL is the journey map's URL for a range preset (or custom from/to)
-// and a segment.
-func mapURL(slug, preset string, from, to time.Time, segment string) string {
+// and a segment; paused keeps the map from refreshing itself.
+func mapURL(slug, preset string, from, to time.Time, segment string, paused bool) string {
 	q := url.Values{}
 	if preset == "custom" {
 		q.Set("from", from.UTC().Format(time.RFC3339))
@@ -185,7 +188,28 @@ func mapURL(slug, preset string, from, to time.Time, segment string) string {
 	if segment != "" {
 		q.Set("segment", segment)
 	}
+	if paused {
+		q.Set("live", "0")
+	}
 	return layout.JourneyPath(slug, "") + "?" + q.Encode()
+}
+
+// RefreshEvery is how often a map of a range ending now fetches itself
+// again.
+const RefreshEvery = time.Minute
+
+// refreshes reports whether the map fetches itself every RefreshEvery: a
+// range ending now moves, a custom one does not, and the viewer may pause.
+func (m JourneyMap) refreshes() bool {
+	return m.Stats != nil && m.Range.Preset != "custom" && !m.Range.Paused
+}
+
+// refreshTrigger is the htmx trigger of the map's refresh.
+func refreshTrigger() string { return "every " + strconv.Itoa(int(RefreshEvery/time.Second)) + "s" }
+
+// selfURL is the map's own URL, paused or not.
+func (m JourneyMap) selfURL(paused bool) string {
+	return mapURL(m.Head.Journey.Metadata.Slug, m.Range.Preset, m.Range.From, m.Range.To, m.Range.Segment, paused)
 }
 
 // stepID is the data-testid of one number of a step: step-2-p95.
