@@ -314,23 +314,45 @@ func TestJourneyMapBadParameters(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.seed(t, "login-flow")
-	cases := map[string]string{
-		"from=yesterday":               `From: "yesterday" is not an RFC3339 time such as 2026-03-01T10:00:00Z.`,
-		"range=3w":                     `Range: "3w" is not one of 15m, 1h, 6h, 24h, 7d or custom.`,
-		"segment=span.tier%3Dgold":     `Segment: "span.tier" is not a segment key of this journey; its keys are span.user.tier, span.region.`,
-		"segment=tier":                 `Segment: "tier" is not of the form KEY=VALUE, such as span.user.tier=pro.`,
-		"segment=span.region%3Deu%00":  `Segment: the value of "span.region" contains a NUL character.`,
-		"segment=span.region%3D%C3%28": `Segment: the value of "span.region" is not valid UTF-8.`,
-		"range=custom&from=2026-03-02T00:00:00Z&to=2026-03-01T00:00:00Z": `From: 2026-03-02T00:00:00Z is not before to (2026-03-01T00:00:00Z).`,
+	// The map's form comes back as typed, the fault beside its field.
+	cases := map[string][2]string{
+		"from=yesterday":               {"from", `"yesterday" is not an RFC3339 time such as 2026-03-01T10:00:00Z.`},
+		"range=3w":                     {"range", `"3w" is not one of 15m, 1h, 6h, 24h, 7d or custom.`},
+		"segment=span.tier%3Dgold":     {"segment", `"span.tier" is not a segment key of this journey; its keys are span.user.tier, span.region.`},
+		"segment=tier":                 {"segment", `"tier" is not of the form KEY=VALUE, such as span.user.tier=pro.`},
+		"segment=span.region%3Deu%00":  {"segment", `The value of "span.region" contains a NUL character.`},
+		"segment=span.region%3D%C3%28": {"segment", `The value of "span.region" is not valid UTF-8.`},
+		"range=custom&from=2026-03-02T00:00:00Z&to=2026-03-01T00:00:00Z": {"from", `2026-03-02T00:00:00Z is not before to (2026-03-01T00:00:00Z).`},
 	}
-	for q, msg := range cases {
+	for q, want := range cases {
 		t.Run(q, func(t *testing.T) {
 			t.Parallel()
 			rec := b.do(t, http.MethodGet, "/journeys/login-flow?"+q, nil)
 			require.Equal(t, http.StatusBadRequest, rec.Code)
-			require.Equal(t, msg, testID(page(t, rec), "error-message").Text())
+			doc := page(t, rec)
+			require.Equal(t, want[1], testID(doc, "error-"+want[0]).Text())
+			require.Equal(t, 1, doc.Find(`.field-error`).Length())
+			require.Equal(t, 1, testID(doc, "map-controls").Length(), "the form is kept")
+			require.Equal(t, "Correct the range to see the numbers.", testID(doc, "no-data").Text())
 		})
 	}
+	// The form keeps what was typed, and htmx gets the map section alone.
+	rec := b.do(t, http.MethodGet, "/journeys/login-flow?range=custom&from=2026-03-02T00:00:00Z&to=2026-03-01T00:00:00Z&segment=span.region%3Deu", nil,
+		"HX-Request", "true", "HX-Target", "journey-map")
+	require.Equal(t, http.StatusBadRequest, rec.Code)
+	require.True(t, strings.HasPrefix(rec.Body.String(), `<section id="journey-map"`))
+	doc := page(t, rec)
+	require.Equal(t, "2026-03-02T00:00:00Z", inputValue(doc, "from"))
+	require.Equal(t, "2026-03-01T00:00:00Z", inputValue(doc, "to"))
+	require.Equal(t, "true", doc.Find("#from").AttrOr("aria-invalid", ""))
+	require.Equal(t, "custom", testID(doc, "range-picker").Find("option[selected]").AttrOr("value", ""))
+	require.Equal(t, "span.region=eu", testID(doc, "segment-picker").Find("option[selected]").AttrOr("value", ""))
+	require.Equal(t, "-", testID(doc, "journey-map").AttrOr("hx-trigger", "-"))
+
+	// So is a range longer than 90 days.
+	rec = b.do(t, http.MethodGet, "/journeys/login-flow?range=custom&from=2026-01-01T00:00:00Z&to=2026-12-01T00:00:00Z", nil)
+	require.Equal(t, http.StatusBadRequest, rec.Code)
+	require.Equal(t, "2026-01-01T00:00:00Z", inputValue(page(t, rec), "from"))
 	// A slug Postgres cannot compare names no journey.
 	for path, msg := range map[string]string{
 		"/journeys/login%00flow": `Journey "login\x00flow" not found.`,

@@ -24,6 +24,9 @@ func (h *Handler) JourneyMap(w http.ResponseWriter, r *http.Request) {
 	now := h.Now()
 	jq, err := journeyhttp.ReadQuery(r, h.store, now)
 	if err != nil {
+		if h.invalidMap(w, r, err) {
+			return
+		}
 		h.Fail(w, r, err)
 		return
 	}

@@ -37,6 +37,12 @@ type RangePicker struct {
 	// Segment is the segment query value (KEY=VALUE or ""), which range
 	// links keep.
 	Segment string
+	// Typed is set when the range was not valid: the form shows FromText
+	// and ToText as typed, and Invalid what is wrong with each field
+	// ("from", "to", "range", "segment").
+	Typed            bool
+	FromText, ToText string
+	Invalid          map[string]string
 	// Paused (?live=0) stops a range ending now from refreshing itself;
 	// range links and the form keep it.
 	Paused bool
@@ -201,7 +207,7 @@ const RefreshEvery = time.Minute
 // refreshes reports whether the map fetches itself every RefreshEvery: a
 // range ending now moves, a custom one does not, and the viewer may pause.
 func (m JourneyMap) refreshes() bool {
-	return m.Stats != nil && m.Range.Preset != "custom" && !m.Range.Paused
+	return m.Stats != nil && !m.Range.Typed && m.Range.Preset != "custom" && !m.Range.Paused
 }
 
 // refreshTrigger is the htmx trigger of the map's refresh.
@@ -292,4 +298,21 @@ func errorTitle(st MapStep) string {
 		return "red above the " + layout.Ratio(st.Budget) + " of errors " + st.BudgetSLO + " allows, amber above half of it"
 	}
 	return "red from " + layout.Ratio(defaultBadRate) + " of spans failing, amber from " + layout.Ratio(defaultWarnRate) + " (the step has no success SLO)"
+}
+
+// fromValue is what the From input shows: the range's start, or what was
+// typed when the range was not valid.
+func (p RangePicker) fromValue() string {
+	if p.Typed {
+		return p.FromText
+	}
+	return layout.IsoTime(p.From)
+}
+
+// toValue is what the To input shows.
+func (p RangePicker) toValue() string {
+	if p.Typed {
+		return p.ToText
+	}
+	return layout.IsoTime(p.To)
 }
