@@ -233,6 +233,9 @@ func versionsText(vs []int) string {
 }
 
 func rangeLabel(p RangePicker) string {
+	if p.Typed {
+		return "no range shown"
+	}
 	if p.Preset != "custom" {
 		return "last " + p.Preset
 	}
