@@ -1,11 +1,15 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/waymarkhq/waymark/internal/rollup"
+	"github.com/waymarkhq/waymark/internal/rollup/rolluptest"
 )
 
 // Error rates are coloured against the step's success SLO where it has one,
@@ -75,4 +79,26 @@ func TestJourneyMapSparklinesStopAtCompleteData(t *testing.T) {
 	require.Equal(t, "0,16 80,16 160,1", spark.Find("polyline.spark-spans").AttrOr("points", ""))
 	require.Equal(t, "0,31 80,31 160,16", spark.Find("polyline.spark-errors").AttrOr("points", ""))
 	require.Equal(t, "4", testID(doc, "step-0-spans").Text(), "the numbers still count the whole range")
+}
+
+// Numbers a backfill wrote before any live run are not "not computed yet".
+func TestJourneyMapFreshnessOfHistoryOnly(t *testing.T) {
+	t.Parallel()
+	b := setupWith(t, func(o *Options) { o.Now = func() time.Time { return shopNow } })
+	ctx := context.Background()
+	j := shopJourney()
+	rec, _, err := b.store.PutJourney(ctx, j, "test")
+	require.NoError(t, err)
+	src := &rolluptest.Source{}
+	src.Add(shopSpans()...)
+	res, err := rollup.Aggregate(ctx, src, j, rollup.Range{From: st0, To: sat(3 * time.Minute)}, nil)
+	require.NoError(t, err)
+	require.NoError(t, b.rollups.Write(ctx, res, rollup.WriteOptions{Version: rec.Version}))
+
+	doc := page(t, b.do(t, http.MethodGet, "/journeys/shop?"+shopWhole, nil))
+	require.Equal(t, "4", testID(doc, "entered").Text())
+	require.Equal(t, "history computed, live runs not yet: the latest minutes appear after the first live run", squash(testID(doc, "freshness").Text()))
+	// A range with nothing in it still says nothing was computed.
+	doc = page(t, b.do(t, http.MethodGet, "/journeys/shop?from=2026-03-01T11:00:00Z&to=2026-03-01T12:00:00Z", nil))
+	require.Equal(t, "not computed yet: numbers appear after the first rollup run", squash(testID(doc, "freshness").Text()))
 }

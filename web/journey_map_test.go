@@ -120,12 +120,22 @@ func TestJourneyMapAgreesWithAPI(t *testing.T) {
 				require.True(t, seen[id], id)
 			}
 			for k := range st.Steps {
-				for _, what := range []string{"spans", "rate", "errors", "error-rate", "p50", "p95", "p99", "reached"} {
+				for _, what := range []string{"spans", "rate", "reached"} {
 					require.True(t, seen[fmt.Sprintf("step-%d-%s", k, what)], "step-%d-%s", k, what)
+				}
+				// Without spans there is no error rate or latency to show.
+				for _, what := range []string{"errors", "error-rate", "p50", "p95", "p99"} {
+					require.Equal(t, st.Steps[k].Spans > 0, seen[fmt.Sprintf("step-%d-%s", k, what)], "step-%d-%s", k, what)
+				}
+				if st.Steps[k].Spans == 0 {
+					require.Equal(t, "no spans", testID(doc, fmt.Sprintf("step-%d-latency", k)).Text())
+					require.Equal(t, "no spans", testID(doc, fmt.Sprintf("step-%d-error-level", k)).Text())
 				}
 				if k > 0 {
 					require.True(t, seen[fmt.Sprintf("step-%d-conversion", k)])
-					require.True(t, seen[fmt.Sprintf("step-%d-drop-off", k)])
+					// No drop-off is said in words, not as "−0".
+					require.Equal(t, st.Steps[k].DropOff > 0, seen[fmt.Sprintf("step-%d-drop-off", k)], "step %d drop-off", k)
+					require.Equal(t, st.Steps[k].DropOff == 0, testID(doc, fmt.Sprintf("step-%d-none-dropped", k)).Length() == 1, "step %d none dropped", k)
 				}
 				// And the traces behind them.
 				var slow, errd []string
@@ -165,18 +175,18 @@ func TestJourneyMapPage(t *testing.T) {
 	doc := page(t, rec)
 	text := func(id string) string { return squash(testID(doc, id).Text()) }
 	want := map[string]string{
-		"overall-conversion": "50%",
-		"entered":            "4",
-		"completed":          "2",
-		"in-flight":          "1",
-		"dropped":            "1",
-		"errored":            "2",
-		"step-0-spans":       "4",
-		"step-0-rate":        "1.33/min",
-		"step-0-error-rate":  "25%",
-		"step-0-in-flight":   "1",
-		"step-1-conversion":  "75%",
-		"step-1-drop-off":    "0", // session 3 is in flight, not dropped
+		"overall-conversion":  "50%",
+		"entered":             "4",
+		"completed":           "2",
+		"in-flight":           "1",
+		"dropped":             "1",
+		"errored":             "2",
+		"step-0-spans":        "4",
+		"step-0-rate":         "1.33/min",
+		"step-0-error-rate":   "25%",
+		"step-0-in-flight":    "1",
+		"step-1-conversion":   "75%",
+		"step-1-none-dropped": "none dropped", // session 3 is in flight, not dropped
 		// The sketch's value for 10s, within 1%.
 		"step-1-time-p50":   "9.92 s",
 		"step-2-conversion": "66.7%",
@@ -236,7 +246,12 @@ func TestJourneyMapPage(t *testing.T) {
 	spark := testID(doc, "step-0-spark-spans")
 	require.Equal(t, "0,16 80,16 160,1", spark.Find("polyline.spark-spans").AttrOr("points", ""))
 	require.Equal(t, "0,31 80,31 160,16", spark.Find("polyline.spark-errors").AttrOr("points", ""))
-	require.Equal(t, "spans and errors per 1m0s", squash(spark.Find("figcaption").Text()))
+	require.Equal(t, "spans and errors per minute", squash(spark.Find("figcaption").Text()))
+	require.Equal(t, "spans: 3 points, one per minute, peak 2", spark.Find("svg").AttrOr("aria-label", ""))
+	// One error is one span; the time from s1 to s2 is labelled.
+	require.Equal(t, "25% 1 span", squash(testID(doc, "step-0-error-level").Text()))
+	require.Equal(t, "50% 1 span", squash(testID(doc, "step-2-error-level").Text()))
+	require.Equal(t, "p50 9.92 s p95 9.92 s later", squash(testID(doc, "step-1-arrow").Find(".times").Text()))
 
 	t.Run("segment", func(t *testing.T) {
 		t.Parallel()

@@ -118,6 +118,7 @@ func (h *Handler) fillMap(ctx context.Context, m *JourneyMap, j journeys.Journey
 		m.Segments.Groups = append(m.Segments.Groups, segmentGroup(key, vals, seg))
 	}
 	m.Stats = mapStats(st, series, every)
+	m.Fresh.HasData = m.Stats.hasData()
 	for k := range m.Stats.Steps {
 		if k < len(j.Spec.Steps) {
 			st := &m.Stats.Steps[k]

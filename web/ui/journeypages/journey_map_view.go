@@ -86,6 +86,9 @@ type Freshness struct {
 	LastRunTook   time.Duration
 	LastSpans     int64
 	Amplification float64
+	// HasData is set when the range has numbers, which a backfill may
+	// have written before any live run.
+	HasData bool
 	// Now decides whether instants need their date.
 	Now time.Time
 }
@@ -318,4 +321,12 @@ func (p RangePicker) toValue() string {
 		return p.ToText
 	}
 	return layout.IsoTime(p.To)
+}
+
+// plural picks one or many by n.
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

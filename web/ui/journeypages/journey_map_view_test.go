@@ -227,7 +227,10 @@ func TestJourneyMapEmpty(t *testing.T) {
 	doc, _ = render(t, JourneyMapSection(m))
 	require.Equal(t, "No data in this range.", testID(doc, "no-data").Text())
 	require.Equal(t, "0%", testID(doc, "overall-conversion").Text())
-	require.Equal(t, "0 ms", testID(doc, "step-1-p95").Text())
+	require.Zero(t, testID(doc, "step-1-p95").Length(), "no 0 ms latencies without spans")
+	require.Equal(t, "no spans", testID(doc, "step-1-latency").Text())
+	require.Equal(t, "no spans", testID(doc, "step-1-error-level").Text())
+	require.Equal(t, "none dropped", testID(doc, "step-1-none-dropped").Text())
 	require.Zero(t, testID(doc, "step-0-spark-spans").Length())
 }
 
