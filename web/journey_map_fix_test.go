@@ -3,9 +3,11 @@ package web
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
 	"github.com/stretchr/testify/require"
 
 	"github.com/waymarkhq/waymark/internal/rollup"
@@ -101,4 +103,50 @@ func TestJourneyMapFreshnessOfHistoryOnly(t *testing.T) {
 	// A range with nothing in it still says nothing was computed.
 	doc = page(t, b.do(t, http.MethodGet, "/journeys/shop?from=2026-03-01T11:00:00Z&to=2026-03-01T12:00:00Z", nil))
 	require.Equal(t, "not computed yet: numbers appear after the first rollup run", squash(testID(doc, "freshness").Text()))
+}
+
+// The breakdown sets the values of one segment key side by side: gold is
+// sessions 1 and 3 (both at s1, session 1 on to s3), silver 2 and 4 (both
+// at s2, session 4 on to s3); all four are in eu.
+func TestJourneyMapBreakdown(t *testing.T) {
+	t.Parallel()
+	b := setupWith(t, func(o *Options) { o.Now = func() time.Time { return shopNow } })
+	b.seedShop(t, sat(3*time.Minute))
+	rows := func(doc *goquery.Document) []string {
+		var out []string
+		testID(doc, "breakdown").Find("tbody tr").Each(func(_ int, tr *goquery.Selection) {
+			var cells []string
+			tr.Find("td").Each(func(_ int, td *goquery.Selection) { cells = append(cells, squash(td.Text())) })
+			out = append(out, strings.Join(cells, " | "))
+		})
+		return out
+	}
+	doc := page(t, b.do(t, http.MethodGet, "/journeys/shop?"+shopWhole, nil))
+	require.Equal(t, "By span.tier", squash(testID(doc, "breakdown").Find("h2").Text()))
+	require.Equal(t, []string{"gold | 2 | 1 | 1 | 50%", "silver | 2 | 2 | 1 | 50%"}, rows(doc))
+	var heads []string
+	testID(doc, "breakdown").Find("thead th").Each(func(_ int, th *goquery.Selection) { heads = append(heads, squash(th.Text())) })
+	require.Equal(t, []string{"span.tier", "1. s1", "2. s2", "3. s3", "Conversion"}, heads)
+	require.Equal(t, "/journeys/shop?from=2026-03-01T10%3A00%3A00Z&segment=span.tier%3Dgold&to=2026-03-01T10%3A03%3A00Z",
+		testID(doc, "breakdown-row-0-value").AttrOr("href", ""))
+	require.Equal(t, "true", testID(doc, "breakdown-key-span.tier").AttrOr("aria-current", ""))
+	by := testID(doc, "breakdown-key-span.region").AttrOr("href", "")
+	require.Equal(t, "/journeys/shop?by=span.region&from=2026-03-01T10%3A00%3A00Z&to=2026-03-01T10%3A03%3A00Z", by)
+
+	// By region, filtered to silver: the rows stay all traffic's, the
+	// range links and the form keep the key.
+	doc = page(t, b.do(t, http.MethodGet, by+"&segment=span.tier%3Dsilver", nil))
+	require.Equal(t, []string{"eu | 4 | 3 | 2 | 50%"}, rows(doc))
+	require.Equal(t, "/journeys/shop?by=span.region&range=6h&segment=span.tier%3Dsilver", testID(doc, "range-6h").AttrOr("href", ""))
+	require.Equal(t, "span.region", doc.Find(`form[data-testid="map-controls"] input[name="by"]`).AttrOr("value", ""))
+	doc = page(t, b.do(t, http.MethodGet, "/journeys/shop?"+shopWhole+"&segment=span.tier%3Dsilver", nil))
+	require.Equal(t, "true", testID(doc, "breakdown-row-1").AttrOr("aria-current", ""), "the value mapped is marked")
+	require.Equal(t, "-", testID(doc, "breakdown-row-0").AttrOr("aria-current", "-"))
+
+	// A range with nothing in it, and a key the journey does not have.
+	doc = page(t, b.do(t, http.MethodGet, "/journeys/shop?from=2026-03-01T11:00:00Z&to=2026-03-01T12:00:00Z", nil))
+	require.Equal(t, "No values of span.tier in this range.", testID(doc, "breakdown-none").Text())
+	rec := b.do(t, http.MethodGet, "/journeys/shop?by=span.colour", nil)
+	require.Equal(t, http.StatusBadRequest, rec.Code)
+	require.Equal(t, `By: "span.colour" is not a segment key of this journey; its keys are span.tier, span.region.`, testID(page(t, rec), "error-message").Text())
 }

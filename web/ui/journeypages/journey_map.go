@@ -31,6 +31,11 @@ func (h *Handler) JourneyMap(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec, win, seg := jq.Record, jq.Window, jq.Segment
+	by, err := breakdownKey(rec.Journey, r.URL.Query().Get("by"))
+	if err != nil {
+		h.Fail(w, r, err)
+		return
+	}
 	segParam := ""
 	if seg != nil {
 		segParam = seg.Key + "=" + seg.Value
@@ -40,13 +45,16 @@ func (h *Handler) JourneyMap(w http.ResponseWriter, r *http.Request) {
 		Range: RangePicker{
 			From: win.From, To: win.To, Preset: win.Preset,
 			Presets: make([]string, 0, len(journeyhttp.RangePresets)), Segment: segParam,
-			Paused: r.URL.Query().Get("live") == "0",
+			Paused: r.URL.Query().Get("live") == "0", By: by,
 		},
 		Segments: SegmentPicker{Selected: segParam},
 		Fresh:    Freshness{Configured: h.Site.Rollups, Now: now},
 	}
 	for _, p := range journeyhttp.RangePresets {
 		m.Range.Presets = append(m.Range.Presets, p.Name)
+	}
+	if keys := rec.Journey.Spec.Segments; len(keys) > 0 {
+		m.Range.defaultBy = keys[0]
 	}
 	if !h.Site.Rollups {
 		for _, key := range rec.Journey.Spec.Segments {
@@ -110,14 +118,23 @@ func (h *Handler) fillMap(ctx context.Context, m *JourneyMap, j journeys.Journey
 		m.Fresh.DelayedSince = fresh.FailingSince
 		m.Fresh.Error = fresh.LastError
 	}
+	var byVals []rollup.SegmentValue
 	for _, key := range j.Spec.Segments {
 		vals, err := h.rollups.SegmentValues(ctx, slug, key, win.From, win.To)
 		if err != nil {
 			return httpx.Missing(fmt.Errorf("read segment values: %w", err), "journey %q", slug)
 		}
 		m.Segments.Groups = append(m.Segments.Groups, segmentGroup(key, vals, seg))
+		if key == m.Range.By {
+			byVals = vals
+		}
 	}
 	m.Stats = mapStats(st, series, every)
+	if m.Range.By != "" {
+		if m.Stats.Breakdown, err = h.readBreakdown(ctx, j, win, m.Range.By, byVals, seg); err != nil {
+			return err
+		}
+	}
 	m.Fresh.HasData = m.Stats.hasData()
 	for k := range m.Stats.Steps {
 		if k < len(j.Spec.Steps) {

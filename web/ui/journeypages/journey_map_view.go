@@ -43,6 +43,10 @@ type RangePicker struct {
 	Typed            bool
 	FromText, ToText string
 	Invalid          map[string]string
+	// By is the segment key the breakdown compares (?by=), kept by
+	// range links and the form when not the default.
+	By        string
+	defaultBy string
 	// Paused (?live=0) stops a range ending now from refreshing itself;
 	// range links and the form keep it.
 	Paused bool
@@ -119,6 +123,8 @@ type MapStats struct {
 	Transitions []TransitionView
 	// Risk is nil unless the journey has a value attribute.
 	Risk *RiskView
+	// Breakdown is nil when the journey has no segment keys.
+	Breakdown *Breakdown
 }
 
 // MapStep is one step's card.
@@ -186,7 +192,7 @@ func (s *MapStats) hasData() bool {
 
 // mapURL is the journey map's URL for a range preset (or custom from/to)
 // and a segment; paused keeps the map from refreshing itself.
-func mapURL(slug, preset string, from, to time.Time, segment string, paused bool) string {
+func mapURL(slug, preset string, from, to time.Time, segment string, paused bool, by string) string {
 	q := url.Values{}
 	if preset == "custom" {
 		q.Set("from", from.UTC().Format(time.RFC3339))
@@ -199,6 +205,9 @@ func mapURL(slug, preset string, from, to time.Time, segment string, paused bool
 	}
 	if paused {
 		q.Set("live", "0")
+	}
+	if by != "" {
+		q.Set("by", by)
 	}
 	return layout.JourneyPath(slug, "") + "?" + q.Encode()
 }
@@ -218,7 +227,29 @@ func refreshTrigger() string { return "every " + strconv.Itoa(int(RefreshEvery/t
 
 // selfURL is the map's own URL, paused or not.
 func (m JourneyMap) selfURL(paused bool) string {
-	return mapURL(m.Head.Journey.Metadata.Slug, m.Range.Preset, m.Range.From, m.Range.To, m.Range.Segment, paused)
+	return mapURL(m.Head.Journey.Metadata.Slug, m.Range.Preset, m.Range.From, m.Range.To, m.Range.Segment, paused, m.Range.byParam())
+}
+
+// byParam is the ?by= links keep: empty for the journey's first key, the
+// default.
+func (p RangePicker) byParam() string {
+	if p.By == "" || p.By == p.defaultBy {
+		return ""
+	}
+	return p.By
+}
+
+// breakdownURL is the map compared by key.
+func (m JourneyMap) breakdownURL(key string) string {
+	p := m.Range
+	p.By = key
+	return mapURL(m.Head.Journey.Metadata.Slug, p.Preset, p.From, p.To, p.Segment, p.Paused, p.byParam())
+}
+
+// segmentURL is the map of one segment value, compared as now.
+func (m JourneyMap) segmentURL(param string) string {
+	p := m.Range
+	return mapURL(m.Head.Journey.Metadata.Slug, p.Preset, p.From, p.To, param, p.Paused, p.byParam())
 }
 
 // stepID is the data-testid of one number of a step: step-2-p95.
