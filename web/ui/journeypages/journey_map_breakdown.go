@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/a-h/templ"
+
 	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/journeys"
 	"github.com/waymarkhq/waymark/web/httpx"
@@ -103,4 +105,12 @@ func (h *Handler) readBreakdown(ctx context.Context, j journeys.Journey, win jou
 		}
 	}
 	return b, nil
+}
+
+// breakdownOf is the map's breakdown table, or nil without one.
+func breakdownOf(m JourneyMap) templ.Component {
+	if m.Stats == nil || m.Stats.Breakdown == nil {
+		return nil
+	}
+	return breakdownTable(m, m.Stats.Breakdown)
 }
