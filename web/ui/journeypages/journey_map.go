@@ -93,6 +93,23 @@ func (h *Handler) fillMap(ctx context.Context, m *JourneyMap, j journeys.Journey
 	}()
 	// Whatever returns first, the goroutine has ended before the map does.
 	defer func() { <-done }()
+	// So does the breakdown, which reads its key's values itself.
+	var breakdown *Breakdown
+	var breakdownErr error
+	bdone := make(chan struct{})
+	go func() {
+		defer close(bdone)
+		if m.Range.By == "" {
+			return
+		}
+		vals, err := h.rollups.SegmentValues(ctx, slug, m.Range.By, win.From, win.To)
+		if err != nil {
+			breakdownErr = httpx.Missing(fmt.Errorf("read segment values: %w", err), "journey %q", slug)
+			return
+		}
+		breakdown, breakdownErr = h.readBreakdown(ctx, j, win, m.Range.By, vals, seg)
+	}()
+	defer func() { <-bdone }()
 	st, err := journeyhttp.JourneyStats(ctx, h.rollups, h.TraceURL, j, win, seg)
 	if err != nil {
 		return err
@@ -118,23 +135,19 @@ func (h *Handler) fillMap(ctx context.Context, m *JourneyMap, j journeys.Journey
 		m.Fresh.DelayedSince = fresh.FailingSince
 		m.Fresh.Error = fresh.LastError
 	}
-	var byVals []rollup.SegmentValue
 	for _, key := range j.Spec.Segments {
 		vals, err := h.rollups.SegmentValues(ctx, slug, key, win.From, win.To)
 		if err != nil {
 			return httpx.Missing(fmt.Errorf("read segment values: %w", err), "journey %q", slug)
 		}
 		m.Segments.Groups = append(m.Segments.Groups, segmentGroup(key, vals, seg))
-		if key == m.Range.By {
-			byVals = vals
-		}
 	}
 	m.Stats = mapStats(st, series, every)
-	if m.Range.By != "" {
-		if m.Stats.Breakdown, err = h.readBreakdown(ctx, j, win, m.Range.By, byVals, seg); err != nil {
-			return err
-		}
+	<-bdone
+	if breakdownErr != nil {
+		return breakdownErr
 	}
+	m.Stats.Breakdown = breakdown
 	m.Fresh.HasData = m.Stats.hasData()
 	for k := range m.Stats.Steps {
 		if k < len(j.Spec.Steps) {
