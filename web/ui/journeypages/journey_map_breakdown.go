@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/a-h/templ"
 
@@ -63,8 +62,8 @@ func breakdownKey(j journeys.Journey, by string) (string, error) {
 	return by, nil
 }
 
-// readBreakdown reads the numbers of the most entered values of key over
-// win, all traffic, one Stats read per value, side by side.
+// readBreakdown reads what the most entered values of key reached over
+// win, all traffic, in one funnel read.
 func (h *Handler) readBreakdown(ctx context.Context, j journeys.Journey, win journeyhttp.Window, key string, vals []rollup.SegmentValue, seg *rollup.Segment) (*Breakdown, error) {
 	b := &Breakdown{Key: key, Keys: j.Spec.Segments}
 	for _, s := range j.Spec.Steps {
@@ -74,35 +73,34 @@ func (h *Handler) readBreakdown(ctx context.Context, j journeys.Journey, win jou
 		b.More = len(vals) - breakdownRows
 		vals = vals[:breakdownRows]
 	}
-	b.Rows = make([]BreakdownRow, len(vals))
-	errs := make([]error, len(vals))
-	var wg sync.WaitGroup
-	for i, v := range vals {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			st, err := h.rollups.Stats(ctx, j.Metadata.Slug, win.From, win.To, &rollup.Segment{Key: key, Value: v.Value})
-			if err != nil {
-				errs[i] = httpx.Missing(fmt.Errorf("read stats of %s=%s: %w", key, v.Value, err), "journey %q", j.Metadata.Slug)
-				return
-			}
-			row := BreakdownRow{Value: v.Value, Param: key + "=" + v.Value, Conversion: st.Conversion,
-				Selected: seg != nil && seg.Key == key && seg.Value == v.Value}
-			for k := range b.Steps {
-				var n int64
-				if k < len(st.Steps) {
-					n = st.Steps[k].Reached
-				}
-				row.Reached = append(row.Reached, n)
-			}
-			b.Rows[i] = row
-		}()
+	if len(vals) == 0 {
+		return b, nil
 	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
+	names := make([]string, len(vals))
+	for i, v := range vals {
+		names[i] = v.Value
+	}
+	reached, err := h.rollups.SegmentReached(ctx, j.Metadata.Slug, key, names, win.From, win.To)
+	if err != nil {
+		return nil, httpx.Missing(fmt.Errorf("read what the values of %s reached: %w", key, err), "journey %q", j.Metadata.Slug)
+	}
+	for _, v := range vals {
+		got := reached[v.Value]
+		row := BreakdownRow{Value: v.Value, Param: key + "=" + v.Value,
+			Selected: seg != nil && seg.Key == key && seg.Value == v.Value}
+		for k := range b.Steps {
+			var n int64
+			if k < len(got) {
+				n = got[k]
+			}
+			row.Reached = append(row.Reached, n)
 		}
+		// As the map's overall conversion: the last step reached over
+		// the first.
+		if len(got) > 0 && got[0] > 0 {
+			row.Conversion = float64(got[len(got)-1]) / float64(got[0])
+		}
+		b.Rows = append(b.Rows, row)
 	}
 	return b, nil
 }
