@@ -120,12 +120,22 @@ func TestJourneyMapAgreesWithAPI(t *testing.T) {
 				require.True(t, seen[id], id)
 			}
 			for k := range st.Steps {
-				for _, what := range []string{"spans", "rate", "errors", "error-rate", "p50", "p95", "p99", "reached"} {
+				for _, what := range []string{"spans", "rate", "reached"} {
 					require.True(t, seen[fmt.Sprintf("step-%d-%s", k, what)], "step-%d-%s", k, what)
+				}
+				// Without spans there is no error rate or latency to show.
+				for _, what := range []string{"errors", "error-rate", "p50", "p95", "p99"} {
+					require.Equal(t, st.Steps[k].Spans > 0, seen[fmt.Sprintf("step-%d-%s", k, what)], "step-%d-%s", k, what)
+				}
+				if st.Steps[k].Spans == 0 {
+					require.Equal(t, "no spans", testID(doc, fmt.Sprintf("step-%d-latency", k)).Text())
+					require.Equal(t, "no spans", testID(doc, fmt.Sprintf("step-%d-error-level", k)).Text())
 				}
 				if k > 0 {
 					require.True(t, seen[fmt.Sprintf("step-%d-conversion", k)])
-					require.True(t, seen[fmt.Sprintf("step-%d-drop-off", k)])
+					// No drop-off is said in words, not as "−0".
+					require.Equal(t, st.Steps[k].DropOff > 0, seen[fmt.Sprintf("step-%d-drop-off", k)], "step %d drop-off", k)
+					require.Equal(t, st.Steps[k].DropOff == 0, testID(doc, fmt.Sprintf("step-%d-none-dropped", k)).Length() == 1, "step %d none dropped", k)
 				}
 				// And the traces behind them.
 				var slow, errd []string
@@ -165,18 +175,18 @@ func TestJourneyMapPage(t *testing.T) {
 	doc := page(t, rec)
 	text := func(id string) string { return squash(testID(doc, id).Text()) }
 	want := map[string]string{
-		"overall-conversion": "50%",
-		"entered":            "4",
-		"completed":          "2",
-		"in-flight":          "1",
-		"dropped":            "1",
-		"errored":            "2",
-		"step-0-spans":       "4",
-		"step-0-rate":        "1.33/min",
-		"step-0-error-rate":  "25%",
-		"step-0-in-flight":   "1",
-		"step-1-conversion":  "75%",
-		"step-1-drop-off":    "0", // session 3 is in flight, not dropped
+		"overall-conversion":  "50%",
+		"entered":             "4",
+		"completed":           "2",
+		"in-flight":           "1",
+		"dropped":             "1",
+		"errored":             "2",
+		"step-0-spans":        "4",
+		"step-0-rate":         "1.33/min",
+		"step-0-error-rate":   "25%",
+		"step-0-in-flight":    "1",
+		"step-1-conversion":   "75%",
+		"step-1-none-dropped": "none dropped", // session 3 is in flight, not dropped
 		// The sketch's value for 10s, within 1%.
 		"step-1-time-p50":   "9.92 s",
 		"step-2-conversion": "66.7%",
@@ -187,6 +197,7 @@ func TestJourneyMapPage(t *testing.T) {
 		"step-1-funnel":     "2. s2 3 · 75%",
 		"journey-title":     "Shop",
 		"step-0-name":       "s1",
+		"step-0-service":    "shop",
 		"step-2-errored-0":  "2026-03-01 10:00 UTC",
 		"step-0-slowest-0":  "250 ms",
 	}
@@ -235,7 +246,12 @@ func TestJourneyMapPage(t *testing.T) {
 	spark := testID(doc, "step-0-spark-spans")
 	require.Equal(t, "0,16 80,16 160,1", spark.Find("polyline.spark-spans").AttrOr("points", ""))
 	require.Equal(t, "0,31 80,31 160,16", spark.Find("polyline.spark-errors").AttrOr("points", ""))
-	require.Equal(t, "spans and errors per 1m0s", squash(spark.Find("figcaption").Text()))
+	require.Equal(t, "spans and errors per minute", squash(spark.Find("figcaption").Text()))
+	require.Equal(t, "spans: 3 points, one per minute, peak 2", spark.Find("svg").AttrOr("aria-label", ""))
+	// One error is one span; the time from s1 to s2 is labelled.
+	require.Equal(t, "25% 1 span", squash(testID(doc, "step-0-error-level").Text()))
+	require.Equal(t, "50% 1 span", squash(testID(doc, "step-2-error-level").Text()))
+	require.Equal(t, "p50 9.92 s p95 9.92 s later", squash(testID(doc, "step-1-arrow").Find(".times").Text()))
 
 	t.Run("segment", func(t *testing.T) {
 		t.Parallel()
@@ -313,23 +329,45 @@ func TestJourneyMapBadParameters(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.seed(t, "login-flow")
-	cases := map[string]string{
-		"from=yesterday":               `From: "yesterday" is not an RFC3339 time such as 2026-03-01T10:00:00Z.`,
-		"range=3w":                     `Range: "3w" is not one of 15m, 1h, 6h, 24h, 7d or custom.`,
-		"segment=span.tier%3Dgold":     `Segment: "span.tier" is not a segment key of this journey; its keys are span.user.tier, span.region.`,
-		"segment=tier":                 `Segment: "tier" is not of the form KEY=VALUE, such as span.user.tier=pro.`,
-		"segment=span.region%3Deu%00":  `Segment: the value of "span.region" contains a NUL character.`,
-		"segment=span.region%3D%C3%28": `Segment: the value of "span.region" is not valid UTF-8.`,
-		"range=custom&from=2026-03-02T00:00:00Z&to=2026-03-01T00:00:00Z": `From: 2026-03-02T00:00:00Z is not before to (2026-03-01T00:00:00Z).`,
+	// The map's form comes back as typed, the fault beside its field.
+	cases := map[string][2]string{
+		"from=yesterday":               {"from", `"yesterday" is not an RFC3339 time such as 2026-03-01T10:00:00Z.`},
+		"range=3w":                     {"range", `"3w" is not one of 15m, 1h, 6h, 24h, 7d or custom.`},
+		"segment=span.tier%3Dgold":     {"segment", `"span.tier" is not a segment key of this journey; its keys are span.user.tier, span.region.`},
+		"segment=tier":                 {"segment", `"tier" is not of the form KEY=VALUE, such as span.user.tier=pro.`},
+		"segment=span.region%3Deu%00":  {"segment", `The value of "span.region" contains a NUL character.`},
+		"segment=span.region%3D%C3%28": {"segment", `The value of "span.region" is not valid UTF-8.`},
+		"range=custom&from=2026-03-02T00:00:00Z&to=2026-03-01T00:00:00Z": {"from", `2026-03-02T00:00:00Z is not before to (2026-03-01T00:00:00Z).`},
 	}
-	for q, msg := range cases {
+	for q, want := range cases {
 		t.Run(q, func(t *testing.T) {
 			t.Parallel()
 			rec := b.do(t, http.MethodGet, "/journeys/login-flow?"+q, nil)
 			require.Equal(t, http.StatusBadRequest, rec.Code)
-			require.Equal(t, msg, testID(page(t, rec), "error-message").Text())
+			doc := page(t, rec)
+			require.Equal(t, want[1], testID(doc, "error-"+want[0]).Text())
+			require.Equal(t, 1, doc.Find(`.field-error`).Length())
+			require.Equal(t, 1, testID(doc, "map-controls").Length(), "the form is kept")
+			require.Equal(t, "Correct the range to see the numbers.", testID(doc, "no-data").Text())
 		})
 	}
+	// The form keeps what was typed, and htmx gets the map section alone.
+	rec := b.do(t, http.MethodGet, "/journeys/login-flow?range=custom&from=2026-03-02T00:00:00Z&to=2026-03-01T00:00:00Z&segment=span.region%3Deu", nil,
+		"HX-Request", "true", "HX-Target", "journey-map")
+	require.Equal(t, http.StatusBadRequest, rec.Code)
+	require.True(t, strings.HasPrefix(rec.Body.String(), `<section id="journey-map"`))
+	doc := page(t, rec)
+	require.Equal(t, "2026-03-02T00:00:00Z", inputValue(doc, "from"))
+	require.Equal(t, "2026-03-01T00:00:00Z", inputValue(doc, "to"))
+	require.Equal(t, "true", doc.Find("#from").AttrOr("aria-invalid", ""))
+	require.Equal(t, "custom", testID(doc, "range-picker").Find("option[selected]").AttrOr("value", ""))
+	require.Equal(t, "span.region=eu", testID(doc, "segment-picker").Find("option[selected]").AttrOr("value", ""))
+	require.Equal(t, "-", testID(doc, "journey-map").AttrOr("hx-trigger", "-"))
+
+	// So is a range longer than 90 days.
+	rec = b.do(t, http.MethodGet, "/journeys/login-flow?range=custom&from=2026-01-01T00:00:00Z&to=2026-12-01T00:00:00Z", nil)
+	require.Equal(t, http.StatusBadRequest, rec.Code)
+	require.Equal(t, "2026-01-01T00:00:00Z", inputValue(page(t, rec), "from"))
 	// A slug Postgres cannot compare names no journey.
 	for path, msg := range map[string]string{
 		"/journeys/login%00flow": `Journey "login\x00flow" not found.`,

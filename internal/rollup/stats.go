@@ -704,3 +704,43 @@ func (s *Store) latencySLI(ctx context.Context, ref journeyRef, q SLIQuery, c *S
 	}
 	return rows.Err()
 }
+
+// SegmentReached sums, for each of values of one segment key, the
+// instances entering in [from, to) that reached each step in order: the
+// funnel alone, in one read, for setting values side by side. A value with
+// no rows is missing from the map.
+func (s *Store) SegmentReached(ctx context.Context, slug, key string, values []string, from, to time.Time) (map[string][]int64, error) {
+	ref, err := lookup(ctx, s.pool, slug)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.pool.Query(ctx, `
+		SELECT segment_value, reached
+		FROM rollup_funnels
+		WHERE journey_id = $1 AND segment_key = $2 AND segment_value = ANY($3) AND bucket >= $4 AND bucket < $5`,
+		ref.id, key, values, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("read funnel rows of %q: %w", slug, err)
+	}
+	defer rows.Close()
+	out := map[string][]int64{}
+	for rows.Next() {
+		var v string
+		var reached []int64
+		if err := rows.Scan(&v, &reached); err != nil {
+			return nil, fmt.Errorf("read funnel rows of %q: %w", slug, err)
+		}
+		sum := out[v]
+		for len(sum) < len(reached) {
+			sum = append(sum, 0)
+		}
+		for k, n := range reached {
+			sum[k] += n
+		}
+		out[v] = sum
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read funnel rows of %q: %w", slug, err)
+	}
+	return out, nil
+}

@@ -210,6 +210,12 @@ func TestSessionConversionsStayInEntrySegment(t *testing.T) {
 		{Value: "silver", Entered: 2, Completed: 0, Spans: 2},
 		{Value: "gold", Entered: 1, Completed: 1, Conversion: 1, Spans: 3},
 	}, values)
+
+	// Side by side, in one read, as Stats counts each: silver's B stays
+	// silver's past step 2; bronze, only ever met at step 2, entered none.
+	reached, err := b.rollups.SegmentReached(b.ctx, "checkout", "span.tier", []string{"silver", "gold", "bronze", "platinum"}, at(60*time.Minute), at(120*time.Minute))
+	require.NoError(t, err)
+	require.Equal(t, map[string][]int64{"silver": {2, 2, 0}, "gold": {1, 1, 1}}, reached)
 }
 
 func TestSeries(t *testing.T) {

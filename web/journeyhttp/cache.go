@@ -111,6 +111,19 @@ func (c *Cache) SegmentValues(ctx context.Context, slug, key string, from, to ti
 	})
 }
 
+// SegmentReached is what the values of a segment key reached, read again
+// once a run is recorded.
+func (c *Cache) SegmentReached(ctx context.Context, slug, key string, values []string, from, to time.Time) (map[string][]int64, error) {
+	gen, err := c.generation(ctx, slug)
+	if err != nil {
+		return nil, err
+	}
+	k := fmt.Sprintf("r\x00%s\x00%s\x00%s\x00%d\x00%d\x00%q", slug, gen, key, from.UnixNano(), to.UnixNano(), values)
+	return cached(c, ctx, k, c.opts.TTL, func(ctx context.Context) (map[string][]int64, error) {
+		return c.Rollups.SegmentReached(ctx, slug, key, values, from, to)
+	})
+}
+
 // Anomalies are the journey's anomalies, searched again once a run is
 // recorded or the definition changes.
 func (c *Cache) Anomalies(ctx context.Context, j journeys.Journey, q rollup.AnomalyQuery) ([]rollup.Anomaly, error) {

@@ -15,6 +15,7 @@ type Rollups interface {
 	Stats(ctx context.Context, slug string, from, to time.Time, seg *rollup.Segment) (rollup.JourneyStats, error)
 	Series(ctx context.Context, slug string, from, to time.Time, every time.Duration, seg *rollup.Segment) ([]rollup.StepSeries, error)
 	SegmentValues(ctx context.Context, slug, key string, from, to time.Time) ([]rollup.SegmentValue, error)
+	SegmentReached(ctx context.Context, slug, key string, values []string, from, to time.Time) (map[string][]int64, error)
 	Backfills(ctx context.Context, slug string, limit int) ([]rollup.Backfill, error)
 	Freshness(ctx context.Context, slug string) (rollup.Freshness, error)
 	AllFreshness(ctx context.Context) ([]rollup.Freshness, error)
@@ -30,6 +31,11 @@ var _ Rollups = RollupsOff{}
 // Stats answers ErrNoRollups.
 func (RollupsOff) Stats(context.Context, string, time.Time, time.Time, *rollup.Segment) (rollup.JourneyStats, error) {
 	return rollup.JourneyStats{}, httpx.ErrNoRollups
+}
+
+// SegmentReached answers ErrNoRollups.
+func (RollupsOff) SegmentReached(context.Context, string, string, []string, time.Time, time.Time) (map[string][]int64, error) {
+	return nil, httpx.ErrNoRollups
 }
 
 // Series answers ErrNoRollups.

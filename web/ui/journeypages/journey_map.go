@@ -24,10 +24,18 @@ func (h *Handler) JourneyMap(w http.ResponseWriter, r *http.Request) {
 	now := h.Now()
 	jq, err := journeyhttp.ReadQuery(r, h.store, now)
 	if err != nil {
+		if h.invalidMap(w, r, err) {
+			return
+		}
 		h.Fail(w, r, err)
 		return
 	}
 	rec, win, seg := jq.Record, jq.Window, jq.Segment
+	by, err := breakdownKey(rec.Journey, r.URL.Query().Get("by"))
+	if err != nil {
+		h.Fail(w, r, err)
+		return
+	}
 	segParam := ""
 	if seg != nil {
 		segParam = seg.Key + "=" + seg.Value
@@ -37,12 +45,16 @@ func (h *Handler) JourneyMap(w http.ResponseWriter, r *http.Request) {
 		Range: RangePicker{
 			From: win.From, To: win.To, Preset: win.Preset,
 			Presets: make([]string, 0, len(journeyhttp.RangePresets)), Segment: segParam,
+			Paused: r.URL.Query().Get("live") == "0", By: by,
 		},
 		Segments: SegmentPicker{Selected: segParam},
 		Fresh:    Freshness{Configured: h.Site.Rollups, Now: now},
 	}
 	for _, p := range journeyhttp.RangePresets {
 		m.Range.Presets = append(m.Range.Presets, p.Name)
+	}
+	if keys := rec.Journey.Spec.Segments; len(keys) > 0 {
+		m.Range.defaultBy = keys[0]
 	}
 	if !h.Site.Rollups {
 		for _, key := range rec.Journey.Spec.Segments {
@@ -81,18 +93,38 @@ func (h *Handler) fillMap(ctx context.Context, m *JourneyMap, j journeys.Journey
 	}()
 	// Whatever returns first, the goroutine has ended before the map does.
 	defer func() { <-done }()
+	// So does the breakdown, which reads its key's values itself.
+	var breakdown *Breakdown
+	var breakdownErr error
+	bdone := make(chan struct{})
+	go func() {
+		defer close(bdone)
+		if m.Range.By == "" {
+			return
+		}
+		vals, err := h.rollups.SegmentValues(ctx, slug, m.Range.By, win.From, win.To)
+		if err != nil {
+			breakdownErr = httpx.Missing(fmt.Errorf("read segment values: %w", err), "journey %q", slug)
+			return
+		}
+		breakdown, breakdownErr = h.readBreakdown(ctx, j, win, m.Range.By, vals, seg)
+	}()
+	defer func() { <-bdone }()
 	st, err := journeyhttp.JourneyStats(ctx, h.rollups, h.TraceURL, j, win, seg)
 	if err != nil {
 		return err
 	}
-	every := sparkEvery(win)
-	series, err := h.rollups.Series(ctx, slug, win.From, win.To, every, seg)
-	if err != nil {
-		return httpx.Missing(fmt.Errorf("read series: %w", err), "journey %q", slug)
-	}
 	fresh, err := h.rollups.Freshness(ctx, slug)
 	if err != nil {
 		return httpx.Missing(fmt.Errorf("read freshness: %w", err), "journey %q", slug)
+	}
+	every := sparkEvery(win)
+	var series []rollup.StepSeries
+	if end := sparkEnd(win.From, win.To, fresh.CompleteThrough, every); end.After(win.From) {
+		series, err = h.rollups.Series(ctx, slug, win.From, end, every, seg)
+		if err != nil {
+			return httpx.Missing(fmt.Errorf("read series: %w", err), "journey %q", slug)
+		}
 	}
 	m.Fresh.UpdatedAt = fresh.LastRunAt
 	m.Fresh.CompleteThrough = fresh.CompleteThrough
@@ -111,6 +143,23 @@ func (h *Handler) fillMap(ctx context.Context, m *JourneyMap, j journeys.Journey
 		m.Segments.Groups = append(m.Segments.Groups, segmentGroup(key, vals, seg))
 	}
 	m.Stats = mapStats(st, series, every)
+	<-bdone
+	if breakdownErr != nil {
+		return breakdownErr
+	}
+	m.Stats.Breakdown = breakdown
+	m.Fresh.HasData = m.Stats.hasData()
+	for k := range m.Stats.Steps {
+		if k < len(j.Spec.Steps) {
+			st := &m.Stats.Steps[k]
+			st.Service = j.Spec.Steps[k].Match.Service
+			for _, o := range j.Spec.SLOs {
+				if o.Kind == journeys.SLOSuccess && o.Step == st.Name && o.Objective > 0 && o.Objective < 1 {
+					st.Budget, st.BudgetSLO = 1-o.Objective, o.Name
+				}
+			}
+		}
+	}
 	<-done
 	if insightErr != nil {
 		return insightErr
@@ -247,6 +296,20 @@ func sparkEvery(w journeyhttp.Window) time.Duration {
 	}
 	n := (span + sparkPoints - 1) / sparkPoints
 	return max((n+unit-1)/unit*unit, unit)
+}
+
+// sparkEnd is where a sparkline from from to to stops: at the last point
+// of width every that ends by complete (the rollups' CompleteThrough), so
+// that the minute still being counted is not drawn as a fall to zero.
+// Without a complete edge yet, the line runs to to.
+func sparkEnd(from, to, complete time.Time, every time.Duration) time.Time {
+	if complete.IsZero() || !complete.Before(to) {
+		return to
+	}
+	if !complete.After(from) {
+		return from
+	}
+	return from.Add(complete.Sub(from) / every * every)
 }
 
 // spansText writes a span count for the freshness line.

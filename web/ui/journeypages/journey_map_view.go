@@ -37,6 +37,19 @@ type RangePicker struct {
 	// Segment is the segment query value (KEY=VALUE or ""), which range
 	// links keep.
 	Segment string
+	// Typed is set when the range was not valid: the form shows FromText
+	// and ToText as typed, and Invalid what is wrong with each field
+	// ("from", "to", "range", "segment").
+	Typed            bool
+	FromText, ToText string
+	Invalid          map[string]string
+	// By is the segment key the breakdown compares (?by=), kept by
+	// range links and the form when not the default.
+	By        string
+	defaultBy string
+	// Paused (?live=0) stops a range ending now from refreshing itself;
+	// range links and the form keep it.
+	Paused bool
 }
 
 // SegmentPicker offers the journey's segments: all traffic, or one value of
@@ -77,6 +90,9 @@ type Freshness struct {
 	LastRunTook   time.Duration
 	LastSpans     int64
 	Amplification float64
+	// HasData is set when the range has numbers, which a backfill may
+	// have written before any live run.
+	HasData bool
 	// Now decides whether instants need their date.
 	Now time.Time
 }
@@ -107,11 +123,16 @@ type MapStats struct {
 	Transitions []TransitionView
 	// Risk is nil unless the journey has a value attribute.
 	Risk *RiskView
+	// Breakdown is nil when the journey has no segment keys.
+	Breakdown *Breakdown
 }
 
 // MapStep is one step's card.
 type MapStep struct {
-	Name                                     string
+	Name string
+	// Service is the service whose spans the step counts, empty when the
+	// step matches spans of any service.
+	Service                                  string
 	Spans, Errors                            int64
 	RatePerMinute, ErrorRate                 float64
 	P50, P95, P99                            float64
@@ -119,6 +140,11 @@ type MapStep struct {
 	Conversion                               float64
 	InFlight, DropOff                        int64
 	TimeFromPreviousP50, TimeFromPreviousP95 float64
+	// Budget is the error rate the step's success SLO allows (1 −
+	// objective) and BudgetSLO that SLO's name; zero and empty when the
+	// step has none.
+	Budget    float64
+	BudgetSLO string
 	// Throughput, ErrorCounts and LatencyP95 are the step's sparklines,
 	// one value per point.
 	Throughput  []float64
@@ -165,8 +191,8 @@ func (s *MapStats) hasData() bool {
 }
 
 // mapURL is the journey map's URL for a range preset (or custom from/to)
-// and a segment.
-func mapURL(slug, preset string, from, to time.Time, segment string) string {
+// and a segment; paused keeps the map from refreshing itself.
+func mapURL(slug, preset string, from, to time.Time, segment string, paused bool, by string) string {
 	q := url.Values{}
 	if preset == "custom" {
 		q.Set("from", from.UTC().Format(time.RFC3339))
@@ -177,7 +203,53 @@ func mapURL(slug, preset string, from, to time.Time, segment string) string {
 	if segment != "" {
 		q.Set("segment", segment)
 	}
+	if paused {
+		q.Set("live", "0")
+	}
+	if by != "" {
+		q.Set("by", by)
+	}
 	return layout.JourneyPath(slug, "") + "?" + q.Encode()
+}
+
+// RefreshEvery is how often a map of a range ending now fetches itself
+// again.
+const RefreshEvery = time.Minute
+
+// refreshes reports whether the map fetches itself every RefreshEvery: a
+// range ending now moves, a custom one does not, and the viewer may pause.
+func (m JourneyMap) refreshes() bool {
+	return m.Stats != nil && !m.Range.Typed && m.Range.Preset != "custom" && !m.Range.Paused
+}
+
+// refreshTrigger is the htmx trigger of the map's refresh.
+func refreshTrigger() string { return "every " + strconv.Itoa(int(RefreshEvery/time.Second)) + "s" }
+
+// selfURL is the map's own URL, paused or not.
+func (m JourneyMap) selfURL(paused bool) string {
+	return mapURL(m.Head.Journey.Metadata.Slug, m.Range.Preset, m.Range.From, m.Range.To, m.Range.Segment, paused, m.Range.byParam())
+}
+
+// byParam is the ?by= links keep: empty for the journey's first key, the
+// default.
+func (p RangePicker) byParam() string {
+	if p.By == "" || p.By == p.defaultBy {
+		return ""
+	}
+	return p.By
+}
+
+// breakdownURL is the map compared by key.
+func (m JourneyMap) breakdownURL(key string) string {
+	p := m.Range
+	p.By = key
+	return mapURL(m.Head.Journey.Metadata.Slug, p.Preset, p.From, p.To, p.Segment, p.Paused, p.byParam())
+}
+
+// segmentURL is the map of one segment value, compared as now.
+func (m JourneyMap) segmentURL(param string) string {
+	p := m.Range
+	return mapURL(m.Head.Journey.Metadata.Slug, p.Preset, p.From, p.To, param, p.Paused, p.byParam())
 }
 
 // stepID is the data-testid of one number of a step: step-2-p95.
@@ -195,6 +267,9 @@ func versionsText(vs []int) string {
 }
 
 func rangeLabel(p RangePicker) string {
+	if p.Typed {
+		return "no range shown"
+	}
 	if p.Preset != "custom" {
 		return "last " + p.Preset
 	}
@@ -225,4 +300,64 @@ func sparkDeploys(s *MapStats, n int) []layout.DeployMark {
 		}
 	}
 	return out
+}
+
+// Error rates at or above defaultBadRate are bad, and at or above
+// defaultWarnRate worth a look, on steps without a success SLO.
+const (
+	defaultBadRate  = 0.01
+	defaultWarnRate = 0.001
+)
+
+// errorLevel classes a step's error rate: "bad" above the error budget of
+// its success SLO (or at 1% without one), "warn" above half the budget (or
+// at 0.1%), "" otherwise, so that a rare error is not painted like an
+// outage.
+func errorLevel(rate, budget float64) string {
+	bad, warn := defaultBadRate, defaultWarnRate
+	if budget > 0 {
+		bad, warn = budget, budget/2
+	}
+	switch {
+	case rate <= 0:
+		return ""
+	case budget > 0 && rate > bad, budget <= 0 && rate >= bad:
+		return "bad"
+	case rate >= warn:
+		return "warn"
+	}
+	return ""
+}
+
+// errorTitle says against what a step's error rate is judged.
+func errorTitle(st MapStep) string {
+	if st.Budget > 0 {
+		return "red above the " + layout.Ratio(st.Budget) + " of errors " + st.BudgetSLO + " allows, amber above half of it"
+	}
+	return "red from " + layout.Ratio(defaultBadRate) + " of spans failing, amber from " + layout.Ratio(defaultWarnRate) + " (the step has no success SLO)"
+}
+
+// fromValue is what the From input shows: the range's start, or what was
+// typed when the range was not valid.
+func (p RangePicker) fromValue() string {
+	if p.Typed {
+		return p.FromText
+	}
+	return layout.IsoTime(p.From)
+}
+
+// toValue is what the To input shows.
+func (p RangePicker) toValue() string {
+	if p.Typed {
+		return p.ToText
+	}
+	return layout.IsoTime(p.To)
+}
+
+// plural picks one or many by n.
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

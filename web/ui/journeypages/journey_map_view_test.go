@@ -227,6 +227,57 @@ func TestJourneyMapEmpty(t *testing.T) {
 	doc, _ = render(t, JourneyMapSection(m))
 	require.Equal(t, "No data in this range.", testID(doc, "no-data").Text())
 	require.Equal(t, "0%", testID(doc, "overall-conversion").Text())
-	require.Equal(t, "0 ms", testID(doc, "step-1-p95").Text())
+	require.Zero(t, testID(doc, "step-1-p95").Length(), "no 0 ms latencies without spans")
+	require.Equal(t, "no spans", testID(doc, "step-1-latency").Text())
+	require.Equal(t, "no spans", testID(doc, "step-1-error-level").Text())
+	require.Equal(t, "none dropped", testID(doc, "step-1-none-dropped").Text())
 	require.Zero(t, testID(doc, "step-0-spark-spans").Length())
+}
+
+func TestErrorLevel(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		rate, budget float64
+		want         string
+	}{
+		{0, 0, ""},
+		{0.0002, 0, ""},     // 0.02%: neutral
+		{0.001, 0, "warn"},  // 0.1%
+		{0.0099, 0, "warn"}, // just under 1%
+		{0.01, 0, "bad"},    // 1%
+		{0.057, 0, "bad"},   // 5.7%
+		{0.002, 0.005, ""},  // under half of a 99.5% SLO's budget
+		{0.0025, 0.005, "warn"},
+		{0.005, 0.005, "warn"}, // at the budget, not above
+		{0.0051, 0.005, "bad"},
+		{0.02, 0.03, "warn"}, // 2% against a 97% SLO
+		{0.031, 0.03, "bad"},
+	}
+	for _, tc := range cases {
+		require.Equal(t, tc.want, errorLevel(tc.rate, tc.budget), "%v against %v", tc.rate, tc.budget)
+	}
+}
+
+func TestSparkEnd(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	at := func(m, s int) time.Time { return t0.Add(time.Duration(m)*time.Minute + time.Duration(s)*time.Second) }
+	cases := []struct {
+		name         string
+		to, complete time.Time
+		every        time.Duration
+		want         time.Time
+	}{
+		{"not run yet: the whole range", at(15, 0), time.Time{}, time.Minute, at(15, 0)},
+		{"complete past the range", at(15, 0), at(16, 0), time.Minute, at(15, 0)},
+		{"complete at the end", at(15, 0), at(15, 0), time.Minute, at(15, 0)},
+		{"the unfinished minute is left out", at(15, 0), at(14, 0), time.Minute, at(14, 0)},
+		{"to a whole point", at(60, 0), at(57, 0), 5 * time.Minute, at(55, 0)},
+		{"mid-point edge", at(15, 0), at(13, 30), time.Minute, at(13, 0)},
+		{"nothing complete", at(15, 0), at(0, 0), time.Minute, at(0, 0)},
+		{"complete before the range", at(15, 0), t0.Add(-time.Hour), time.Minute, at(0, 0)},
+	}
+	for _, tc := range cases {
+		require.Equal(t, tc.want, sparkEnd(t0, tc.to, tc.complete, tc.every), tc.name)
+	}
 }

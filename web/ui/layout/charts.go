@@ -62,5 +62,23 @@ func SparkPoints(values []float64, scale, w, h float64) string {
 // SparkTitle is a sparkline's title: what it shows, how many points of
 // which width, and its peak.
 func SparkTitle(what string, values []float64, width time.Duration) string {
-	return what + ": " + strconv.Itoa(len(values)) + " points of " + width.String() + ", peak " + TrimZeros(strconv.FormatFloat(MaxOf(values), 'f', 2, 64))
+	return what + ": " + strconv.Itoa(len(values)) + " points, one per " + Per(width) + ", peak " + TrimZeros(strconv.FormatFloat(MaxOf(values), 'f', 2, 64))
+}
+
+// Per names a point width after "per": "minute", "5 minutes", "hour",
+// "2 hours"; other widths as Go writes them.
+func Per(d time.Duration) string {
+	unit := func(n time.Duration, one string) string {
+		if n == 1 {
+			return one
+		}
+		return strconv.FormatInt(int64(n), 10) + " " + one + "s"
+	}
+	switch {
+	case d > 0 && d%time.Hour == 0:
+		return unit(d/time.Hour, "hour")
+	case d > 0 && d%time.Minute == 0:
+		return unit(d/time.Minute, "minute")
+	}
+	return d.String()
 }

@@ -74,7 +74,7 @@ const chartDeploys = 50
 // How long a finished backfill stays on the journey map: long enough to
 // explain numbers that changed, short enough not to become furniture.
 const (
-	backfillDoneShown   = time.Hour
+	backfillDoneShown   = 2 * time.Minute
 	backfillFailedShown = 24 * time.Hour
 	// BackfillsRead is how many of a journey's latest backfills are read.
 	BackfillsRead = 5
