@@ -12,13 +12,21 @@ import (
 )
 
 // browserSignIn signs email in through the login page, as a person would.
+// typeInto focuses the element sel finds and types keys into it.
+// chromedp's SendKeys reads the node's attributes without the node's lock
+// and races with the DOM events htmx causes; keys sent to the focused
+// element read nothing.
+func typeInto(sel chromedp.CSS, keys string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(chromedp.Focus(sel), chromedp.KeyEvent(keys))
+}
+
 func browserSignIn(t *testing.T, ctx context.Context, base, email string) {
 	t.Helper()
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.Navigate(base+"/login"),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="login-form"]`)),
-		chromedp.SendKeys(chromedp.CSS(`#email`), email),
-		chromedp.SendKeys(chromedp.CSS(`#password`), testPassword),
+		typeInto(chromedp.CSS(`#email`), email),
+		typeInto(chromedp.CSS(`#password`), testPassword),
 		chromedp.Click(chromedp.CSS(`[data-testid="login-submit"]`), chromedp.NodeVisible),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="signed-in-user"]`)),
 	), "sign in as %s", email)
@@ -73,8 +81,8 @@ func TestBrowserSignedInTour(t *testing.T) {
 	// browser reports as a failed load: the one message expected on the
 	// console.
 	require.NoError(t, chromedp.Do(ctx,
-		chromedp.SendKeys(chromedp.CSS(`#email`), editorEmail),
-		chromedp.SendKeys(chromedp.CSS(`#password`), "not the password"),
+		typeInto(chromedp.CSS(`#email`), editorEmail),
+		typeInto(chromedp.CSS(`#password`), "not the password"),
 		chromedp.Click(chromedp.CSS(`[data-testid="login-submit"]`), chromedp.NodeVisible),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="login-error"]`)),
 	))
@@ -83,7 +91,7 @@ func TestBrowserSignedInTour(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, editorEmail, email)
 	require.NoError(t, chromedp.Do(ctx,
-		chromedp.SendKeys(chromedp.CSS(`#password`), testPassword),
+		typeInto(chromedp.CSS(`#password`), testPassword),
 		chromedp.Click(chromedp.CSS(`[data-testid="login-submit"]`), chromedp.NodeVisible),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="step-2-errored"]`)),
 	))

@@ -100,7 +100,7 @@ func TestBrowserTypeAServiceAndSpanWithSuggestions(t *testing.T) {
 
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS(svc), chromedp.NodeVisible),
-		chromedp.SendKeys(chromedp.CSS(svc), "checkout_svc"),
+		typeInto(chromedp.CSS(svc), "checkout_svc"),
 		chromedp.Click(chromedp.CSS(span), chromedp.NodeVisible),
 	))
 	// The span list is the chosen service's.
@@ -113,7 +113,7 @@ func TestBrowserTypeAServiceAndSpanWithSuggestions(t *testing.T) {
 		require.NotContains(t, []string{"POST /login", "GET /products", "POST /payments"}, n)
 	}
 	require.NoError(t, chromedp.Do(ctx,
-		chromedp.SendKeys(chromedp.CSS(span), "POST /checkout"+kb.Tab),
+		typeInto(chromedp.CSS(span), "POST /checkout"+kb.Tab),
 	))
 	want := layout.Count(int64(truth.Steps[3].RootSpans))
 	got, err := chromedp.Run(ctx, chromedp.Poll[string](

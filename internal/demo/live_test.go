@@ -121,7 +121,16 @@ func TestRunBackfills(t *testing.T) {
 	runFor(t, cfg, 300*time.Millisecond)
 
 	truth := readTruth(t, path)
-	require.Equal(t, truth.Spans, len(sink.got()))
+	// The run may end while history is still being sent. An export cut
+	// short counts as failed in the truth, though the receiver may have
+	// taken it before the answer was lost: no more arrive than the truth
+	// holds, and no fewer than it says were sent.
+	got := len(sink.got())
+	require.LessOrEqual(t, got, truth.Spans)
+	require.GreaterOrEqual(t, got, truth.Spans-truth.FailedSpans)
+	if truth.FailedSpans == 0 {
+		require.Equal(t, truth.Spans, got)
+	}
 	require.Greater(t, truth.Sessions, 400, "about 600 sessions in the minute before")
 	require.WithinDuration(t, start.Add(-time.Minute), truth.WindowStart, time.Second)
 	// The bad deploy counts from the start of the run, not of the history.
