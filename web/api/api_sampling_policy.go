@@ -17,7 +17,12 @@ func (h *Handler) SamplingPolicy(w http.ResponseWriter, r *http.Request) {
 		h.Fail(w, r, err)
 		return
 	}
-	out, _, err := journeyhttp.SamplingPolicy(r.Context(), h.store, req)
+	recs, err := h.store.ListJourneys(r.Context())
+	if err != nil {
+		h.Fail(w, r, err)
+		return
+	}
+	out, err := journeyhttp.SamplingPolicy(recs, req)
 	if err != nil {
 		h.Fail(w, r, err)
 		return

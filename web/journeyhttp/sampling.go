@@ -1,7 +1,6 @@
 package journeyhttp
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -90,12 +89,8 @@ func queryError(inv *fault.Invalid) error {
 }
 
 // SamplingPolicy renders the collector configuration req asks for, from
-// the journeys in st.
-func SamplingPolicy(ctx context.Context, st *journeystore.Store, req SamplingRequest) ([]byte, []journeys.Journey, error) {
-	recs, err := st.ListJourneys(ctx)
-	if err != nil {
-		return nil, nil, fmt.Errorf("list journeys: %w", err)
-	}
+// recs, the journeys there are.
+func SamplingPolicy(recs []journeystore.JourneyRecord, req SamplingRequest) ([]byte, error) {
 	var js []journeys.Journey
 	have := map[string]bool{}
 	for _, rec := range recs {
@@ -106,17 +101,17 @@ func SamplingPolicy(ctx context.Context, st *journeystore.Store, req SamplingReq
 	}
 	for _, s := range req.Slugs {
 		if !have[s] {
-			return nil, nil, queryError(fault.Invalidf("sampling policy", "journey", fmt.Sprintf("no journey %q", s)))
+			return nil, queryError(fault.Invalidf("sampling policy", "journey", fmt.Sprintf("no journey %q", s)))
 		}
 	}
 	if len(js) == 0 {
-		return nil, nil, queryError(fault.Invalidf("sampling policy", "journey", "there are no journeys to sample for yet; define one first"))
+		return nil, queryError(fault.Invalidf("sampling policy", "journey", "there are no journeys to sample for yet; define one first"))
 	}
 	out, err := sampling.Policy(js, req.Opts)
 	if err != nil {
-		return nil, nil, fmt.Errorf("generate sampling policy: %w", err)
+		return nil, fmt.Errorf("generate sampling policy: %w", err)
 	}
-	return out, js, nil
+	return out, nil
 }
 
 // FormatRate writes a share as the parameters take it back.

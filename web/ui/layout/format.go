@@ -127,12 +127,6 @@ func ShortID(id string) string {
 // Itoa writes n in decimal, for templates.
 func Itoa(n int) string { return strconv.Itoa(n) }
 
-// WindowText writes an SLO or alert window the way journey definitions
-// spell durations (28d, 5h36m, 5m), but for a single day, which reads 24h
-// beside the hour windows it is paired with.
-func WindowText(d time.Duration) string {
-	if d == journeys.Day {
-		return "24h"
-	}
-	return journeys.NewDuration(d).String()
-}
+// WindowText writes an SLO or alert window as alerts and notifications
+// do (journeys.FormatWindow): 28d, 5h36m, and 24h for a single day.
+func WindowText(d time.Duration) string { return journeys.FormatWindow(d) }

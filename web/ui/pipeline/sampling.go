@@ -69,7 +69,7 @@ func (h *Handler) Sampling(w http.ResponseWriter, r *http.Request) {
 	req, err := journeyhttp.ParseSamplingRequest(q)
 	if err == nil {
 		var out []byte
-		out, _, err = journeyhttp.SamplingPolicy(r.Context(), h.store, req)
+		out, err = journeyhttp.SamplingPolicy(recs, req)
 		p.Policy = string(out)
 	}
 	var bad *httpx.Error

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/waymarkhq/waymark/internal/rollup"
 	"github.com/waymarkhq/waymark/web/journeyhttp"
 )
 
@@ -18,16 +19,15 @@ type SourcesPage struct {
 // keep up and what the last run read, so that an operator sees the cost
 // of a journey before the source's bill does.
 func (h *Handler) Sources(w http.ResponseWriter, r *http.Request) {
-	p := SourcesPage{Rollups: h.Site.Rollups}
-	p.Status = journeyhttp.NewSourceStatus(h.source, nil, h.Now())
+	var fs []rollup.Freshness
 	if h.Site.Rollups {
-		fs, err := h.rollups.AllFreshness(r.Context())
-		if err != nil {
+		var err error
+		if fs, err = h.rollups.AllFreshness(r.Context()); err != nil {
 			h.Fail(w, r, err)
 			return
 		}
-		p.Status = journeyhttp.NewSourceStatus(h.source, fs, h.Now())
 	}
+	p := SourcesPage{Rollups: h.Site.Rollups, Status: journeyhttp.NewSourceStatus(h.source, fs, h.Now())}
 	h.Render(w, r, http.StatusOK, SourcesShow(h.Site, p))
 }
 
