@@ -258,5 +258,5 @@ func TestLiveTempoDiscovery(t *testing.T) {
 			return
 		}
 	}
-	t.Fatalf("no candidate is the shop funnel: %+v", got.Candidates)
+	t.Fatalf("no candidate is the shop funnel: %+v (partial %v %s, %d spans, %d sessions)", got.Candidates, got.Partial, got.Reason, got.Spans, got.Sessions)
 }
